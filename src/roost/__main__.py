@@ -1,0 +1,3 @@
+from roost.cli import app
+
+app(prog_name="roost")

@@ -1,0 +1,70 @@
+"""Every error leaves as the one envelope of API.md §2; this is the only place it is drawn."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from roost.errors import (
+    ApiError,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+    ValidationFailed,
+    envelope,
+)
+
+_LOCATIONS = {"body": "body", "query": "query", "path": "path", "header": "header"}
+
+
+def render(request: Request, error: ApiError) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    headers = getattr(error, "headers", None)
+    return JSONResponse(envelope(error, request_id), status_code=error.status, headers=headers)
+
+
+async def _api_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return render(request, error)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    api_error: ApiError
+    if error.status_code == 404:
+        api_error = NotFound(f"No route {request.url.path}", details={"path": request.url.path})
+    elif error.status_code == 405:
+        api_error = MethodNotAllowed(
+            f"{request.method} is not allowed on {request.url.path}",
+            details={"method": request.method, "allow": (error.headers or {}).get("Allow")},
+        )
+    else:
+        api_error = ApiError(str(error.detail), code="HTTP_ERROR")
+        api_error.status = error.status_code
+    return render(request, api_error)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = error.errors()
+    if any(problem.get("type") == "json_invalid" for problem in problems):
+        return render(request, InvalidRequest("Request body is not valid JSON"))
+    return render(
+        request,
+        ValidationFailed("The request does not match the schema", [_field(p) for p in problems]),
+    )
+
+
+def _field(problem: dict[str, Any]) -> dict[str, str]:
+    location = [str(part) for part in problem.get("loc", ())]
+    where = _LOCATIONS.get(location[0], "body") if location else "body"
+    name = ".".join(location[1:]) if location and location[0] in _LOCATIONS else ".".join(location)
+    return {"field": name or where, "in": where, "reason": str(problem.get("msg", "invalid"))}
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,0 +1,121 @@
+"""The outermost layer of every HTTP request: request id, body limit, last-resort errors.
+
+Pure ASGI, so streamed responses pass through untouched.
+"""
+
+import logging
+import re
+import time
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roost import ids
+from roost.errors import ApiError, InternalError, PayloadTooLarge, envelope
+from roost.logs import request_id as request_id_var
+
+log = logging.getLogger("roost.http")
+
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 0
+        received = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        async def receive_limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            if _declared_length(scope) > self.max_body_bytes:
+                raise _BodyTooLarge
+            await self.app(scope, receive_limited, send_with_id)
+        except _BodyTooLarge:
+            error = PayloadTooLarge(
+                f"Request body is larger than {self.max_body_bytes} bytes",
+                details={"limit_bytes": self.max_body_bytes},
+            )
+            if status == 0:
+                await _send_error(send_with_id, error, request_id)
+        except Exception:
+            log.exception("unhandled error", extra={"path": scope["path"]})
+            if status == 0:
+                await _send_error(send_with_id, InternalError("Internal server error"), request_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            request_id_var.reset(token)
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if SANE_REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return ids.new_id("req")
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
+    body = orjson.dumps(envelope(error, request_id))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,109 @@
+"""Building blocks shared by every request and response model.
+
+Requests accept snake_case and camelCase keys (Floyd's clients send ``customTitle``);
+responses are snake_case only. Text never carries NUL characters, which PostgreSQL
+cannot store.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import orjson
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    AliasGenerator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+from pydantic.alias_generators import to_camel
+
+from roost.clock import isoformat
+
+T = TypeVar("T")
+
+MAX_METADATA_BYTES = 16 * 1024
+MAX_METADATA_DEPTH = 8
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    def walk(node: Any, depth: int) -> None:
+        if depth > MAX_METADATA_DEPTH:
+            raise ValueError(f"must not nest deeper than {MAX_METADATA_DEPTH} levels")
+        if isinstance(node, dict):
+            for key, item in node.items():
+                _no_nul(key)
+                walk(item, depth + 1)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, depth + 1)
+        elif isinstance(node, str):
+            _no_nul(node)
+
+    walk(value, 0)
+    if len(orjson.dumps(value)) > MAX_METADATA_BYTES:
+        raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
+    return value
+
+
+def _short_bytes(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value.encode()) > limit:
+            raise ValueError(f"must be at most {limit} bytes as UTF-8")
+        return value
+
+    return AfterValidator(check)
+
+
+def Text(max_length: int, *, strip: bool = False) -> Any:
+    """A strict string type: no coercion from numbers, no NUL, bounded length."""
+    return Annotated[
+        str,
+        StringConstraints(strict=True, max_length=max_length, strip_whitespace=strip),
+        AfterValidator(_no_nul),
+    ]
+
+
+Title = Text(500, strip=True)
+Name = Text(200, strip=True)
+Path = Annotated[Text(4096, strip=True), _short_bytes(1024)]
+Body = Text(1_000_000)
+Metadata = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+Timestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
+
+
+def either(*names: str) -> Any:
+    """Accept any of ``names`` (and their camelCase forms) for one field."""
+    spelled = [spelling for name in names for spelling in dict.fromkeys((name, to_camel(name)))]
+    return Field(default=None, validation_alias=AliasChoices(*spelled))
+
+
+class ClientModel(BaseModel):
+    """A request body: snake_case or camelCase keys, unknown keys ignored."""
+
+    model_config = ConfigDict(
+        alias_generator=AliasGenerator(
+            validation_alias=lambda name: AliasChoices(name, to_camel(name))
+        ),
+        strict=False,
+        extra="ignore",
+    )
+
+
+class ListOut(BaseModel, Generic[T]):
+    data: list[T]
+    has_more: bool
+    next_cursor: str | None
+
+
+class SuccessOut(BaseModel):
+    success: bool = True

@@ -1,0 +1,222 @@
+"""What clients send and receive about sessions and their messages."""
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt, computed_field
+
+from roost.api.schemas import (
+    Body,
+    ClientModel,
+    ListOut,
+    Metadata,
+    Path,
+    Text,
+    Timestamp,
+    Title,
+    either,
+)
+from roost.store.models import Message, Session
+
+MAX_IMPORTED_MESSAGES = 10_000
+
+Agent = Text(100, strip=True)
+Model = Text(200, strip=True)
+Folder = Text(200, strip=True)
+ProjectId = Text(40, strip=True)
+
+
+class SessionCreate(ClientModel):
+    title: Title | None = either("title", "name")
+    agent: Agent | None = either("agent", "model_role")
+    model: Model | None = None
+    working_directory: Path | None = None
+    folder: Folder | None = None
+    project_id: ProjectId | None = None
+    pinned: StrictBool | None = None
+    archived: StrictBool | None = None
+    metadata: Metadata | None = None
+
+
+class SessionUpdate(ClientModel):
+    """Only the keys sent are changed; ``null`` clears a field."""
+
+    title: Title | None = either("title", "name")
+    custom_title: Title | None = None
+    agent: Agent | None = either("agent", "model_role")
+    model: Model | None = None
+    folder: Folder | None = None
+    pinned: StrictBool | None = None
+    archived: StrictBool | None = None
+    metadata: Metadata | None = Field(
+        None, description="Merged into the stored metadata; a key set to null is removed."
+    )
+
+
+class ImportedMessageIn(ClientModel):
+    role: Literal["user", "assistant", "system", "tool"]
+    content: Body
+    created_at: datetime | None = None
+    timestamp: StrictInt | None = Field(
+        None, ge=0, le=253_402_300_799_999, description="Floyd's epoch milliseconds."
+    )
+
+    def moment(self) -> datetime | None:
+        if self.created_at is not None:
+            aware = self.created_at
+            return aware if aware.tzinfo else aware.replace(tzinfo=UTC)
+        if self.timestamp is not None:
+            return datetime.fromtimestamp(self.timestamp / 1000, UTC)
+        return None
+
+
+class SessionReplace(SessionUpdate):
+    """Floyd's import: the fields of PATCH, and the whole message list when given."""
+
+    messages: list[ImportedMessageIn] | None = Field(None, max_length=MAX_IMPORTED_MESSAGES)
+
+
+class GetOrCreateIn(ClientModel):
+    working_directory: Path | None = either(
+        "working_directory", "workspace_path", "project_path", "path"
+    )
+    title: Title | None = either("title", "name")
+    agent: Agent | None = either("agent", "model_role")
+    model: Model | None = None
+    folder: Folder | None = None
+    metadata: Metadata | None = None
+
+
+class RenameIn(ClientModel):
+    custom_title: Title | None = either("custom_title", "title", "name")
+
+
+class PinIn(ClientModel):
+    pinned: StrictBool
+
+
+class FolderIn(ClientModel):
+    folder: Folder | None
+
+
+class ArchiveIn(ClientModel):
+    archived: StrictBool
+
+
+class UsageOut(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
+class SessionOut(BaseModel):
+    id: str
+    title: str | None
+    custom_title: str | None
+    display_title: str
+    agent: str | None
+    model: str | None
+    project_id: str | None
+    working_directory: str | None
+    folder: str | None
+    pinned: bool
+    archived: bool
+    status: str
+    message_count: int
+    parent_id: str | None
+    usage: UsageOut
+    metadata: dict[str, Any]
+    created_at: Timestamp
+    updated_at: Timestamp
+    last_activity_at: Timestamp
+
+    @classmethod
+    def of(cls, session: Session) -> "SessionOut":
+        return cls(
+            id=session.id,
+            title=session.title,
+            custom_title=session.custom_title,
+            display_title=session.custom_title or session.title or "New Chat",
+            agent=session.agent,
+            model=session.model,
+            project_id=session.project_id,
+            working_directory=session.working_directory,
+            folder=session.folder,
+            pinned=session.pinned,
+            archived=session.archived,
+            status=session.status,
+            message_count=session.message_count,
+            parent_id=session.parent_id,
+            usage=UsageOut(
+                input_tokens=session.input_tokens,
+                output_tokens=session.output_tokens,
+                total_tokens=session.input_tokens + session.output_tokens,
+            ),
+            metadata=session.meta or {},
+            created_at=session.created_at,
+            updated_at=session.updated_at,
+            last_activity_at=session.last_activity_at,
+        )
+
+
+class MessageOut(BaseModel):
+    id: str
+    session_id: str
+    turn_id: str | None
+    role: str
+    content: str
+    parts: list[dict[str, Any]]
+    status: str
+    usage: dict[str, Any] | None
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, message: Message) -> "MessageOut":
+        return cls(
+            id=message.id,
+            session_id=message.session_id,
+            turn_id=message.turn_id,
+            role=message.role,
+            content=message.content,
+            parts=message.parts or [],
+            status=message.status,
+            usage=message.usage,
+            created_at=message.created_at,
+        )
+
+
+class SessionDetailOut(SessionOut):
+    """A session with its newest page of messages, oldest first."""
+
+    messages: list[MessageOut]
+    has_more: bool = Field(description="Whether older messages remain.")
+    next_cursor: str | None = Field(description="`before` cursor for the older messages.")
+
+
+class FloydSessionOut(BaseModel):
+    success: bool = True
+    session: SessionOut
+
+
+class SessionGroupOut(BaseModel):
+    key: str
+    label: str
+    sessions: list[SessionOut]
+
+
+class GroupedSessionsOut(BaseModel):
+    groups: list[SessionGroupOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+class FoldersOut(ListOut[str]):
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def folders(self) -> list[str]:
+        """Floyd's key for the same list."""
+        return self.data
+
+
+SessionListOut = ListOut[SessionOut]
+MessageListOut = ListOut[MessageOut]

@@ -1,0 +1,77 @@
+"""The ASGI application: ``create_app(settings)`` builds one; its lifespan owns resources."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from roost import __version__
+from roost.api import chat_history, error_handlers, health, messages, session_aliases, sessions
+from roost.api.middleware import RequestContextMiddleware
+from roost.bus import redis as redis_bus
+from roost.config import Settings
+from roost.services import Services
+from roost.store import migrate
+from roost.store.db import Database
+from roost.store.users import ensure_local_user
+
+API_PREFIXES = ("/api", "/api/v1")
+
+
+def api_router() -> APIRouter:
+    router = APIRouter()
+    for module in (health, sessions, session_aliases, messages, chat_history):
+        router.include_router(module.router)
+    return router
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.effective_database_url)
+        redis = redis_bus.connect(settings.redis_url) if settings.redis_url else None
+        try:
+            await migrate.upgrade(database)
+            async with database.write() as db:
+                await ensure_local_user(db)
+            app.state.services = Services.build(settings, database, redis)
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await database.close()
+
+    app = FastAPI(
+        title="Roost",
+        version=__version__,
+        summary="A self-hosted server for LLM agents.",
+        openapi_url="/api/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    router = api_router()
+    app.include_router(router, prefix=API_PREFIXES[0])
+    for prefix in API_PREFIXES[1:]:
+        app.include_router(router, prefix=prefix, include_in_schema=False)
+    app.add_api_route(
+        "/health",
+        health.health,
+        methods=["GET"],
+        response_model=health.HealthOut,
+        tags=["health"],
+        name="root_health",
+        summary="Health (Mini-Devin's path)",
+    )
+    error_handlers.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["X-Request-ID"],
+    )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,61 @@
+"""Reading a session's message history."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from roost import ids
+from roost.errors import session_not_found
+from roost.services.caller import Caller
+from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
+from roost.store.db import Database
+from roost.store.messages import MessageRepo
+from roost.store.models import Message
+from roost.store.paging import Page
+from roost.store.sessions import SessionRepo
+
+
+@dataclass(frozen=True)
+class ImportedMessage:
+    """A message brought in whole, as Floyd's session PUT does."""
+
+    role: str
+    content: str
+    created_at: datetime | None = None
+
+
+class MessageService:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def page(
+        self,
+        caller: Caller,
+        session_id: str,
+        *,
+        limit: int,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> Page[Message]:
+        """A page of messages, oldest first; ``next_cursor`` continues in the same direction."""
+        one_direction(before, after)
+        for name, cursor in (("before", before), ("after", after)):
+            if cursor is not None:
+                check_cursor_shape("msg", name, cursor)
+        if not ids.is_valid("ses", session_id):
+            raise session_not_found(session_id)
+        async with self.database.read() as db:
+            if await SessionRepo(db, caller.user_id).get(session_id) is None:
+                raise session_not_found(session_id)
+            repo = MessageRepo(db, session_id)
+            cursor = after or before
+            if cursor is not None and not await repo.exists(cursor):
+                raise unknown_cursor("after" if after else "before", cursor)
+            items, more = await repo.page(limit=limit, before=before, after=after)
+        return Page(items, more, next_message_cursor(items, more, forward=after is not None))
+
+
+def next_message_cursor(items: list[Message], more: bool, *, forward: bool) -> str | None:
+    """Forward pages continue after their newest message, backward ones before their oldest."""
+    if not more or not items:
+        return None
+    return items[-1].id if forward else items[0].id

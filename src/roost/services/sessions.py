@@ -1,0 +1,257 @@
+"""Sessions: create, list, change, import, group and delete a caller's conversations."""
+
+import posixpath
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from roost import ids
+from roost.clock import utcnow
+from roost.errors import session_not_found
+from roost.services.caller import Caller
+from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
+from roost.services.messages import ImportedMessage, next_message_cursor
+from roost.store.db import Database
+from roost.store.messages import MessageRepo
+from roost.store.models import Message, Session
+from roost.store.paging import Page
+from roost.store.sessions import SessionFilter, SessionOrder, SessionRepo
+
+DEFAULT_TITLE = "New Chat"
+
+# What a client may set, on create and on change; everything else is the server's.
+CREATE_FIELDS = frozenset(
+    {"title", "agent", "model", "working_directory", "folder", "pinned", "archived", "metadata"}
+    | {"project_id"}
+)
+CHANGE_FIELDS = frozenset(
+    {"title", "custom_title", "agent", "model", "folder", "pinned", "archived", "metadata"}
+)
+
+GROUPS = (
+    ("today", "Today"),
+    ("yesterday", "Yesterday"),
+    ("last_7_days", "Last 7 days"),
+    ("last_30_days", "Last 30 days"),
+    ("older", "Older"),
+)
+
+
+@dataclass(frozen=True)
+class SessionGroup:
+    key: str
+    label: str
+    sessions: list[Session]
+
+
+@dataclass(frozen=True)
+class SessionWithMessages:
+    session: Session
+    messages: Page[Message]
+
+
+class SessionService:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def page(
+        self,
+        caller: Caller,
+        where: SessionFilter,
+        *,
+        limit: int,
+        before: str | None = None,
+        after: str | None = None,
+        order: SessionOrder = "listing",
+    ) -> Page[Session]:
+        """A page in list order; ``next_cursor`` is the ``after`` of the next page."""
+        one_direction(before, after)
+        async with self.database.read() as db:
+            repo = SessionRepo(db, caller.user_id)
+            anchors = {}
+            for name, cursor in (("before", before), ("after", after)):
+                if cursor is not None:
+                    check_cursor_shape("ses", name, cursor)
+                    anchors[name] = await repo.get(cursor)
+                    if anchors[name] is None:
+                        raise unknown_cursor(name, cursor)
+            items, more = await repo.page(
+                where,
+                limit=limit,
+                order=order,
+                before=anchors.get("before"),
+                after=anchors.get("after"),
+            )
+        if before is not None:  # paging backwards: the way on is always open
+            return Page(items, more, items[-1].id if items else None)
+        return Page(items, more, items[-1].id if more and items else None)
+
+    async def grouped(
+        self, caller: Caller, zone: ZoneInfo, *, limit: int, after: str | None = None
+    ) -> tuple[list[SessionGroup], Page[Session]]:
+        """A page of sessions by last activity, grouped by day in the caller's time zone."""
+        page = await self.page(caller, SessionFilter(), limit=limit, after=after, order="recent")
+        return group_by_day(page.items, utcnow().astimezone(zone)), page
+
+    async def create(self, caller: Caller, fields: dict[str, Any]) -> Session:
+        session = Session(id=ids.new_id("ses"), **_stored(_pick(fields, CREATE_FIELDS)))
+        if session.title:
+            session.custom_title = session.title
+        else:
+            session.title = DEFAULT_TITLE
+        async with self.database.write() as db:
+            SessionRepo(db, caller.user_id).add(session)
+        return session
+
+    async def get(self, caller: Caller, session_id: str) -> Session:
+        async with self.database.read() as db:
+            return await _owned(SessionRepo(db, caller.user_id), session_id)
+
+    async def get_with_messages(
+        self, caller: Caller, session_id: str, *, limit: int
+    ) -> SessionWithMessages:
+        """The session and its newest messages, oldest first."""
+        async with self.database.read() as db:
+            session = await _owned(SessionRepo(db, caller.user_id), session_id)
+            items, more = await MessageRepo(db, session_id).page(limit=limit)
+        return SessionWithMessages(
+            session, Page(items, more, next_message_cursor(items, more, forward=False))
+        )
+
+    async def update(self, caller: Caller, session_id: str, changes: dict[str, Any]) -> Session:
+        """Apply the fields the client sent; ``title`` is a user-chosen title."""
+        changes = _stored(_pick(changes, CHANGE_FIELDS))
+        async with self.database.write() as db:
+            session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
+            _apply(session, changes)
+        return session
+
+    async def replace(
+        self,
+        caller: Caller,
+        session_id: str,
+        changes: dict[str, Any],
+        messages: list[ImportedMessage] | None,
+    ) -> Session:
+        """Change the session and, when ``messages`` is given, replace its whole history."""
+        changes = _stored(_pick(changes, CHANGE_FIELDS))
+        async with self.database.write() as db:
+            session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
+            _apply(session, changes)
+            if messages is not None:
+                repo = MessageRepo(db, session_id)
+                await repo.delete_all()
+                now = utcnow()
+                for imported in messages:
+                    repo.add(
+                        Message(
+                            id=ids.new_id("msg"),
+                            role=imported.role,
+                            content=imported.content,
+                            parts=[{"type": "text", "text": imported.content}],
+                            created_at=imported.created_at or now,
+                        )
+                    )
+                session.message_count = len(messages)
+                session.last_activity_at = now
+        return session
+
+    async def delete(self, caller: Caller, session_id: str) -> None:
+        if not ids.is_valid("ses", session_id):
+            raise session_not_found(session_id)
+        async with self.database.write() as db:
+            if not await SessionRepo(db, caller.user_id).delete(session_id):
+                raise session_not_found(session_id)
+
+    async def folders(self, caller: Caller, *, limit: int, after: str | None = None) -> Page[str]:
+        async with self.database.read() as db:
+            names, more = await SessionRepo(db, caller.user_id).folders(limit=limit, after=after)
+        return Page(names, more, names[-1] if more and names else None)
+
+    async def get_or_create(
+        self, caller: Caller, working_directory: str, fields: dict[str, Any]
+    ) -> tuple[Session, bool]:
+        """The caller's session for a workspace, made once however many ask at once."""
+        path = normalize_path(working_directory)
+        values = _stored(_pick(fields, CREATE_FIELDS - {"working_directory"}))
+        title = values.get("title")
+        async with self.database.write() as db:
+            repo = SessionRepo(db, caller.user_id)
+            found = await repo.find_for_workspace(path)
+            if found is not None:
+                return found, False
+            values.update(
+                id=ids.new_id("ses"),
+                title=title or DEFAULT_TITLE,
+                custom_title=title,
+                working_directory=path,
+            )
+            return await repo.claim_workspace(values, path)
+
+
+def normalize_path(path: str) -> str:
+    """One spelling per folder: ``/a/b/``, ``/a//b`` and ``/a/./b`` are ``/a/b``."""
+    return posixpath.normpath(path)
+
+
+def group_by_day(sessions: list[Session], now: datetime) -> list[SessionGroup]:
+    """Today, yesterday, the 7 and 30 days before, older: by local midnights in ``now``'s zone."""
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [
+        today,
+        today - timedelta(days=1),
+        today - timedelta(days=7),
+        today - timedelta(days=30),
+    ]
+    buckets: dict[str, list[Session]] = {key: [] for key, _ in GROUPS}
+    for session in sessions:
+        moment = session.last_activity_at.astimezone(now.tzinfo)
+        index = next((i for i, start in enumerate(starts) if moment >= start), len(starts))
+        buckets[GROUPS[index][0]].append(session)
+    return [SessionGroup(key, label, buckets[key]) for key, label in GROUPS if buckets[key]]
+
+
+async def _owned(repo: SessionRepo, session_id: str, *, for_update: bool = False) -> Session:
+    session = None
+    if ids.is_valid("ses", session_id):
+        session = await repo.get(session_id, for_update=for_update)
+    if session is None:
+        raise session_not_found(session_id)
+    return session
+
+
+def _pick(fields: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if key in allowed}
+
+
+def _stored(fields: dict[str, Any]) -> dict[str, Any]:
+    """Client field values as the table keeps them: no blank folder, ``metadata`` as ``meta``."""
+    stored = dict(fields)
+    if "folder" in stored and not stored["folder"]:
+        stored["folder"] = None
+    if "metadata" in stored:
+        stored["meta"] = stored.pop("metadata")
+    if stored.get("working_directory"):
+        stored["working_directory"] = normalize_path(stored["working_directory"])
+    return stored
+
+
+def _apply(session: Session, changes: dict[str, Any]) -> None:
+    if "title" in changes:
+        session.title = changes["title"] or DEFAULT_TITLE
+        session.custom_title = changes["title"] or None
+    if "custom_title" in changes:
+        session.custom_title = changes["custom_title"] or None
+    if "meta" in changes:
+        merged = dict(session.meta or {})
+        for key, value in changes["meta"].items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        session.meta = merged
+    for key in ("agent", "model", "folder", "pinned", "archived"):
+        if key in changes:
+            setattr(session, key, changes[key])
+    session.updated_at = utcnow()

@@ -1,0 +1,33 @@
+"""Alembic environment: runs on the connection Roost hands over, or on the URL given."""
+
+from alembic import context
+from sqlalchemy import Connection, create_engine, pool, text
+
+from roost.store.models import Base
+
+# A fixed key: replicas starting together take turns to migrate.
+MIGRATION_LOCK_KEY = 7_401_163_001
+
+
+def run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    run(connection)
+else:
+    engine = create_engine(
+        context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool
+    )
+    with engine.connect() as sync_connection:
+        run(sync_connection)

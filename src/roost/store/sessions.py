@@ -1,0 +1,142 @@
+"""Sessions, always seen through their owner."""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Select, delete, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roost.store.db import insert_or_ignore
+from roost.store.models import Session
+from roost.store.paging import cut
+
+SessionOrder = Literal["listing", "recent"]
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    folder: str | None = None
+    archived: bool | None = None
+    pinned: bool | None = None
+    project_id: str | None = None
+    q: str | None = None
+
+
+class SessionRepo:
+    def __init__(self, db: AsyncSession, owner_id: str) -> None:
+        self.db = db
+        self.owner_id = owner_id
+
+    async def get(self, session_id: str, *, for_update: bool = False) -> Session | None:
+        query = select(Session).where(Session.id == session_id, Session.owner_id == self.owner_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.db.execute(query)).scalar_one_or_none()
+
+    def add(self, session: Session) -> None:
+        session.owner_id = self.owner_id
+        self.db.add(session)
+
+    async def delete(self, session_id: str) -> bool:
+        result = await self.db.execute(
+            delete(Session).where(Session.id == session_id, Session.owner_id == self.owner_id)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def page(
+        self,
+        where: SessionFilter,
+        *,
+        limit: int,
+        order: SessionOrder = "listing",
+        after: Session | None = None,
+        before: Session | None = None,
+    ) -> tuple[list[Session], bool]:
+        """Up to ``limit`` sessions following ``after`` (or preceding ``before``) in ``order``,
+        and whether more lie beyond them in that direction.
+
+        Listing order is pinned first, then most recently updated; recent order is by
+        last activity alone. Rows come back in that order either way.
+        """
+        key = self._order_key(order)
+        query = self._filtered(where)
+        if before is not None:
+            query = query.where(tuple_(*key) > tuple_(*self._key_of(before, order)))
+            query = query.order_by(*(column.asc() for column in key)).limit(limit + 1)
+            nearest, more = cut((await self.db.execute(query)).scalars().all(), limit)
+            return nearest[::-1], more
+        if after is not None:
+            query = query.where(tuple_(*key) < tuple_(*self._key_of(after, order)))
+        query = query.order_by(*(column.desc() for column in key)).limit(limit + 1)
+        return cut((await self.db.execute(query)).scalars().all(), limit)
+
+    async def folders(self, *, limit: int, after: str | None = None) -> tuple[list[str], bool]:
+        """Folder names in use, alphabetically, after ``after``."""
+        query = (
+            select(Session.folder)
+            .where(Session.owner_id == self.owner_id, Session.folder.is_not(None))
+            .distinct()
+            .order_by(Session.folder)
+            .limit(limit + 1)
+        )
+        if after is not None:
+            query = query.where(Session.folder > after)
+        names = [name for name in (await self.db.execute(query)).scalars().all() if name]
+        return cut(names, limit)
+
+    async def find_for_workspace(self, path: str) -> Session | None:
+        """The session get-or-create made for ``path``, else the latest one working there."""
+        query = (
+            select(Session)
+            .where(
+                Session.owner_id == self.owner_id,
+                Session.working_directory == path,
+                or_(Session.workspace_key == path, Session.archived.is_(False)),
+            )
+            .order_by((Session.workspace_key == path).desc(), Session.last_activity_at.desc())
+            .limit(1)
+        )
+        return (await self.db.execute(query)).scalar_one_or_none()
+
+    async def claim_workspace(self, values: dict[str, Any], path: str) -> tuple[Session, bool]:
+        """Create the session keyed to ``path`` unless a racing call already has."""
+        values = {**values, "owner_id": self.owner_id, "workspace_key": path}
+        created = await insert_or_ignore(
+            self.db, Session, values, conflict=["owner_id", "workspace_key"]
+        )
+        query = select(Session).where(
+            Session.owner_id == self.owner_id, Session.workspace_key == path
+        )
+        return (await self.db.execute(query)).scalar_one(), created
+
+    def _filtered(self, where: SessionFilter) -> Select[tuple[Session]]:
+        query = select(Session).where(Session.owner_id == self.owner_id)
+        if where.folder is not None:
+            query = query.where(Session.folder == where.folder)
+        if where.archived is not None:
+            query = query.where(Session.archived.is_(where.archived))
+        if where.pinned is not None:
+            query = query.where(Session.pinned.is_(where.pinned))
+        if where.project_id is not None:
+            query = query.where(Session.project_id == where.project_id)
+        if where.q:
+            needle = where.q.lower()
+            query = query.where(
+                or_(
+                    func.lower(Session.title).contains(needle, autoescape=True),
+                    func.lower(Session.custom_title).contains(needle, autoescape=True),
+                )
+            )
+        return query
+
+    @staticmethod
+    def _order_key(order: SessionOrder) -> list[Any]:
+        if order == "listing":
+            return [Session.pinned, Session.updated_at, Session.id]
+        return [Session.last_activity_at, Session.id]
+
+    @staticmethod
+    def _key_of(session: Session, order: SessionOrder) -> list[Any]:
+        if order == "listing":
+            return [session.pinned, session.updated_at, session.id]
+        return [session.last_activity_at, session.id]
