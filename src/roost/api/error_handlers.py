@@ -40,6 +40,8 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
             f"{request.method} is not allowed on {request.url.path}",
             details={"method": request.method, "allow": (error.headers or {}).get("Allow")},
         )
+    elif error.status_code == 400:
+        api_error = InvalidRequest(str(error.detail))
     else:
         api_error = ApiError(str(error.detail), code="HTTP_ERROR")
         api_error.status = error.status_code

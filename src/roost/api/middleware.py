@@ -38,41 +38,48 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 0
         received = 0
+        too_large = False
+        id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
+            if too_large:
+                # The app answered a body it could not finish reading; answer 413 instead.
+                if message["type"] == "http.response.start" and status == 0:
+                    status = 413
+                    await _send_error(send, self._too_large(), request_id)
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
+                message["headers"] = [*message.get("headers", []), id_header]
             await send(message)
 
         async def receive_limited() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
+                    too_large = True
                     raise _BodyTooLarge
             return message
 
         try:
             if _declared_length(scope) > self.max_body_bytes:
+                too_large = True
                 raise _BodyTooLarge
             await self.app(scope, receive_limited, send_with_id)
         except _BodyTooLarge:
-            error = PayloadTooLarge(
-                f"Request body is larger than {self.max_body_bytes} bytes",
-                details={"limit_bytes": self.max_body_bytes},
+            if status == 0:
+                status = 413
+                await _send_error(send, self._too_large(), request_id)
+        except Exception:
+            log.exception(
+                "unhandled error", extra={"path": scope["path"], "request_id": request_id}
             )
             if status == 0:
-                await _send_error(send_with_id, error, request_id)
-        except Exception:
-            log.exception("unhandled error", extra={"path": scope["path"]})
-            if status == 0:
-                await _send_error(send_with_id, InternalError("Internal server error"), request_id)
+                status = 500
+                await _send_error(send, InternalError("Internal server error"), request_id)
         finally:
             log.info(
                 "request",
@@ -81,9 +88,16 @@ class RequestContextMiddleware:
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "request_id": request_id,
                 },
             )
             request_id_var.reset(token)
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"Request body is larger than {self.max_body_bytes} bytes",
+            details={"limit_bytes": self.max_body_bytes},
+        )
 
 
 def _request_id(scope: Scope) -> str:
@@ -115,6 +129,7 @@ async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
             ],
         }
     )

@@ -1,0 +1,167 @@
+"""Fixtures: an app per test on a fresh database, SQLite always and PostgreSQL when given.
+
+``ROOST_TEST_POSTGRES_URL`` names a PostgreSQL server (any database on it); the suite
+makes its own database there and drops it at the end. Without it the PostgreSQL
+variants skip, except under CI, where they fail.
+"""
+
+import asyncio
+import ipaddress
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from roost.app import create_app
+from roost.config import Settings
+from roost.store import migrate
+from roost.store.db import Database
+
+PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
+
+
+def service_url(name: str) -> str:
+    """The URL of a test service, or a skip (a failure under CI) when none is configured."""
+    url = os.environ.get(name)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not set, and CI must run every variant")
+        pytest.skip(f"{name} is not set")
+    return url
+
+
+def run_apart(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run set-up work on a loop of its own, even when called from inside a test's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No settings or provider keys leak in from the machine; no roost.toml is picked up."""
+    for key in list(os.environ):
+        if (key.startswith("ROOST_") and not key.startswith("ROOST_TEST_")) or key in PROVIDER_KEYS:
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ROOST_CONFIG", str(tmp_path / "absent-roost.toml"))
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to reach past this machine."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def check(address: Any) -> None:
+        if isinstance(address, tuple) and address:
+            host = address[0]
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise AssertionError(f"test tried to connect to {host}")
+
+    def connect(self: socket.socket, address: Any) -> None:
+        check(address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        check(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies, instead of migrating again."""
+    path = tmp_path_factory.mktemp("template") / "roost.db"
+
+    async def build() -> None:
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(database)
+        await database.close()
+
+    run_apart(build())
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of the suite's own on the configured PostgreSQL server, migrated."""
+    server = make_url(service_url("ROOST_TEST_POSTGRES_URL")).set(drivername="postgresql+asyncpg")
+    name = f"roost_test_{uuid.uuid4().hex[:12]}"
+    url = server.set(database=name).render_as_string(hide_password=False)
+
+    async def admin(statement: str) -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(
+            server.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    async def build() -> None:
+        await admin(f'CREATE DATABASE "{name}"')
+        database = Database(url)
+        await migrate.upgrade(database)
+        await database.close()
+
+    run_apart(build())
+    yield url
+    run_apart(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate(url: str) -> None:
+    database = Database(url)
+    async with database.write() as db:
+        from sqlalchemy import text
+
+        await db.execute(text("TRUNCATE users CASCADE"))
+    await database.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "roost.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_database")
+    await _truncate(url)
+    yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://roost.test") as http:
+        yield http
