@@ -68,25 +68,27 @@ def small_body_settings(settings: Settings) -> Settings:
 
 async def test_oversized_body_is_payload_too_large(small_body_settings: Settings) -> None:
     app = create_app(small_body_settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://roost.test"
-        ) as client:
-            big = {"title": "x", "metadata": {"blob": "y" * 4000}}
-            error = assert_envelope(
-                await client.post("/api/sessions", json=big), 413, "PAYLOAD_TOO_LARGE"
-            )
-            assert error["details"]["limit_bytes"] == 2048
+        ) as client,
+    ):
+        big = {"title": "x", "metadata": {"blob": "y" * 4000}}
+        error = assert_envelope(
+            await client.post("/api/sessions", json=big), 413, "PAYLOAD_TOO_LARGE"
+        )
+        assert error["details"]["limit_bytes"] == 2048
 
-            async def chunks():  # no Content-Length: the limit still holds
-                for _ in range(10):
-                    yield b" " * 1000
+        async def chunks():  # no Content-Length: the limit still holds
+            for _ in range(10):
+                yield b" " * 1000
 
-            streamed = await client.post(
-                "/api/sessions", content=chunks(), headers={"content-type": "application/json"}
-            )
-            assert_envelope(streamed, 413, "PAYLOAD_TOO_LARGE")
-            assert (await client.get("/api/sessions")).json()["data"] == []
+        streamed = await client.post(
+            "/api/sessions", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert_envelope(streamed, 413, "PAYLOAD_TOO_LARGE")
+        assert (await client.get("/api/sessions")).json()["data"] == []
 
 
 async def test_unhandled_error_is_internal_error_without_trace(

@@ -64,19 +64,21 @@ def _short_bytes(limit: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-def Text(max_length: int, *, strip: bool = False) -> Any:
-    """A strict string type: no coercion from numbers, no NUL, bounded length."""
-    return Annotated[
-        str,
-        StringConstraints(strict=True, max_length=max_length, strip_whitespace=strip),
-        AfterValidator(_no_nul),
-    ]
+NoNul = AfterValidator(_no_nul)
 
-
-Title = Text(500, strip=True)
-Name = Text(200, strip=True)
-Path = Annotated[Text(4096, strip=True), _short_bytes(1024)]
-Body = Text(1_000_000)
+# Strict strings: no coercion from numbers, no NUL, bounded length.
+Title = Annotated[str, StringConstraints(strict=True, max_length=500, strip_whitespace=True), NoNul]
+Name = Annotated[str, StringConstraints(strict=True, max_length=200, strip_whitespace=True), NoNul]
+ShortName = Annotated[
+    str, StringConstraints(strict=True, max_length=100, strip_whitespace=True), NoNul
+]
+Path = Annotated[
+    str,
+    StringConstraints(strict=True, max_length=1024, strip_whitespace=True),
+    NoNul,
+    _short_bytes(1024),
+]
+Body = Annotated[str, StringConstraints(strict=True, max_length=1_000_000), NoNul]
 Metadata = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
 Timestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
 

@@ -10,8 +10,9 @@ from roost.api.schemas import (
     ClientModel,
     ListOut,
     Metadata,
+    Name,
     Path,
-    Text,
+    ShortName,
     Timestamp,
     Title,
     either,
@@ -20,10 +21,10 @@ from roost.store.models import Message, Session
 
 MAX_IMPORTED_MESSAGES = 10_000
 
-Agent = Text(100, strip=True)
-Model = Text(200, strip=True)
-Folder = Text(200, strip=True)
-ProjectId = Text(40, strip=True)
+Agent = ShortName
+Model = Name
+Folder = Name
+ProjectId = ShortName
 
 
 class SessionCreate(ClientModel):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -88,10 +89,11 @@ async def insert_or_ignore(
     session: AsyncSession, table: Any, values: dict[str, Any], conflict: list[str]
 ) -> bool:
     """Insert a row unless one with the same ``conflict`` columns exists; True if inserted."""
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+    statement: Any
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(table)
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        statement = sqlite.insert(table)
+    statement = statement.values(**values).on_conflict_do_nothing(index_elements=conflict)
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]

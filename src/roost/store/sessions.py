@@ -109,7 +109,7 @@ class SessionRepo:
         )
         return (await self.db.execute(query)).scalar_one(), created
 
-    def _filtered(self, where: SessionFilter) -> Select[tuple[Session]]:
+    def _filtered(self, where: SessionFilter) -> Select[Session]:
         query = select(Session).where(Session.owner_id == self.owner_id)
         if where.folder is not None:
             query = query.where(Session.folder == where.folder)

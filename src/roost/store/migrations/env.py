@@ -26,8 +26,9 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:
-    engine = create_engine(
-        context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool
-    )
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no connection handed over and no sqlalchemy.url to migrate")
+    engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as sync_connection:
         run(sync_connection)
