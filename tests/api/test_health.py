@@ -1,4 +1,11 @@
+import socket
+from typing import Any
+
 import httpx
+
+from roost.app import create_app
+from roost.config import Settings
+from tests.conftest import service_url
 
 
 async def test_health_reports_every_field_of_the_contract(client: httpx.AsyncClient) -> None:
@@ -19,3 +26,41 @@ async def test_health_reports_every_field_of_the_contract(client: httpx.AsyncCli
     assert body["status"] == "ok"
     assert body["api_version"] == 1
     assert body["database"]["ok"] is True
+
+
+async def test_health_is_public_at_the_root_too(client: httpx.AsyncClient) -> None:
+    root = (await client.get("/health")).json()
+    assert root["status"] == "ok" and root["version"]
+
+
+async def test_features_says_what_is_switched_on(client: httpx.AsyncClient) -> None:
+    features = (await client.get("/api/features")).json()
+    assert features["api_version"] == 1
+    assert features["single_user"] is True
+    assert features["scale_out"] is False
+
+
+async def health_with(settings: Settings, redis_url: str) -> dict[str, Any]:
+    app = create_app(settings.model_copy(update={"redis_url": redis_url}))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://roost.test"
+        ) as client,
+    ):
+        return dict((await client.get("/api/health")).json())
+
+
+async def test_health_reports_a_live_redis(settings: Settings) -> None:
+    body = await health_with(settings, service_url("ROOST_TEST_REDIS_URL"))
+    assert body["redis"] == {"ok": True}
+    assert body["status"] == "ok"
+
+
+async def test_health_is_degraded_when_redis_is_down(settings: Settings) -> None:
+    with socket.socket() as probe:  # a loopback port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    body = await health_with(settings, f"redis://127.0.0.1:{port}/0")
+    assert body["redis"] == {"ok": False}
+    assert body["status"] == "degraded"

@@ -1,0 +1,125 @@
+"""The ``roost`` command, and the README's tour run against a live ``roost serve``."""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from roost import __version__
+from roost.cli import app
+
+ROOT = Path(__file__).parent.parent
+runner = CliRunner()
+
+
+def test_version_prints_the_package_version() -> None:
+    result = runner.invoke(app, ["version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == __version__
+
+
+def test_config_masks_passwords_and_honours_priority(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = tmp_path / "roost.toml"
+    toml.write_text('port = 9100\nlog_level = "debug"\nmax_body_bytes = 4096\n')
+    monkeypatch.setenv("ROOST_CONFIG", str(toml))
+    monkeypatch.setenv("ROOST_PORT", "9200")
+    result = runner.invoke(
+        app, ["config", "--database-url", "postgresql://roost:hunter2@db.local/roost"]
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert "hunter2" not in result.stdout
+    assert shown["database_url"] == "postgresql+asyncpg://roost:***@db.local/roost"
+    assert shown["port"] == 9200  # environment beats the file
+    assert shown["log_level"] == "debug"  # the file beats the default
+    assert shown["max_body_bytes"] == 4096
+
+
+def test_cors_origins_accept_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROOST_CORS_ORIGINS", "https://a.example, https://b.example")
+    shown = json.loads(runner.invoke(app, ["config"]).stdout)
+    assert shown["cors_origins"] == ["https://a.example", "https://b.example"]
+
+
+def test_migrate_brings_a_new_database_up_to_date(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["migrate", "--home", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "roost.db").exists()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """A real ``roost serve`` process on a free port, with its own home."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_") or "TEST" in k}
+    env["ROOST_CONFIG"] = str(tmp_path / "none.toml")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "roost", "serve", "--port", str(port), "--home", str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("roost serve did not answer within 30 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_answers_health_at_both_paths(live_server: str) -> None:
+    for path in ("/api/health", "/health", "/api/v1/health"):
+        assert httpx.get(live_server + path).json()["status"] == "ok"
+    assert httpx.get(live_server + "/api/openapi.json").json()["openapi"].startswith("3.1")
+    assert httpx.get(live_server + "/docs").status_code == 200
+
+
+def test_readme_tour_runs_against_a_live_server(live_server: str) -> None:
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    readme = (ROOT / "README.md").read_text()
+    tour = re.search(r"<!-- tour -->\n```sh\n(.*?)```", readme, re.S)
+    assert tour is not None
+    script = tour.group(1).replace("localhost:8787", live_server.removeprefix("http://"))
+    # Every curl must succeed, except the one that shows an error on purpose.
+    strict = (
+        'curl() { if [[ "$*" == *ses_unknown* ]]; then command curl "$@"; '
+        'else command curl --fail-with-body "$@"; fi; }\n'
+    )
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", strict + script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"SESSION_NOT_FOUND"' in result.stdout
+    assert result.stdout.rstrip().endswith("204")
+    assert '"Paris trip"' in result.stdout
