@@ -58,9 +58,13 @@ def serve(
 
 
 def app_from_environment() -> Any:
+    """The app of a ``--reload`` child process, configured from the environment."""
+    from roost import logs
     from roost.app import create_app
 
-    return create_app(Settings())
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 @app.command()
