@@ -18,12 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy.engine import make_url
 
 from roost.app import create_app
 from roost.config import Settings
 from roost.store import migrate
 from roost.store.db import Database
+from roost.testing import FakeLLM
 
 PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
 
@@ -148,9 +150,48 @@ async def database_url(
     yield url
 
 
+@pytest.fixture(scope="session")
+def fake_llm_server() -> Iterator[FakeLLM]:
+    """One fake upstream for the whole run; each test gets it reset."""
+    with FakeLLM(tokens=8) as fake:
+        yield fake
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(home=tmp_path / "home", database_url=database_url)
+def fake_llm(fake_llm_server: FakeLLM) -> FakeLLM:
+    fake_llm_server.reset()
+    return fake_llm_server
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, fake_llm: FakeLLM) -> Settings:
+    """An OpenAI-compatible provider at the fake upstream, and a small default model."""
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        openai_base_url=fake_llm.url,
+        openai_api_key=fake_llm.api_key,
+        default_model="fake-small",
+        heartbeat_seconds=15,
+    )
+
+
+@pytest.fixture
+async def live_server(app: Any) -> AsyncIterator[str]:
+    """The test's app behind a real uvicorn on a free loopback port, in the test's loop."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture

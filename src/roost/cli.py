@@ -54,7 +54,7 @@ def serve(
     else:
         from roost.app import create_app
 
-        uvicorn.run(create_app(settings), **config)
+        uvicorn.run(create_app(settings, freeze_gc=True), **config)
 
 
 def app_from_environment() -> Any:
@@ -64,7 +64,7 @@ def app_from_environment() -> Any:
 
     settings = Settings()
     logs.configure(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return create_app(settings, freeze_gc=True)
 
 
 @app.command()
@@ -103,3 +103,20 @@ def _flat(settings: Settings) -> dict[str, Any]:
     shown = settings.model_dump(mode="json", exclude_none=True)
     shown["cors_origins"] = ",".join(settings.cors_origins)
     return shown
+
+
+@app.command("fake-llm")
+def fake_llm(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8790,
+    tokens: Annotated[int, typer.Option(help="Tokens in the default answer.")] = 20,
+    token_delay_ms: Annotated[float, typer.Option(help="Pause between tokens.")] = 20.0,
+    ttft_ms: Annotated[float, typer.Option(help="Time to the first token.")] = 100.0,
+) -> None:
+    """Serve a fake upstream LLM (OpenAI and Anthropic wire formats) for tests and benchmarks."""
+    from roost.testing import FakeConfig
+    from roost.testing.fake_llm import serve
+
+    typer.echo(f"OpenAI base URL http://{host}:{port}/v1, Anthropic base URL http://{host}:{port}")
+    config = FakeConfig(tokens=tokens, token_delay_ms=token_delay_ms, ttft_ms=ttft_ms)
+    serve(host=host, port=port, config=config)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -20,6 +20,38 @@ from pydantic_settings import (
 )
 
 DEFAULT_CORS_ORIGINS = ["http://localhost:5173", "http://localhost:3000"]
+
+
+class ProviderSettings(BaseModel):
+    """A named model endpoint, e.g. ``[providers.openai-prod]`` in roost.toml."""
+
+    kind: Literal["openai", "anthropic"] = "openai"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    name: str | None = None
+    models: list[str] = Field(default_factory=list, description="Models it offers, if known.")
+    default_model: str | None = None
+
+
+class AgentSettings(BaseModel):
+    """An agent (Coqui's role), e.g. ``[agents.coder]`` in roost.toml."""
+
+    description: str = ""
+    model: str | None = None
+    preamble: str = ""
+    tools: list[str] | None = Field(None, description="Tool names; all tools when unset.")
+    max_iterations: int | None = Field(None, ge=1, le=1000)
+
+
+DEFAULT_AGENT = AgentSettings(
+    description="General-purpose assistant.",
+    preamble="You are a helpful assistant. Answer clearly and concisely.",
+)
+
+
+def _env(name: str) -> Any:
+    """A setting also read from a well-known variable without Roost's prefix."""
+    return AliasChoices(name.lower(), f"ROOST_{name}", name)
 
 
 def config_file() -> Path:
@@ -52,6 +84,25 @@ class Settings(BaseSettings):
     min_client_version: str = Field(
         "0.1.0", description="Oldest client version this server still supports."
     )
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    anthropic_api_key: SecretStr | None = Field(None, validation_alias=_env("ANTHROPIC_API_KEY"))
+    anthropic_base_url: str | None = Field(None, validation_alias=_env("ANTHROPIC_BASE_URL"))
+    ollama_base_url: str | None = Field(None, validation_alias=_env("OLLAMA_BASE_URL"))
+    providers: dict[str, ProviderSettings] = Field(
+        default_factory=dict, description="Named providers, beside those from the environment."
+    )
+    default_model: str | None = Field(
+        None, description="Model used when neither message, session nor agent names one."
+    )
+    agents: dict[str, AgentSettings] = Field(
+        default_factory=dict, description="Agents (roles); `assistant` always exists."
+    )
+    max_iterations: int = Field(25, ge=1, le=1000, description="Model calls a turn may make.")
+    max_tokens: int = Field(4096, ge=1, description="Answer length limit per model call.")
+    tool_timeout_seconds: float = Field(60, gt=0, description="Time limit of one tool call.")
+    heartbeat_seconds: float = Field(15, gt=0, description="Silence before a stream heartbeat.")
+    provider_retries: int = Field(3, ge=1, le=10, description="Tries before the first token.")
 
     @classmethod
     def settings_customise_sources(
@@ -93,12 +144,16 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def all_agents(self) -> dict[str, AgentSettings]:
+        return {"assistant": DEFAULT_AGENT, **self.agents}
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.home / 'roost.db'}"
 
     def masked(self) -> dict[str, Any]:
         """The effective settings, with every password in a URL replaced by ``***``."""
-        shown = self.model_dump(mode="json")
+        shown = self.model_dump(mode="json")  # SecretStr fields dump as "**********"
         shown["database_url"] = self.effective_database_url
         for key in ("database_url", "redis_url"):
             if shown[key]:

@@ -20,6 +20,8 @@ UNKNOWN_SESSION_IDS = [
 
 # A body each route accepts, so that a 404 (not a 422) is what an unknown id earns.
 VALID_BODIES = {
+    "messages": {"content": "hi"},
+    "{message_id}": {"content": "hi"},
     "rename": {"customTitle": "x"},
     "pin": {"pinned": True},
     "folder": {"folder": "x"},
@@ -77,7 +79,11 @@ async def test_every_session_route_answers_not_found_for_unknown_ids(
     for method, path in routes:
         body = VALID_BODIES.get(path.rsplit("/", 1)[-1], {})
         for unknown in UNKNOWN_SESSION_IDS:
-            url = path.replace("{session_id}", httpx.URL(path="/" + unknown).raw_path.decode()[1:])
+            url = (
+                path.replace("{session_id}", httpx.URL(path="/" + unknown).raw_path.decode()[1:])
+                .replace("{message_id}", "msg_01m8a97z54byzvm9agg9cemc09")
+                .replace("{turn_id}", "turn_01m8a97z54byzvm9agg9cemc09")
+            )
             send_body = method in {"POST", "PUT", "PATCH"}
             response = await client.request(method, url, json=body if send_body else None)
             assert response.status_code == 404, (method, url, response.text)

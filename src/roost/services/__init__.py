@@ -3,10 +3,16 @@
 from dataclasses import dataclass
 from typing import Any
 
+from roost.bus.base import EventBus, TurnQueue
+from roost.bus.local import LocalEventBus, LocalTurnQueue
 from roost.config import Settings
+from roost.engine.providers.registry import ProviderRegistry
+from roost.engine.tools.registry import ToolRegistry
 from roost.services.messages import MessageService
 from roost.services.sessions import SessionService
 from roost.services.system import SystemService
+from roost.services.turn_execution import TurnExecutor
+from roost.services.turns import TurnService
 from roost.store.db import Database
 
 
@@ -14,16 +20,36 @@ from roost.store.db import Database
 class Services:
     settings: Settings
     database: Database
+    bus: EventBus
+    queue: TurnQueue
+    providers: ProviderRegistry
+    tools: ToolRegistry
     system: SystemService
     sessions: SessionService
     messages: MessageService
+    turns: TurnService
 
     @classmethod
     def build(cls, settings: Settings, database: Database, redis: Any | None) -> "Services":
+        bus = LocalEventBus()
+        providers = ProviderRegistry(settings)
+        tools = ToolRegistry()
+        queue = LocalTurnQueue(TurnExecutor(database, bus, providers, tools, settings))
+        turns = TurnService(database, bus, queue, providers, settings)
         return cls(
             settings=settings,
             database=database,
-            system=SystemService(settings, database, redis),
-            sessions=SessionService(database),
+            bus=bus,
+            queue=queue,
+            providers=providers,
+            tools=tools,
+            system=SystemService(settings, database, redis, providers),
+            sessions=SessionService(database, before_delete=turns.stop_all),
             messages=MessageService(database),
+            turns=turns,
         )
+
+    async def aclose(self) -> None:
+        """Stop running turns (they end ``interrupted``), then let go of providers."""
+        await self.queue.aclose()
+        await self.providers.aclose()

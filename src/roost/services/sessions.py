@@ -1,6 +1,7 @@
 """Sessions: create, list, change, import, group and delete a caller's conversations."""
 
 import posixpath
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,8 +53,13 @@ class SessionWithMessages:
 
 
 class SessionService:
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self,
+        database: Database,
+        before_delete: Callable[[Caller, str], Awaitable[None]] | None = None,
+    ) -> None:
         self.database = database
+        self.before_delete = before_delete  # stops the session's turns first
 
     async def page(
         self,
@@ -160,9 +166,25 @@ class SessionService:
     async def delete(self, caller: Caller, session_id: str) -> None:
         if not ids.is_valid("ses", session_id):
             raise session_not_found(session_id)
+        if self.before_delete is not None:
+            await self.before_delete(caller, session_id)
         async with self.database.write() as db:
             if not await SessionRepo(db, caller.user_id).delete(session_id):
                 raise session_not_found(session_id)
+
+    async def set_status(self, caller: Caller, session_id: str, status: str) -> Session:
+        async with self.database.write() as db:
+            session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
+            if status != "idle" or session.status == "stopped":
+                session.status = status
+            session.updated_at = utcnow()
+        return session
+
+    async def touch(self, caller: Caller, session_id: str) -> Session:
+        async with self.database.write() as db:
+            session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
+            session.last_activity_at = utcnow()
+        return session
 
     async def folders(self, caller: Caller, *, limit: int, after: str | None = None) -> Page[str]:
         async with self.database.read() as db:

@@ -5,16 +5,24 @@ from typing import Any
 from roost import __version__
 from roost.bus.redis import ping
 from roost.config import Settings
+from roost.engine.providers.registry import ProviderRegistry
 from roost.store.db import Database
 
 API_VERSION = 1
 
 
 class SystemService:
-    def __init__(self, settings: Settings, database: Database, redis: Any | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        redis: Any | None,
+        providers: ProviderRegistry,
+    ) -> None:
         self.settings = settings
         self.database = database
         self.redis = redis
+        self.providers = providers
 
     async def health(self, *, authenticated: bool) -> dict[str, Any]:
         database_ok = await self.database.ping()
@@ -24,9 +32,7 @@ class SystemService:
             "api_version": API_VERSION,
             "min_client_version": self.settings.min_client_version,
             "authenticated": authenticated,
-            "provider": None,
-            "model": None,
-            "has_api_key": False,
+            **self._default_provider(),
             "database": {"backend": self.database.backend, "ok": database_ok},
             "redis": None,
         }
@@ -37,6 +43,20 @@ class SystemService:
                 report["status"] = "degraded"
         return report
 
+    def _default_provider(self) -> dict[str, Any]:
+        """Floyd's provider, model and hasApiKey: what a turn without a model would use."""
+        configs = self.providers.configs
+        if not configs:
+            return {"provider": None, "model": self.settings.default_model, "has_api_key": False}
+        wanted = self.settings.default_model or ""
+        provider_id = wanted.partition("/")[0] if "/" in wanted else next(iter(configs))
+        config = configs.get(provider_id) or next(iter(configs.values()))
+        return {
+            "provider": provider_id,
+            "model": self.settings.default_model or config.default_model,
+            "has_api_key": config.api_key is not None,
+        }
+
     def features(self) -> dict[str, Any]:
         """Capabilities this server has switched on; clients hide what is off."""
         return {
@@ -45,7 +65,7 @@ class SystemService:
             "registration": "closed",
             "single_user": True,
             "websocket": False,
-            "streaming": False,
+            "streaming": True,
             "mcp": False,
             "scheduler": False,
             "voice": False,

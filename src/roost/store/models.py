@@ -120,6 +120,8 @@ class Turn(Base):
     agent: Mapped[str | None] = mapped_column(String(100))
     model: Mapped[str | None] = mapped_column(String(200))
     user_message_id: Mapped[str | None] = mapped_column(String(40))
+    # How the turn was asked to run: generate_title, tools on or off, …
+    options: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     iterations: Mapped[int] = mapped_column(Integer, default=0)
     usage: Mapped[dict[str, Any] | None] = mapped_column(Json)
     error: Mapped[dict[str, Any] | None] = mapped_column(Json)

@@ -1,0 +1,114 @@
+"""Agents (roles), providers and models: what can answer, and with what."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from roost.api.deps import Services
+from roost.engine.providers.registry import PROVIDER_NAMES, describe
+from roost.errors import ApiError
+
+router = APIRouter(tags=["models"])
+
+
+class RoleOut(BaseModel):
+    name: str
+    description: str
+    model: str | None
+
+
+class RolesOut(BaseModel):
+    roles: list[RoleOut]
+    default: str
+
+
+class ModelOut(BaseModel):
+    id: str
+    name: str
+    provider: str
+    context_window: int | None
+    supports_vision: bool
+    supports_function_calling: bool
+
+
+class ModelsOut(BaseModel):
+    models: list[ModelOut]
+    data: list[ModelOut]
+
+
+class ProviderOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    base_url: str | None
+    configured: bool
+    models_count: int
+
+
+class ProvidersOut(BaseModel):
+    providers: list[ProviderOut]
+    models: dict[str, list[ModelOut]]
+    default_model: str | None
+
+
+@router.get("/config/roles", response_model=RolesOut)
+async def list_roles(services: Services) -> RolesOut:
+    """Coqui's roles: the agents, each with a description and its model."""
+    agents = services.settings.all_agents
+    return RolesOut(
+        roles=[
+            RoleOut(name=name, description=agent.description, model=agent.model)
+            for name, agent in agents.items()
+        ],
+        default="assistant",
+    )
+
+
+@router.get("/providers", response_model=ProvidersOut)
+async def list_providers(services: Services) -> ProvidersOut:
+    """Configured providers with their models (Floyd), counts and the default (Mini-Devin);
+    well-known providers that are not configured are listed with ``configured: false``."""
+    registry = services.providers
+    providers: list[ProviderOut] = []
+    models: dict[str, list[ModelOut]] = {}
+    for provider_id in registry.ids():
+        listed = [ModelOut(**vars(m)) for m in await registry.models(provider_id)]
+        models[provider_id] = listed
+        providers.append(ProviderOut(**describe(registry, provider_id), models_count=len(listed)))
+    for provider_id, name in PROVIDER_NAMES.items():
+        if provider_id not in models:
+            providers.append(
+                ProviderOut(
+                    id=provider_id,
+                    name=name,
+                    kind="anthropic" if provider_id == "anthropic" else "openai",
+                    base_url=None,
+                    configured=False,
+                    models_count=0,
+                )
+            )
+    default = await _default_model(services)
+    return ProvidersOut(providers=providers, models=models, default_model=default)
+
+
+@router.get("/models", response_model=ModelsOut)
+async def list_models(
+    services: Services,
+    provider: Annotated[str | None, Query(max_length=100, description="A provider id.")] = None,
+) -> ModelsOut:
+    """Models of the configured providers (catalogue, configured and live lists)."""
+    registry = services.providers
+    ids = [provider] if provider else registry.ids()
+    listed: list[ModelOut] = []
+    for provider_id in ids:
+        registry.get(provider_id)  # PROVIDER_NOT_FOUND for an unknown id
+        listed += [ModelOut(**vars(m)) for m in await registry.models(provider_id)]
+    return ModelsOut(models=listed, data=listed)
+
+
+async def _default_model(services: Services) -> str | None:
+    try:
+        return (await services.providers.resolve(None)).ref
+    except ApiError:  # no provider, no default: the listing still answers
+        return None

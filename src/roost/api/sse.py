@@ -1,0 +1,42 @@
+"""Server-Sent Events: the turn's events as ``id`` / ``event`` / ``data`` frames."""
+
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+from roost.engine.events import Event
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+
+
+def frame(event: Event) -> bytes:
+    """One SSE frame; heartbeats carry no ``id``, since they are not in the log."""
+    data = event.to_json()
+    if event.type == "heartbeat":
+        return b"event: heartbeat\ndata: " + data + b"\n\n"
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (event.seq, event.type.encode(), data)
+
+
+async def _frames(events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+    async for event in events:
+        yield frame(event)
+
+
+def event_stream(events: AsyncIterator[Event]) -> StreamingResponse:
+    return StreamingResponse(_frames(events), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+def wants_stream(request: Request, stream: bool | None) -> bool:
+    """SSE when asked with ``stream: true`` or by ``Accept: text/event-stream``."""
+    if stream is not None:
+        return stream
+    return "text/event-stream" in request.headers.get("accept", "")
+
+
+def resume_point(request: Request, after: int | None) -> int:
+    """Where a reader resumes: ``?after=`` wins over the ``Last-Event-ID`` header."""
+    if after is not None:
+        return after
+    last = request.headers.get("last-event-id", "").strip()
+    return int(last) if last.isdigit() else 0

@@ -1,0 +1,220 @@
+"""Turns over HTTP: send a message and stream, wait for or leave the answer; follow,
+list and cancel turns; regenerate, continue and edit (API.md §7)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from roost.api.deps import Caller, Limit, Services
+from roost.api.session_schemas import MessageOut, SessionOut
+from roost.api.sse import event_stream, resume_point, wants_stream
+from roost.api.turn_schemas import (
+    CancelledOut,
+    EditOut,
+    MessageCreate,
+    MessageEdit,
+    TurnAccepted,
+    TurnOptions,
+    TurnOut,
+    TurnResult,
+)
+from roost.errors import UpstreamError
+from roost.services.caller import Caller as CallerIdentity
+from roost.services.turns import TurnRequest
+from roost.store.models import Turn
+from roost.store.paging import Page
+
+router = APIRouter(tags=["turns"])
+
+Background = Annotated[
+    bool, Query(description="Answer 202 with the turn at once; follow it via its events.")
+]
+TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The finished turn; or, when streaming, its events as text/event-stream.",
+        "content": {"text/event-stream": {}},
+    },
+    202: {"model": TurnAccepted, "description": "Started; follow its events."},
+}
+
+
+async def respond(
+    request: Request,
+    services: Services,
+    caller: CallerIdentity,
+    turn: Turn,
+    *,
+    stream: bool | None,
+    background: bool,
+) -> Response:
+    """The one way a started turn is answered: 202, an event stream, or the finished turn."""
+    if background:
+        body = TurnAccepted(turn=TurnOut.of(turn)).model_dump(mode="json")
+        return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
+    events = await services.turns.events(caller, turn.session_id, turn.id)
+    if wants_stream(request, stream):
+        return event_stream(events)
+    async for _ in events:
+        pass
+    return JSONResponse((await finished(services, turn.id)).model_dump(mode="json"))
+
+
+async def finished(services: Services, turn_id: str) -> TurnResult:
+    turn, asked, reply = await services.turns.outcome(turn_id)
+    if turn.status == "failed" and (turn.error or {}).get("code") == "UPSTREAM_ERROR":
+        error = turn.error or {}
+        raise UpstreamError(
+            str(error.get("message", "The model provider failed")),
+            details={**(error.get("details") or {}), "turn_id": turn.id},
+        )
+    return TurnResult(
+        message=MessageOut.of(asked) if asked else None,
+        reply=MessageOut.of(reply) if reply else None,
+        turn=TurnOut.of(turn),
+    )
+
+
+@router.post("/sessions/{session_id}/messages", response_model=TurnResult, responses=TURN_RESPONSES)
+async def send_message(
+    request: Request,
+    caller: Caller,
+    services: Services,
+    session_id: str,
+    body: MessageCreate,
+    background: Background = False,
+) -> Response:
+    """Start a turn: stream it (``Accept: text/event-stream`` or ``stream: true``), wait
+    for it, or with ``?background=true`` leave it running."""
+    turn = await services.turns.send(
+        caller, session_id, body.request(body.content, body.attachments)
+    )
+    return await respond(request, services, caller, turn, stream=body.stream, background=background)
+
+
+@router.post(
+    "/sessions/{session_id}/regenerate", response_model=TurnResult, responses=TURN_RESPONSES
+)
+async def regenerate(
+    request: Request,
+    caller: Caller,
+    services: Services,
+    session_id: str,
+    body: TurnOptions | None = None,
+    background: Background = False,
+) -> Response:
+    """Replace the last answer with a new one to the same message."""
+    options = body or TurnOptions()
+    turn = await services.turns.regenerate(caller, session_id, options.request())
+    return await respond(
+        request, services, caller, turn, stream=options.stream, background=background
+    )
+
+
+@router.post("/sessions/{session_id}/continue", response_model=TurnResult, responses=TURN_RESPONSES)
+async def continue_answer(
+    request: Request,
+    caller: Caller,
+    services: Services,
+    session_id: str,
+    body: TurnOptions | None = None,
+    background: Background = False,
+) -> Response:
+    """Continue the last answer, cut by the token limit, in the same message."""
+    options = body or TurnOptions()
+    turn = await services.turns.continue_answer(caller, session_id, options.request())
+    return await respond(
+        request, services, caller, turn, stream=options.stream, background=background
+    )
+
+
+@router.patch(
+    "/sessions/{session_id}/messages/{message_id}",
+    response_model=EditOut,
+    responses=TURN_RESPONSES,
+)
+async def edit_message(
+    request: Request,
+    caller: Caller,
+    services: Services,
+    session_id: str,
+    message_id: str,
+    edit: MessageEdit,
+    background: Background = False,
+) -> Response:
+    """Edit a user message (by id, or Floyd's index from 0) and drop what followed it;
+    with ``regenerate: true`` a new turn answers it, streamed like a message."""
+    turn_request: TurnRequest | None = edit.request() if edit.regenerate else None
+    message, turn = await services.turns.edit(
+        caller, session_id, message_id, edit.content, turn_request
+    )
+    if turn is None:
+        return JSONResponse(EditOut(message=MessageOut.of(message)).model_dump(mode="json"))
+    return await respond(request, services, caller, turn, stream=edit.stream, background=background)
+
+
+@router.get("/sessions/{session_id}/turns", response_model=None)
+async def list_turns(
+    caller: Caller,
+    services: Services,
+    session_id: str,
+    limit: Limit = 50,
+    before: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Newest first."""
+    page: Page[Turn] = await services.turns.page(caller, session_id, limit=limit, before=before)
+    return {
+        "data": [TurnOut.of(t).model_dump(mode="json") for t in page.items],
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.get("/sessions/{session_id}/turns/{turn_id}", response_model=TurnOut)
+async def get_turn(caller: Caller, services: Services, session_id: str, turn_id: str) -> TurnOut:
+    return TurnOut.of(await services.turns.get(caller, session_id, turn_id))
+
+
+@router.get(
+    "/sessions/{session_id}/turns/{turn_id}/events",
+    response_class=Response,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The events."}},
+)
+async def turn_events(
+    request: Request,
+    caller: Caller,
+    services: Services,
+    session_id: str,
+    turn_id: str,
+    after: Annotated[int | None, Query(ge=0, description="Resume after this seq.")] = None,
+) -> Response:
+    """Replay after ``Last-Event-ID`` (or ``?after=``), then follow live until ``done``."""
+    events = await services.turns.events(
+        caller, session_id, turn_id, after=resume_point(request, after)
+    )
+    return event_stream(events)
+
+
+@router.delete("/sessions/{session_id}/current-turn", response_model=CancelledOut)
+async def cancel_current_turn(caller: Caller, services: Services, session_id: str) -> CancelledOut:
+    """Cancel the running turn (and any queued behind it), connected clients or not."""
+    cancelled = await services.turns.cancel_current(caller, session_id)
+    return CancelledOut(cancelled=[TurnOut.of(t) for t in cancelled])
+
+
+@router.post("/sessions/{session_id}/stop", response_model=SessionOut)
+async def stop_session(caller: Caller, services: Services, session_id: str) -> SessionOut:
+    """Oqto: cancel what runs and mark the session stopped; a new message resumes it."""
+    await services.turns.cancel_current(caller, session_id)
+    return SessionOut.of(await services.sessions.set_status(caller, session_id, "stopped"))
+
+
+@router.post("/sessions/{session_id}/resume", response_model=SessionOut)
+async def resume_session(caller: Caller, services: Services, session_id: str) -> SessionOut:
+    return SessionOut.of(await services.sessions.set_status(caller, session_id, "idle"))
+
+
+@router.post("/sessions/{session_id}/activity", response_model=SessionOut)
+async def touch_session(caller: Caller, services: Services, session_id: str) -> SessionOut:
+    """Oqto: mark the session as in use now."""
+    return SessionOut.of(await services.sessions.touch(caller, session_id))

@@ -1,0 +1,49 @@
+"""The seams between turns and the processes that run and watch them (DESIGN.md §5).
+
+The in-process back ends live in :mod:`roost.bus.local`; scale-out ones put the same
+interfaces over PostgreSQL and Redis.
+"""
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, Protocol
+
+from roost.engine.events import Event
+
+TurnJob = Callable[[str], Coroutine[Any, Any, None]]
+
+
+class Subscription(Protocol):
+    """Live events of one turn. ``lagged`` turns true if the reader fell too far behind
+    and events were dropped: the reader then catches up from the event log."""
+
+    lagged: bool
+
+    def __aiter__(self) -> AsyncIterator[Event]: ...
+
+    async def next(self, within: float) -> Event | None:
+        """The next event, or None after ``within`` seconds of silence."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class EventBus(Protocol):
+    def subscribe(self, turn_id: str) -> Subscription: ...
+
+    async def publish(self, event: Event) -> None: ...
+
+
+class TurnQueue(Protocol):
+    """Runs turns, one at a time per session, in the order they were submitted."""
+
+    def submit(self, session_id: str, turn_id: str) -> None: ...
+
+    def cancel(self, turn_id: str) -> bool:
+        """Stop the turn if it runs here; True when it was found (queued or running)."""
+        ...
+
+    async def wait(self, turn_id: str) -> None:
+        """Return when the turn is no longer queued or running here."""
+        ...
+
+    async def aclose(self) -> None: ...

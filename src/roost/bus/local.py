@@ -1,0 +1,141 @@
+"""In-process back ends: asyncio fan-out and an asyncio turn dispatcher."""
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+
+from roost.bus.base import TurnJob
+from roost.engine.events import Event
+
+log = logging.getLogger("roost.bus")
+
+SUBSCRIBER_BUFFER = 10_000
+
+
+class LocalSubscription:
+    def __init__(self, bus: "LocalEventBus", turn_id: str) -> None:
+        self._bus = bus
+        self._turn_id = turn_id
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self.lagged = False
+
+    def offer(self, event: Event) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.lagged = True  # the reader re-reads the log; nothing is lost
+
+    async def next(self, within: float) -> Event | None:
+        try:
+            return await asyncio.wait_for(self._queue.get(), within)
+        except TimeoutError:
+            return None
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            yield await self._queue.get()
+
+    def drain(self) -> list[Event]:
+        drained = []
+        while not self._queue.empty():
+            drained.append(self._queue.get_nowait())
+        return drained
+
+    def close(self) -> None:
+        self._bus._unsubscribe(self._turn_id, self)
+
+
+class LocalEventBus:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[LocalSubscription]] = {}
+
+    def subscribe(self, turn_id: str) -> LocalSubscription:
+        subscription = LocalSubscription(self, turn_id)
+        self._subscribers.setdefault(turn_id, set()).add(subscription)
+        return subscription
+
+    async def publish(self, event: Event) -> None:
+        for subscription in self._subscribers.get(event.turn_id, ()):
+            subscription.offer(event)
+
+    def _unsubscribe(self, turn_id: str, subscription: LocalSubscription) -> None:
+        subscribers = self._subscribers.get(turn_id)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscribers[turn_id]
+
+
+class LocalTurnQueue:
+    """One asyncio worker per busy session runs its turns in order."""
+
+    def __init__(self, job: TurnJob) -> None:
+        self._job = job
+        self._waiting: dict[str, deque[str]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._finished: dict[str, asyncio.Event] = {}
+
+    def submit(self, session_id: str, turn_id: str) -> None:
+        self._waiting.setdefault(session_id, deque()).append(turn_id)
+        self._finished[turn_id] = asyncio.Event()
+        if session_id not in self._workers:
+            self._workers[session_id] = asyncio.create_task(
+                self._work(session_id), name=f"roost-session-{session_id}"
+            )
+
+    def cancel(self, turn_id: str) -> bool:
+        task = self._running.get(turn_id)
+        if task is not None:
+            task.cancel()
+            return True
+        for waiting in self._waiting.values():
+            if turn_id in waiting:
+                waiting.remove(turn_id)
+                self._done(turn_id)
+                return True
+        return False
+
+    async def wait(self, turn_id: str) -> None:
+        finished = self._finished.get(turn_id)
+        if finished is not None:
+            await finished.wait()
+
+    async def aclose(self) -> None:
+        for waiting in self._waiting.values():
+            waiting.clear()
+        tasks = [*self._running.values(), *self._workers.values()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _work(self, session_id: str) -> None:
+        waiting = self._waiting[session_id]
+        try:
+            while waiting:
+                turn_id = waiting.popleft()
+                task = asyncio.create_task(self._job(turn_id), name=f"roost-turn-{turn_id}")
+                self._running[turn_id] = task
+                try:
+                    await asyncio.shield(task)
+                except asyncio.CancelledError:
+                    if not task.done():  # the worker itself is being stopped
+                        task.cancel()
+                        raise
+                except Exception:
+                    log.exception("turn job failed", extra={"turn_id": turn_id})
+                finally:
+                    self._running.pop(turn_id, None)
+                    self._done(turn_id)
+        finally:
+            self._workers.pop(session_id, None)
+            self._waiting.pop(session_id, None)
+
+    def _done(self, turn_id: str) -> None:
+        finished = self._finished.pop(turn_id, None)
+        if finished is not None:
+            finished.set()

@@ -1,0 +1,282 @@
+"""The adapter for Anthropic's Messages API and Anthropic-compatible base URLs.
+
+As for OpenAI: the SDK sends the request, and the stream's raw events are parsed with
+orjson. A tool call is complete at its block's ``content_block_stop``.
+"""
+
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, Literal
+
+import anthropic
+import httpx2
+import orjson
+
+from roost.engine.providers.base import (
+    ChatMessage,
+    Finish,
+    ModelInfo,
+    ModelRequest,
+    ProviderError,
+    ProviderEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolCallDone,
+    UsageReport,
+)
+from roost.engine.providers.openai_compat import SseLines, parse_arguments, upstream_message
+from roost.engine.providers.retry import cut_error, status_error
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens
+_PLACEHOLDER_KEY = "unused"  # the SDK insists on a key; without one the header is omitted
+STOP_REASONS: dict[str, Literal["stop", "length", "tool_calls", "other"]] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+}
+STREAM_ERROR_STATUSES = {"overloaded_error": 529, "api_error": 500, "rate_limit_error": 429}
+
+
+class AnthropicProvider:
+    """A Messages API endpoint; ``base_url`` None means Anthropic's own."""
+
+    kind: Literal["openai", "anthropic"] = "anthropic"
+
+    def __init__(
+        self,
+        id: str,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        timeout: float = 600,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.id = id
+        self.base_url = base_url or DEFAULT_BASE_URL
+        self.timeout = timeout
+        self._has_key = bool(api_key)
+        self._headers: dict[str, Any] = (
+            {} if api_key else {"Authorization": anthropic.Omit(), "X-Api-Key": anthropic.Omit()}
+        )
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key or _PLACEHOLDER_KEY,
+            base_url=self.base_url,
+            timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
+            max_retries=0,
+            default_headers=default_headers,
+        )
+
+    async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
+        """Stream one call; closing the generator closes the HTTP response at once."""
+        lines = SseLines()
+        parser = EventParser(self.id)
+        started = False
+        try:
+            async with self._client.messages.with_streaming_response.create(
+                **request_body(request), extra_headers=self._headers
+            ) as response:
+                async for chunk in response.iter_bytes():
+                    for payload in lines.feed(chunk):
+                        for event in parser.feed(payload):
+                            started = True
+                            yield event
+            for event in parser.finish():
+                yield event
+        except anthropic.APIError as error:
+            raise self._error(error) from error
+        except httpx2.RequestError as error:
+            raise cut_error(self.id, error, started=started, timeout=self.timeout) from error
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The live list; empty when an Anthropic-compatible server has no such endpoint."""
+        try:
+            return [
+                ModelInfo(
+                    id=model.id,
+                    name=model.display_name or model.id,
+                    provider=self.id,
+                    context_window=model.max_input_tokens,
+                    supports_vision=bool(
+                        model.capabilities and model.capabilities.image_input.supported
+                    ),
+                )
+                async for model in self._client.models.list(extra_headers=self._headers)
+                if model.lifecycle != "retired"
+            ]
+        except anthropic.APIStatusError as error:
+            if error.status_code in (401, 403):
+                raise self._error(error) from error
+            return []
+        except anthropic.APIError as error:
+            raise self._error(error) from error
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    def _error(self, error: anthropic.APIError) -> ProviderError:
+        if isinstance(error, anthropic.APIStatusError):
+            message = upstream_message(error.body)
+            headers = error.response.headers
+            return status_error(self.id, error.status_code, headers, message, has_key=self._has_key)
+        if isinstance(error, anthropic.APITimeoutError):
+            return ProviderError(
+                f"{self.id}: no answer within {self.timeout:g} s", provider=self.id
+            )
+        if isinstance(error, anthropic.APIConnectionError):
+            return ProviderError(
+                f"{self.id}: could not connect to {self.base_url}", provider=self.id, retryable=True
+            )
+        return ProviderError(f"{self.id}: {error.message}", provider=self.id)
+
+
+class EventParser:
+    """Turns Messages stream events into Roost's events."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.tools: dict[int, tuple[str, str, list[str]]] = {}  # block index -> id, name, json
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.reason: str | None = None
+        self.done = False
+
+    def feed(self, payload: bytes) -> list[ProviderEvent]:
+        event = orjson.loads(payload)
+        kind = event.get("type")
+        if kind == "content_block_delta":
+            delta = event["delta"]
+            if delta.get("type") == "text_delta" and delta.get("text"):
+                return [TextDelta(delta["text"])]
+            if delta.get("type") == "thinking_delta" and delta.get("thinking"):
+                return [ThinkingDelta(delta["thinking"])]
+            if delta.get("type") == "input_json_delta" and event.get("index") in self.tools:
+                self.tools[event["index"]][2].append(delta.get("partial_json") or "")
+            return []
+        if kind == "content_block_start":
+            return self._block_start(event.get("index"), event.get("content_block") or {})
+        if kind == "content_block_stop":
+            tool = self.tools.pop(event.get("index"), None)
+            if tool is None:
+                return []
+            return [ToolCallDone(ToolCall(tool[0], tool[1], parse_arguments("".join(tool[2]))))]
+        if kind == "message_start":
+            self._count(event.get("message", {}).get("usage") or {})
+        elif kind == "message_delta":
+            self.reason = (event.get("delta") or {}).get("stop_reason") or self.reason
+            self._count(event.get("usage") or {})
+        elif kind == "message_stop":
+            self.done = True
+        elif kind == "error":
+            raise self._failure(event.get("error") or {})
+        return []
+
+    def _block_start(self, index: int, block: Mapping[str, Any]) -> list[ProviderEvent]:
+        kind = block.get("type")
+        if kind == "tool_use":
+            # The input arrives as input_json_delta fragments; a non-streaming-style
+            # server may put it whole in the start block instead.
+            given = block.get("input")
+            pieces = [orjson.dumps(given).decode()] if given else []
+            self.tools[index] = (block.get("id") or f"toolu_{index}", block.get("name", ""), pieces)
+        elif kind == "text" and block.get("text"):
+            return [TextDelta(block["text"])]
+        elif kind == "thinking" and block.get("thinking"):
+            return [ThinkingDelta(block["thinking"])]
+        return []
+
+    def _count(self, usage: Mapping[str, Any]) -> None:
+        """Usage counts are running totals; the input includes cached prompt tokens."""
+        if usage.get("input_tokens") is not None:
+            self.input_tokens = (
+                usage["input_tokens"]
+                + (usage.get("cache_creation_input_tokens") or 0)
+                + (usage.get("cache_read_input_tokens") or 0)
+            )
+        if usage.get("output_tokens") is not None:
+            self.output_tokens = usage["output_tokens"]
+
+    def _failure(self, error: Mapping[str, Any]) -> ProviderError:
+        kind = error.get("type", "error")
+        status = STREAM_ERROR_STATUSES.get(kind)
+        return ProviderError(
+            f"{self.provider}: the model failed mid-stream: {kind}: {error.get('message', '')}",
+            provider=self.provider,
+            status=status,
+            retryable=status is not None,
+        )
+
+    def finish(self) -> list[ProviderEvent]:
+        if not self.done and self.reason is None:
+            raise ProviderError(
+                f"{self.provider}: the stream ended before the model finished",
+                provider=self.provider,
+            )
+        return [
+            UsageReport(self.input_tokens, self.output_tokens),
+            Finish(STOP_REASONS.get(self.reason or "end_turn", "other")),
+        ]
+
+
+def request_body(request: ModelRequest) -> dict[str, Any]:
+    """The Messages API request for ``request``, streamed (``temperature`` is not sent)."""
+    body: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+        "messages": wire_messages(request.messages),
+        "stream": True,
+    }
+    if request.system:
+        body["system"] = request.system
+    if request.tools:
+        body["tools"] = [
+            {"name": tool.name, "description": tool.description, "input_schema": tool.input_schema}
+            for tool in request.tools
+        ]
+    # No temperature: the Messages API this SDK speaks has no such parameter any more.
+    return body
+
+
+def wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """Messages as content blocks; tool results become user turns, same-role turns merge."""
+    wire: list[dict[str, Any]] = []
+    for message in messages:
+        role, blocks = _blocks(message)
+        if not blocks:
+            continue  # the API refuses empty turns
+        if wire and wire[-1]["role"] == role:
+            wire[-1]["content"].extend(blocks)
+        else:
+            wire.append({"role": role, "content": blocks})
+    return wire
+
+
+def _blocks(message: ChatMessage) -> tuple[str, list[dict[str, Any]]]:
+    if message.role == "tool":
+        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": message.tool_call_id}
+        if message.images:
+            text = [{"type": "text", "text": message.content}] if message.content else []
+            result["content"] = text + [image_block(image) for image in message.images]
+        elif message.content:
+            result["content"] = message.content
+        if message.is_error:
+            result["is_error"] = True
+        return "user", [result]
+    # Images go before the text, as Anthropic recommends.
+    blocks = [image_block(image) for image in message.images]
+    if message.content:
+        blocks.append({"type": "text", "text": message.content})
+    blocks += [
+        {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+        for call in message.tool_calls
+    ]
+    return message.role, blocks
+
+
+def image_block(image: Mapping[str, str]) -> dict[str, Any]:
+    if image.get("url"):
+        return {"type": "image", "source": {"type": "url", "url": image["url"]}}
+    source = {"type": "base64", "media_type": image.get("media_type", "image/png")}
+    return {"type": "image", "source": {**source, "data": image["data"]}}

@@ -1,0 +1,132 @@
+"""The one small interface between Roost and any model provider.
+
+An adapter turns Roost's :class:`ModelRequest` into its provider's wire format and
+the provider's stream into :data:`ProviderEvent` values; nothing else in Roost
+sees a provider type.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message of the conversation sent to the model.
+
+    ``images`` are ``{"data": <base64>, "media_type": "image/png"}`` or ``{"url": …}``;
+    an assistant message may carry ``tool_calls``; a ``tool`` message answers the
+    call ``tool_call_id``.
+    """
+
+    role: Literal["user", "assistant", "tool"]
+    content: str = ""
+    images: list[dict[str, str]] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    model: str
+    messages: list[ChatMessage]
+    system: str | None = None
+    tools: list[ToolSpec] = field(default_factory=list)
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+# What an adapter yields while the model streams.
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ThinkingDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallDone:
+    """A complete tool call: adapters gather the streamed argument fragments first."""
+
+    call: ToolCall
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The last event of a stream. ``length`` means the answer was cut by max_tokens."""
+
+    reason: Literal["stop", "length", "tool_calls", "other"]
+
+
+ProviderEvent = TextDelta | ThinkingDelta | ToolCallDone | UsageReport | Finish
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    name: str
+    provider: str
+    context_window: int | None = None
+    supports_vision: bool = False
+    supports_function_calling: bool = True
+
+
+class ProviderError(Exception):
+    """The provider failed. ``retryable`` errors may be retried before the first token."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Provider(Protocol):
+    """A configured endpoint speaking one wire protocol."""
+
+    id: str  # the configured name, e.g. "openai" or "openai-prod"
+    kind: Literal["openai", "anthropic"]
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[ProviderEvent]:
+        """Stream one model call. Closing the iterator closes the upstream request."""
+        ...
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The models the endpoint offers (live where the protocol can tell)."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,446 @@
+"""Running one turn: the store and the event log around the engine's loop.
+
+This is the job the turn queue runs. It starts a queued turn (creating its user
+message only now, so that an enqueued message lands after the answer before it),
+drives :class:`TurnRunner`, and always ends the log with ``done``.
+"""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from roost import ids
+from roost.bus.base import EventBus
+from roost.clock import utcnow
+from roost.config import Settings
+from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError, ToolCall
+from roost.engine.providers.catalogue import context_window
+from roost.engine.providers.registry import ProviderRegistry
+from roost.engine.runner import (
+    Answer,
+    MaxIterationsReached,
+    RunSettings,
+    TurnRunner,
+    tool_result_text,
+)
+from roost.engine.tools.registry import ToolContext, ToolOutcome, ToolRegistry
+from roost.errors import ApiError
+from roost.services.compaction import compact
+from roost.services.event_log import EventWriter
+from roost.services.history import to_chat, within_window
+from roost.services.titles import generate_title
+from roost.store.db import Database
+from roost.store.models import Message, Session, Turn
+from roost.store.turns import EventRepo, TurnFenced, TurnRepo
+
+log = logging.getLogger("roost.turns")
+
+CONTINUE_PROMPT = "Continue exactly where your previous answer stopped, without repeating it."
+
+
+@dataclass
+class StartedTurn:
+    turn: Turn
+    session: Session
+    writer: EventWriter
+    sink: "TurnSink"
+    runner: TurnRunner | None = None
+
+
+class TurnExecutor:
+    def __init__(
+        self,
+        database: Database,
+        bus: EventBus,
+        providers: ProviderRegistry,
+        tools: ToolRegistry,
+        settings: Settings,
+    ) -> None:
+        self.database = database
+        self.bus = bus
+        self.providers = providers
+        self.tools = tools
+        self.settings = settings
+
+    async def __call__(self, turn_id: str) -> None:
+        try:
+            started = await self._begin(turn_id)
+        except asyncio.CancelledError:
+            # Cancelled while starting: end it here, whatever it had got to.
+            await asyncio.shield(
+                end_turn(
+                    self.database, self.bus, turn_id, "cancelled", only_if=("queued", "running")
+                )
+            )
+            raise
+        if started is None:
+            return
+        status = "completed"
+        error: dict[str, Any] | None = None
+        try:
+            if started.runner is None:
+                return
+            await started.runner.run()
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            status = "cancelled"
+        except TurnFenced:
+            return
+        except MaxIterationsReached as reached:
+            status = "failed"
+            error = {
+                "code": "MAX_ITERATIONS_REACHED",
+                "message": f"The turn stopped after {reached.args[0]} model calls",
+            }
+        except ProviderError as failure:
+            status = "failed"
+            error = {
+                "code": "UPSTREAM_ERROR",
+                "message": failure.message,
+                "details": {"provider": failure.provider, "status": failure.status},
+            }
+        except Exception:
+            log.exception("turn failed", extra={"turn_id": turn_id})
+            status, error = "failed", {"code": "INTERNAL_ERROR", "message": "The turn failed"}
+        with contextlib.suppress(TurnFenced):
+            await asyncio.shield(self._finish(started, status, error))
+
+    async def _begin(self, turn_id: str) -> StartedTurn | None:
+        async with self.database.write() as db:
+            turn = await TurnRepo(db).get(turn_id)
+            if turn is None or turn.status != "queued":
+                return None
+            session = await db.get(Session, turn.session_id)
+            assert session is not None  # deleting a session deletes its turns
+            await self._drop_rolled_back(db, turn)
+            if turn.user_message_id is None and turn.options.get("content") is not None:
+                turn.user_message_id = self._add_user_message(db, session, turn)
+            now = utcnow()
+            turn.status, turn.started_at = "running", now
+            session.status, session.updated_at = "running", now
+            history, left_out = await self._history(db, turn)
+        writer = EventWriter(
+            self.database,
+            self.bus,
+            turn_id=turn.id,
+            session_id=turn.session_id,
+            attempt=turn.attempt,
+            last_seq=turn.last_seq,
+        )
+        continuing = turn.options.get("continue_message_id")
+        started = StartedTurn(
+            turn, session, writer, TurnSink(self.database, writer, turn, continuing)
+        )
+        await writer.emit(
+            "turn_start",
+            message_id=continuing or turn.user_message_id,
+            model=turn.model,
+            agent=turn.agent,
+            kind=turn.kind,
+        )
+        if turn.cancel_requested:
+            await self._finish(started, "cancelled", None)
+            return None
+        if left_out:
+            history = await self._compact_first(started, history)
+        try:
+            started.runner = self._runner(started, history)
+        except ApiError as unusable:  # e.g. its provider was removed while it waited
+            await self._finish(
+                started, "failed", {"code": unusable.code, "message": unusable.message}
+            )
+            return None
+        return started
+
+    def _runner(self, started: StartedTurn, history: list[Message]) -> TurnRunner:
+        turn, session = started.turn, started.session
+        agent = (
+            self.settings.all_agents.get(turn.agent or "assistant")
+            or self.settings.all_agents["assistant"]
+        )
+        provider_id, _, model = (turn.model or "").partition("/")
+        chat, summaries = to_chat(history)
+        continuing = turn.options.get("continue_message_id")
+        if continuing:
+            chat.append(ChatMessage("user", CONTINUE_PROMPT))
+        system = "\n\n".join(part for part in [agent.preamble, *summaries] if part) or None
+        tool_names = agent.tools if turn.options.get("tools", True) else []
+        request = ModelRequest(
+            model=model,
+            messages=chat,
+            system=system,
+            tools=self.tools.specs(tool_names),
+            max_tokens=self.settings.max_tokens,
+        )
+        context = ToolContext(session.id, turn.id, session.owner_id, session.working_directory)
+        return TurnRunner(
+            self.providers.get(provider_id),
+            request,
+            self.tools,
+            context,
+            started.sink,
+            RunSettings(
+                max_iterations=agent.max_iterations or self.settings.max_iterations,
+                retries=self.settings.provider_retries,
+                continue_message_id=continuing,
+            ),
+        )
+
+    async def _history(self, db: Any, turn: Turn) -> tuple[list[Message], bool]:
+        """The messages the model is sent, and whether older ones did not fit."""
+        query = select(Message).where(Message.session_id == turn.session_id).order_by(Message.id)
+        messages = list((await db.execute(query)).scalars().all())
+        if turn.options.get("continue_message_id"):
+            until = turn.options["continue_message_id"]
+            messages = [m for m in messages if m.id <= until]
+        return within_window(messages, context_window((turn.model or "").partition("/")[2]))
+
+    async def _compact_first(self, started: StartedTurn, history: list[Message]) -> list[Message]:
+        """History outgrew the window: summarise what did not fit, then read it again."""
+        turn = started.turn
+        provider_id, _, model = (turn.model or "").partition("/")
+        kept = len([m for m in history if m.role != "system"])
+        await started.writer.emit(
+            "status", status="compacting", message="Summarising older messages to fit the model"
+        )
+        try:
+            await compact(
+                self.database,
+                self.providers.get(provider_id),
+                model,
+                turn.session_id,
+                keep_last=kept,
+            )
+        except (ProviderError, ApiError) as failure:
+            log.warning("compaction failed", extra={"turn_id": turn.id, "error": str(failure)})
+            return history
+        async with self.database.read() as db:
+            refreshed, _ = await self._history(db, turn)
+        return refreshed
+
+    def _add_user_message(self, db: Any, session: Session, turn: Turn) -> str:
+        content = str(turn.options.get("content", ""))
+        parts: list[dict[str, Any]] = [{"type": "text", "text": content}] if content else []
+        parts += turn.options.get("attachments") or []
+        message = Message(
+            id=ids.new_id("msg"),
+            session_id=session.id,
+            turn_id=turn.id,
+            role="user",
+            content=content,
+            parts=parts,
+            status="completed",
+        )
+        db.add(message)
+        session.message_count += 1
+        session.last_activity_at = utcnow()
+        return message.id
+
+    async def _drop_rolled_back(self, db: Any, turn: Turn) -> None:
+        """``on_busy=rollback``: the stopped turns and all they produced go."""
+        for old in turn.options.get("rollback") or []:
+            removed = await db.execute(delete(Message).where(Message.turn_id == old))
+            session = await db.get(Session, turn.session_id)
+            session.message_count = max(0, session.message_count - (removed.rowcount or 0))
+            await TurnRepo(db).delete(old)
+
+    async def _finish(
+        self, started: StartedTurn, status: str, error: dict[str, Any] | None
+    ) -> None:
+        turn, writer, runner = started.turn, started.writer, started.runner
+        await writer.close()
+        async with self.database.read() as db:
+            fresh = await TurnRepo(db).get(turn.id)
+        if status == "cancelled" and fresh is not None and not fresh.cancel_requested:
+            status = "interrupted"  # stopped by a shutdown, not by anyone's cancel
+        if runner is not None and runner.answer is not None:
+            await started.sink.answer_finished(runner.answer, status=status)
+        if error is not None:
+            await writer.emit("error", **error)
+        usage = (
+            runner.usage.as_dict()
+            if runner
+            else {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+        )
+        iterations = runner.iterations if runner else 0
+        await writer.emit("usage", **usage)
+        if status == "completed" and runner is not None and turn.options.get("generate_title"):
+            title = await generate_title(self.database, runner.provider, turn)
+            if title is not None:
+                await writer.emit("title", title=title)
+        async with self.database.write() as db:
+            await TurnRepo(db).set_fields(
+                turn.id,
+                turn.attempt,
+                status=status,
+                finished_at=utcnow(),
+                usage=usage,
+                iterations=iterations,
+                error=error,
+            )
+            session = await db.get(Session, turn.session_id)
+            if session is not None:
+                session.status = "idle"
+                session.input_tokens += usage["input_tokens"]
+                session.output_tokens += usage["output_tokens"]
+                session.last_activity_at = session.updated_at = utcnow()
+        await writer.emit(
+            "done",
+            status=status,
+            message_id=runner.last_message_id if runner else None,
+            usage=usage,
+            iterations=iterations,
+        )
+
+
+class TurnSink:
+    """Where the runner's output lands: the event log and the session's messages."""
+
+    def __init__(
+        self, database: Database, writer: EventWriter, turn: Turn, continuing: str | None
+    ) -> None:
+        self.database = database
+        self.writer = writer
+        self.turn = turn
+        self.continuing = continuing
+        self._continued_from: tuple[str, list[dict[str, Any]]] | None = None
+
+    async def emit(self, type: str, **data: Any) -> Any:
+        return await self.writer.emit(type, **data)
+
+    async def answer_started(self) -> str:
+        message_id = ids.new_id("msg")
+        async with self.database.write() as db:
+            db.add(
+                Message(
+                    id=message_id,
+                    session_id=self.turn.session_id,
+                    turn_id=self.turn.id,
+                    role="assistant",
+                    content="",
+                    parts=[],
+                    status="streaming",
+                )
+            )
+            session = await db.get(Session, self.turn.session_id)
+            if session is not None:
+                session.message_count += 1
+        return message_id
+
+    async def answer_finished(self, answer: Answer, status: str = "completed") -> None:
+        if status == "completed" and answer.finish == "length":
+            status = "truncated"
+        async with self.database.write() as db:
+            message = await db.get(Message, answer.message_id)
+            if message is None:
+                return
+            if answer.message_id == self.continuing:
+                if self._continued_from is None:
+                    self._continued_from = (message.content, list(message.parts or []))
+                before, parts = self._continued_from
+                message.content = before + answer.text
+                message.parts = _join_text(parts, answer.text)
+            else:
+                message.content, message.parts = answer.text, answer.parts()
+            message.status = status
+            message.usage = answer.usage.as_dict()
+            message.turn_id = message.turn_id or self.turn.id
+
+    async def tools_finished(self, results: list[tuple[ToolCall, ToolOutcome]]) -> None:
+        async with self.database.write() as db:
+            for call, outcome in results:
+                db.add(
+                    Message(
+                        id=ids.new_id("msg"),
+                        session_id=self.turn.session_id,
+                        turn_id=self.turn.id,
+                        role="tool",
+                        content=tool_result_text(outcome),
+                        parts=[
+                            {
+                                "type": "tool_result",
+                                "call_id": call.id,
+                                "tool": call.name,
+                                "result": outcome.result,
+                                "success": outcome.success,
+                                "error": outcome.error,
+                                "duration_ms": outcome.duration_ms,
+                            }
+                        ],
+                        status="completed",
+                    )
+                )
+            session = await db.get(Session, self.turn.session_id)
+            if session is not None:
+                session.message_count += len(results)
+
+
+def _join_text(parts: list[dict[str, Any]], more: str) -> list[dict[str, Any]]:
+    """Append continued text to the answer's last text part."""
+    joined = [dict(part) for part in parts]
+    for part in reversed(joined):
+        if part.get("type") == "text":
+            part["text"] = str(part.get("text", "")) + more
+            return joined
+    return [*joined, {"type": "text", "text": more}]
+
+
+async def end_turn(
+    database: Database,
+    bus: EventBus,
+    turn_id: str,
+    status: str,
+    *,
+    only_if: tuple[str, ...],
+) -> bool:
+    """End a turn that no runner is finishing: keep what it streamed, close its log.
+
+    Used for turns cancelled before they ran and for turns a stopped process left
+    behind; the attempt is bumped so that a writer still holding the old one is fenced.
+    """
+    async with database.write() as db:
+        turn = await TurnRepo(db).get(turn_id)
+        if turn is None or turn.status not in only_if:
+            return False
+        turn.attempt += 1
+        turn.status, turn.finished_at = status, utcnow()
+        message_id = await _keep_partial_answer(db, turn, status)
+        await settle_session(db, turn.session_id)
+        attempt, last_seq, session_id = turn.attempt, turn.last_seq, turn.session_id
+    writer = EventWriter(
+        database, bus, turn_id=turn_id, session_id=session_id, attempt=attempt, last_seq=last_seq
+    )
+    zero = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    await writer.emit("done", status=status, message_id=message_id, usage=zero, iterations=0)
+    return True
+
+
+async def _keep_partial_answer(db: Any, turn: Turn, status: str) -> str | None:
+    """The answer being streamed when the turn stopped, rebuilt from its text events."""
+    events = await EventRepo(db).of_types(turn.id, ["text", "tool_result"])
+    text: list[str] = []
+    for event in events:
+        if event.type == "tool_result":
+            text = []
+        else:
+            text.append(str(event.data.get("content", "")))
+    query = select(Message).where(Message.turn_id == turn.id, Message.status == "streaming")
+    message_id = None
+    for message in (await db.execute(query)).scalars().all():
+        message.content = message.content or "".join(text)
+        message.parts = [{"type": "text", "text": message.content}] if message.content else []
+        message.status = status
+        message_id = message.id
+    return message_id
+
+
+async def settle_session(db: Any, session_id: str) -> None:
+    """A session is idle once none of its turns is queued or running."""
+    if not list(await TurnRepo(db).active(session_id)):
+        await db.execute(update(Session).where(Session.id == session_id).values(status="idle"))

@@ -1,0 +1,347 @@
+"""Turns: start one (message, regenerate, continue, edit), follow it, cancel it."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import delete, select
+
+from roost import ids
+from roost.bus.base import EventBus, TurnQueue
+from roost.clock import utcnow
+from roost.config import Settings
+from roost.engine.events import Event
+from roost.engine.providers.registry import ProviderRegistry
+from roost.errors import Conflict, InvalidRequest, NotFound, message_not_found, session_not_found
+from roost.services.caller import Caller
+from roost.services.compaction import compact, fork
+from roost.services.event_log import follow
+from roost.services.turn_execution import end_turn
+from roost.store.db import Database
+from roost.store.models import Message, Session, Turn
+from roost.store.paging import Page
+from roost.store.sessions import SessionRepo
+from roost.store.turns import EventRepo, TurnRepo
+
+OnBusy = Literal["reject", "enqueue", "interrupt", "rollback"]
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """How a new turn should run; ``content`` is the user's message, if it brings one."""
+
+    content: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    agent: str | None = None
+    model: str | None = None
+    generate_title: bool = False
+    on_busy: OnBusy = "reject"
+    tools: bool = True
+
+
+def turn_not_found(turn_id: str) -> NotFound:
+    return NotFound(
+        f"Turn {turn_id} not found", code="TURN_NOT_FOUND", details={"turn_id": turn_id}
+    )
+
+
+class TurnService:
+    def __init__(
+        self,
+        database: Database,
+        bus: EventBus,
+        queue: TurnQueue,
+        providers: ProviderRegistry,
+        settings: Settings,
+    ) -> None:
+        self.database = database
+        self.bus = bus
+        self.queue = queue
+        self.providers = providers
+        self.settings = settings
+
+    async def send(self, caller: Caller, session_id: str, request: TurnRequest) -> Turn:
+        """Start a turn answering a new user message."""
+        if not (request.content or "").strip() and not request.attachments:
+            raise InvalidRequest("Message content is empty", details={"field": "content"})
+        return await self._start(caller, session_id, request, kind="message")
+
+    async def regenerate(self, caller: Caller, session_id: str, request: TurnRequest) -> Turn:
+        """Replace the last answer: drop what followed the last user message, answer it anew."""
+        return await self._start(caller, session_id, request, kind="regenerate")
+
+    async def continue_answer(self, caller: Caller, session_id: str, request: TurnRequest) -> Turn:
+        """Carry on an answer that the token limit cut short, in the same message."""
+        return await self._start(caller, session_id, request, kind="continue")
+
+    async def edit(
+        self,
+        caller: Caller,
+        session_id: str,
+        message_ref: str,
+        content: str,
+        request: TurnRequest | None,
+    ) -> tuple[Message, Turn | None]:
+        """Change a user message, drop everything after it, and answer it again if asked."""
+        if not content.strip():
+            raise InvalidRequest("Message content is empty", details={"field": "content"})
+        async with self.database.write() as db:
+            session = await self._owned(db, caller, session_id)
+            await self._refuse_busy(db, session.id)
+            message = await _find_message(db, session.id, message_ref)
+            if message.role != "user":
+                raise InvalidRequest(
+                    "Only user messages can be edited", details={"message_id": message.id}
+                )
+            message.content = content
+            message.parts = [p for p in message.parts or [] if p.get("type") != "text"] + [
+                {"type": "text", "text": content}
+            ]
+            await _drop_after(db, session, message.id)
+        if request is None:
+            return message, None
+        turn = await self._start(caller, session_id, request, kind="edit", answering=message.id)
+        return message, turn
+
+    async def cancel_current(self, caller: Caller, session_id: str) -> list[Turn]:
+        """Cancel the running turn and any queued after it; durable before anything stops."""
+        async with self.database.write() as db:
+            session = await self._owned(db, caller, session_id)
+            active = list(await TurnRepo(db).active(session.id))
+            for turn in active:
+                turn.cancel_requested = True
+        for turn in active:
+            await self._stop(turn)
+        return active
+
+    async def stop_all(self, caller: Caller, session_id: str) -> None:
+        """Cancel the session's turns and wait until none runs (before deleting it)."""
+        for turn in await self.cancel_current(caller, session_id):
+            await self.queue.wait(turn.id)
+
+    async def compact(
+        self, caller: Caller, session_id: str, *, keep_last: int
+    ) -> tuple[Message, int] | None:
+        """Summarise older history now (it also happens on its own when history outgrows
+        the model's window)."""
+        async with self.database.read() as db:
+            session = await self._owned(db, caller, session_id)
+            await self._refuse_busy(db, session.id)
+        agent = self.settings.all_agents.get(session.agent or "assistant")
+        resolved = await self.providers.resolve(session.model or (agent.model if agent else None))
+        return await compact(
+            self.database, resolved.provider, resolved.model, session.id, keep_last=keep_last
+        )
+
+    async def fork(
+        self, caller: Caller, session_id: str, *, until: str | None, title: str | None
+    ) -> Session:
+        """A new session holding this one's history up to ``until`` (all of it by default)."""
+        async with self.database.read() as db:
+            session = await self._owned(db, caller, session_id)
+        if until is not None and not ids.is_valid("msg", until):
+            raise message_not_found(until)
+        return await fork(self.database, session, caller.user_id, until, title)
+
+    async def get(self, caller: Caller, session_id: str, turn_id: str) -> Turn:
+        async with self.database.read() as db:
+            await self._owned(db, caller, session_id)
+            return await _turn_of(db, session_id, turn_id)
+
+    async def page(
+        self, caller: Caller, session_id: str, *, limit: int, before: str | None
+    ) -> Page[Turn]:
+        async with self.database.read() as db:
+            await self._owned(db, caller, session_id)
+            if before is not None and (
+                not ids.is_valid("turn", before) or await TurnRepo(db).get(before) is None
+            ):
+                raise InvalidRequest(
+                    f"Cursor before={before} names no turn", details={"field": "before"}
+                )
+            items, more = await TurnRepo(db).page(session_id, limit=limit, before=before)
+        return Page(items, more, items[-1].id if more and items else None)
+
+    async def events(
+        self, caller: Caller, session_id: str, turn_id: str, *, after: int = 0
+    ) -> AsyncIterator[Event]:
+        """The turn's events after ``after``, then live until ``done``."""
+        await self.get(caller, session_id, turn_id)
+        return follow(
+            self.database,
+            self.bus,
+            turn_id,
+            session_id,
+            after=after,
+            heartbeat_seconds=self.settings.heartbeat_seconds,
+        )
+
+    async def outcome(self, turn_id: str) -> tuple[Turn, Message | None, Message | None]:
+        """After ``done``: the turn, its user message and its final answer."""
+        async with self.database.read() as db:
+            turn = await TurnRepo(db).get(turn_id)
+            if turn is None:
+                raise turn_not_found(turn_id)
+            done = [e for e in await EventRepo(db).of_types(turn_id, ["done"])]
+            reply_id = done[-1].data.get("message_id") if done else None
+            asked = await db.get(Message, turn.user_message_id) if turn.user_message_id else None
+            reply = await db.get(Message, reply_id) if reply_id else None
+        return turn, asked, reply
+
+    async def recover(self) -> int:
+        """At start-up: turns left queued or running by a stopped process are interrupted,
+        their partial answers kept and their logs ended with ``done``."""
+        async with self.database.read() as db:
+            stranded = list(await TurnRepo(db).running_ids())
+        for turn_id in stranded:
+            await self._interrupt(turn_id)
+        return len(stranded)
+
+    async def _start(
+        self,
+        caller: Caller,
+        session_id: str,
+        request: TurnRequest,
+        *,
+        kind: str,
+        answering: str | None = None,
+    ) -> Turn:
+        async with self.database.read() as db:
+            session = await self._owned(db, caller, session_id)
+        agent = request.agent or session.agent or "assistant"
+        agent_settings = self.settings.all_agents.get(agent)
+        if agent_settings is None:
+            raise NotFound(
+                f"Agent {agent} not found",
+                code="AGENT_NOT_FOUND",
+                details={"agent": agent, "available": sorted(self.settings.all_agents)},
+            )
+        resolved = await self.providers.resolve(
+            request.model or session.model or agent_settings.model
+        )
+        options: dict[str, Any] = {"generate_title": request.generate_title, "tools": request.tools}
+        if kind == "message":
+            options |= {"content": request.content or "", "attachments": request.attachments}
+        async with self.database.write() as db:
+            session = await self._owned(db, caller, session_id, for_update=True)
+            busy = list(await TurnRepo(db).active(session.id))
+            if busy and (kind != "message" or request.on_busy == "reject"):
+                raise _busy(busy[0])
+            if busy and request.on_busy in ("interrupt", "rollback"):
+                for old in busy:
+                    old.cancel_requested = True
+                if request.on_busy == "rollback":
+                    options["rollback"] = [old.id for old in busy]
+            if kind == "regenerate":
+                answering = await _last_user_message(db, session)
+                await _drop_after(db, session, answering)
+            elif kind == "continue":
+                options["continue_message_id"] = await _last_answer(db, session)
+            turn = Turn(
+                id=ids.new_id("turn"),
+                session_id=session.id,
+                status="queued",
+                kind=kind,
+                agent=agent,
+                model=resolved.ref,
+                user_message_id=answering,
+                options=options,
+            )
+            db.add(turn)
+            session.status = "running"
+            session.updated_at = utcnow()
+        for old in busy if request.on_busy in ("interrupt", "rollback") else []:
+            await self._stop(old)
+        self.queue.submit(session.id, turn.id)
+        return turn
+
+    async def _stop(self, turn: Turn) -> None:
+        """Stop a turn whose cancel is recorded; a queued one is ended here, never run."""
+        if not self.queue.cancel(turn.id) or turn.status == "queued":
+            await self._end_unstarted(turn.id)
+
+    async def _end_unstarted(self, turn_id: str) -> None:
+        await end_turn(self.database, self.bus, turn_id, "cancelled", only_if=("queued",))
+
+    async def _interrupt(self, turn_id: str) -> None:
+        await end_turn(
+            self.database, self.bus, turn_id, "interrupted", only_if=("queued", "running")
+        )
+
+    async def _owned(
+        self, db: Any, caller: Caller, session_id: str, *, for_update: bool = False
+    ) -> Session:
+        session = None
+        if ids.is_valid("ses", session_id):
+            session = await SessionRepo(db, caller.user_id).get(session_id, for_update=for_update)
+        if session is None:
+            raise session_not_found(session_id)
+        return session
+
+    async def _refuse_busy(self, db: Any, session_id: str) -> None:
+        busy = list(await TurnRepo(db).active(session_id))
+        if busy:
+            raise _busy(busy[0])
+
+
+def _busy(turn: Turn) -> Conflict:
+    return Conflict(
+        "A turn is already running in this session",
+        code="TURN_IN_PROGRESS",
+        details={"turn_id": turn.id, "session_id": turn.session_id},
+    )
+
+
+async def _turn_of(db: Any, session_id: str, turn_id: str) -> Turn:
+    turn = await TurnRepo(db).get(turn_id) if ids.is_valid("turn", turn_id) else None
+    if turn is None or turn.session_id != session_id:
+        raise turn_not_found(turn_id)
+    return turn
+
+
+async def _find_message(db: Any, session_id: str, ref: str) -> Message:
+    """A message by id, or by Floyd's index in the session's history (0 = oldest)."""
+    message: Message | None
+    if ref.isdigit():
+        query = (
+            select(Message)
+            .where(Message.session_id == session_id)
+            .order_by(Message.id)
+            .offset(int(ref))
+            .limit(1)
+        )
+        message = (await db.execute(query)).scalar_one_or_none()
+    else:
+        message = await db.get(Message, ref) if ids.is_valid("msg", ref) else None
+    if message is None or message.session_id != session_id:
+        raise message_not_found(ref)
+    return message
+
+
+async def _drop_after(db: Any, session: Session, message_id: str) -> None:
+    removed = await db.execute(
+        delete(Message).where(Message.session_id == session.id, Message.id > message_id)
+    )
+    session.message_count = max(0, session.message_count - (removed.rowcount or 0))
+    session.updated_at = utcnow()
+
+
+async def _last_user_message(db: Any, session: Session) -> str:
+    query = (
+        select(Message.id)
+        .where(Message.session_id == session.id, Message.role == "user")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    found = (await db.execute(query)).scalar_one_or_none()
+    if found is None:
+        raise InvalidRequest("There is no message to answer again in this session")
+    return str(found)
+
+
+async def _last_answer(db: Any, session: Session) -> str:
+    query = select(Message).where(Message.session_id == session.id).order_by(Message.id.desc())
+    last = (await db.execute(query.limit(1))).scalar_one_or_none()
+    if last is None or last.role != "assistant":
+        raise InvalidRequest("The session does not end with an answer to continue")
+    return str(last.id)

@@ -1,0 +1,117 @@
+"""Turns and their append-only event log.
+
+Every write that a running turn makes carries its attempt number and is refused when
+the turn has moved on (a newer attempt, or a cancel), so a stalled worker cannot
+write into a turn it no longer owns.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roost.engine.events import Event
+from roost.store.models import Session, Turn, TurnEvent
+from roost.store.paging import cut
+
+ACTIVE_STATUSES = ("queued", "running")
+
+
+class TurnFenced(Exception):
+    """The turn is no longer this attempt's to write."""
+
+
+class TurnRepo:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def get(self, turn_id: str, *, owner_id: str | None = None) -> Turn | None:
+        query = select(Turn).where(Turn.id == turn_id)
+        if owner_id is not None:
+            query = query.join(Session, Session.id == Turn.session_id).where(
+                Session.owner_id == owner_id
+            )
+        return (await self.db.execute(query)).scalar_one_or_none()
+
+    async def active(self, session_id: str) -> Sequence[Turn]:
+        """The session's queued and running turns, oldest first."""
+        query = (
+            select(Turn)
+            .where(Turn.session_id == session_id, Turn.status.in_(ACTIVE_STATUSES))
+            .order_by(Turn.id)
+        )
+        return (await self.db.execute(query)).scalars().all()
+
+    async def page(
+        self, session_id: str, *, limit: int, before: str | None = None
+    ) -> tuple[list[Turn], bool]:
+        """Newest turns first."""
+        query = select(Turn).where(Turn.session_id == session_id)
+        if before is not None:
+            query = query.where(Turn.id < before)
+        query = query.order_by(Turn.id.desc()).limit(limit + 1)
+        return cut((await self.db.execute(query)).scalars().all(), limit)
+
+    async def last(self, session_id: str) -> Turn | None:
+        query = select(Turn).where(Turn.session_id == session_id).order_by(Turn.id.desc())
+        return (await self.db.execute(query.limit(1))).scalar_one_or_none()
+
+    async def set_fields(self, turn_id: str, attempt: int, **fields: Any) -> None:
+        """Change a turn this attempt still owns."""
+        result = await self.db.execute(
+            update(Turn).where(Turn.id == turn_id, Turn.attempt == attempt).values(**fields)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise TurnFenced(turn_id)
+
+    async def running_ids(self) -> Sequence[str]:
+        query = select(Turn.id).where(Turn.status.in_(ACTIVE_STATUSES)).order_by(Turn.id)
+        return (await self.db.execute(query)).scalars().all()
+
+    async def delete(self, turn_id: str) -> None:
+        await self.db.execute(delete(Turn).where(Turn.id == turn_id))
+
+
+class EventRepo:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def append(self, turn_id: str, attempt: int, events: Sequence[Event]) -> None:
+        """Store events after the turn's last one, refusing a fenced-off attempt."""
+        last = events[-1].seq
+        result = await self.db.execute(
+            update(Turn)
+            .where(Turn.id == turn_id, Turn.attempt == attempt, Turn.last_seq == events[0].seq - 1)
+            .values(last_seq=last)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise TurnFenced(turn_id)
+        await self.db.execute(
+            insert(TurnEvent),
+            [
+                {"turn_id": e.turn_id, "seq": e.seq, "type": e.type, "data": e.data, "ts": e.ts}
+                for e in events
+            ],
+        )
+
+    async def after(self, turn_id: str, seq: int, *, limit: int = 1000) -> list[TurnEvent]:
+        query = (
+            select(TurnEvent)
+            .where(TurnEvent.turn_id == turn_id, TurnEvent.seq > seq)
+            .order_by(TurnEvent.seq)
+            .limit(limit)
+        )
+        return list((await self.db.execute(query)).scalars().all())
+
+    async def of_types(self, turn_id: str, types: Sequence[str]) -> list[TurnEvent]:
+        query = (
+            select(TurnEvent)
+            .where(TurnEvent.turn_id == turn_id, TurnEvent.type.in_(types))
+            .order_by(TurnEvent.seq)
+        )
+        return list((await self.db.execute(query)).scalars().all())
+
+
+def event_of(row: TurnEvent, session_id: str) -> Event:
+    return Event(row.turn_id, session_id, row.seq, row.type, row.ts, row.data)
