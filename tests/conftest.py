@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.engine import make_url
 
 from roost.app import create_app
@@ -26,6 +25,7 @@ from roost.config import Settings
 from roost.store import migrate
 from roost.store.db import Database
 from roost.testing import FakeLLM
+from tests.support.live import serving
 
 PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
 
@@ -179,19 +179,8 @@ def settings(tmp_path: Path, database_url: str, fake_llm: FakeLLM) -> Settings:
 @pytest.fixture
 async def live_server(app: Any) -> AsyncIterator[str]:
     """The test's app behind a real uvicorn on a free loopback port, in the test's loop."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

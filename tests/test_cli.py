@@ -1,13 +1,9 @@
 """The ``roost`` command, and the README's tour run against a live ``roost serve``."""
 
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +13,7 @@ from typer.testing import CliRunner
 
 from roost import __version__
 from roost.cli import app
+from tests.support.live import roost_process
 
 ROOT = Path(__file__).parent.parent
 runner = CliRunner()
@@ -59,39 +56,11 @@ def test_migrate_brings_a_new_database_up_to_date(tmp_path: Path) -> None:
     assert (tmp_path / "roost.db").exists()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[str]:
     """A real ``roost serve`` process on a free port, with its own home."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_") or "TEST" in k}
-    env["ROOST_CONFIG"] = str(tmp_path / "none.toml")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "roost", "serve", "--port", str(port), "--home", str(tmp_path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("roost serve did not answer within 30 s")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with roost_process(tmp_path, {}) as (_process, url):
+        yield url
 
 
 def test_serve_answers_health_at_both_paths(live_server: str) -> None:
