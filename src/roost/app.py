@@ -18,6 +18,7 @@ from roost.api import (
     models_api,
     session_aliases,
     sessions,
+    settings_api,
     turns,
 )
 from roost.api.middleware import RequestContextMiddleware
@@ -36,6 +37,7 @@ def api_router() -> APIRouter:
     for module in (
         health,
         models_api,
+        settings_api,
         sessions,
         session_aliases,
         messages,

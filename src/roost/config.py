@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     min_client_version: str = Field(
         "0.1.0", description="Oldest client version this server still supports."
     )
+    secret_key: SecretStr | None = Field(
+        None, description="Fernet key for secrets at rest; default: a key file in the home."
+    )
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=_env("ANTHROPIC_API_KEY"))

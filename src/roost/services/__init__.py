@@ -6,6 +6,7 @@ from typing import Any
 from roost.bus.base import EventBus, TurnQueue
 from roost.bus.local import LocalEventBus, LocalTurnQueue
 from roost.config import Settings
+from roost.crypto import SecretBox
 from roost.engine.providers.registry import ProviderRegistry
 from roost.engine.tools.registry import ToolRegistry
 from roost.services.messages import MessageService
@@ -13,6 +14,7 @@ from roost.services.sessions import SessionService
 from roost.services.system import SystemService
 from roost.services.turn_execution import TurnExecutor
 from roost.services.turns import TurnService
+from roost.services.user_settings import SettingsService
 from roost.store.db import Database
 
 
@@ -28,14 +30,21 @@ class Services:
     sessions: SessionService
     messages: MessageService
     turns: TurnService
+    user_settings: SettingsService
+    executor: TurnExecutor
 
     @classmethod
     def build(cls, settings: Settings, database: Database, redis: Any | None) -> "Services":
         bus = LocalEventBus()
         providers = ProviderRegistry(settings)
+        box = SecretBox.from_home(
+            settings.home, settings.secret_key.get_secret_value() if settings.secret_key else None
+        )
+        user_settings = SettingsService(database, box, providers)
         tools = ToolRegistry()
-        queue = LocalTurnQueue(TurnExecutor(database, bus, providers, tools, settings))
-        turns = TurnService(database, bus, queue, providers, settings)
+        executor = TurnExecutor(database, bus, user_settings, tools, settings)
+        queue = LocalTurnQueue(executor)
+        turns = TurnService(database, bus, queue, user_settings, settings)
         return cls(
             settings=settings,
             database=database,
@@ -47,9 +56,12 @@ class Services:
             sessions=SessionService(database, before_delete=turns.stop_all),
             messages=MessageService(database),
             turns=turns,
+            user_settings=user_settings,
+            executor=executor,
         )
 
     async def aclose(self) -> None:
         """Stop running turns (they end ``interrupted``), then let go of providers."""
         await self.queue.aclose()
+        await self.executor.drain()
         await self.providers.aclose()

@@ -8,6 +8,7 @@ drives :class:`TurnRunner`, and always ends the log with ``done``.
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ from roost.services.compaction import compact
 from roost.services.event_log import EventWriter
 from roost.services.history import to_chat, within_window
 from roost.services.titles import generate_title
+from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database
 from roost.store.models import Message, Session, Turn
 from roost.store.turns import EventRepo, TurnFenced, TurnRepo
@@ -48,6 +50,8 @@ class StartedTurn:
     session: Session
     writer: EventWriter
     sink: "TurnSink"
+    defaults: UserDefaults
+    providers: ProviderRegistry
     runner: TurnRunner | None = None
 
 
@@ -56,22 +60,36 @@ class TurnExecutor:
         self,
         database: Database,
         bus: EventBus,
-        providers: ProviderRegistry,
+        user_settings: SettingsService,
         tools: ToolRegistry,
         settings: Settings,
     ) -> None:
         self.database = database
         self.bus = bus
-        self.providers = providers
+        self.user_settings = user_settings
         self.tools = tools
         self.settings = settings
+        self._cleanups: set[asyncio.Task[Any]] = set()
+
+    async def drain(self, within: float = 10.0) -> None:
+        """Wait for the clean-up of stopped turns, so their last writes land before shutdown."""
+        if self._cleanups:
+            await asyncio.wait(set(self._cleanups), timeout=within)
+
+    async def _clean_up(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` to its end even if this turn's task is cancelled again meanwhile."""
+        task = asyncio.create_task(work)
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+        with contextlib.suppress(TurnFenced):
+            await asyncio.shield(task)
 
     async def __call__(self, turn_id: str) -> None:
         try:
             started = await self._begin(turn_id)
         except asyncio.CancelledError:
             # Cancelled while starting: end it here, whatever it had got to.
-            await asyncio.shield(
+            await self._clean_up(
                 end_turn(
                     self.database, self.bus, turn_id, "cancelled", only_if=("queued", "running")
                 )
@@ -108,8 +126,7 @@ class TurnExecutor:
         except Exception:
             log.exception("turn failed", extra={"turn_id": turn_id})
             status, error = "failed", {"code": "INTERNAL_ERROR", "message": "The turn failed"}
-        with contextlib.suppress(TurnFenced):
-            await asyncio.shield(self._finish(started, status, error))
+        await self._clean_up(self._finish(started, status, error))
 
     async def _begin(self, turn_id: str) -> StartedTurn | None:
         async with self.database.write() as db:
@@ -134,8 +151,14 @@ class TurnExecutor:
             last_seq=turn.last_seq,
         )
         continuing = turn.options.get("continue_message_id")
+        defaults = await self.user_settings.defaults(session.owner_id)
         started = StartedTurn(
-            turn, session, writer, TurnSink(self.database, writer, turn, continuing)
+            turn,
+            session,
+            writer,
+            TurnSink(self.database, writer, turn, continuing),
+            defaults,
+            self.user_settings.providers.with_overrides(defaults.provider_settings()),
         )
         await writer.emit(
             "turn_start",
@@ -169,18 +192,19 @@ class TurnExecutor:
         continuing = turn.options.get("continue_message_id")
         if continuing:
             chat.append(ChatMessage("user", CONTINUE_PROMPT))
-        system = "\n\n".join(part for part in [agent.preamble, *summaries] if part) or None
+        instructions = [started.defaults.system_prompt, agent.preamble, *summaries]
+        system = "\n\n".join(part for part in instructions if part) or None
         tool_names = agent.tools if turn.options.get("tools", True) else []
         request = ModelRequest(
             model=model,
             messages=chat,
             system=system,
             tools=self.tools.specs(tool_names),
-            max_tokens=self.settings.max_tokens,
+            max_tokens=started.defaults.max_tokens or self.settings.max_tokens,
         )
         context = ToolContext(session.id, turn.id, session.owner_id, session.working_directory)
         return TurnRunner(
-            self.providers.get(provider_id),
+            started.providers.get(provider_id),
             request,
             self.tools,
             context,
@@ -212,7 +236,7 @@ class TurnExecutor:
         try:
             await compact(
                 self.database,
-                self.providers.get(provider_id),
+                started.providers.get(provider_id),
                 model,
                 turn.session_id,
                 keep_last=kept,

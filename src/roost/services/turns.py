@@ -11,12 +11,12 @@ from roost.bus.base import EventBus, TurnQueue
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.engine.events import Event
-from roost.engine.providers.registry import ProviderRegistry
 from roost.errors import Conflict, InvalidRequest, NotFound, message_not_found, session_not_found
 from roost.services.caller import Caller
 from roost.services.compaction import compact, fork
 from roost.services.event_log import follow
 from roost.services.turn_execution import end_turn
+from roost.services.user_settings import SettingsService
 from roost.store.db import Database
 from roost.store.models import Message, Session, Turn
 from roost.store.paging import Page
@@ -51,13 +51,13 @@ class TurnService:
         database: Database,
         bus: EventBus,
         queue: TurnQueue,
-        providers: ProviderRegistry,
+        user_settings: SettingsService,
         settings: Settings,
     ) -> None:
         self.database = database
         self.bus = bus
         self.queue = queue
-        self.providers = providers
+        self.user_settings = user_settings
         self.settings = settings
 
     async def send(self, caller: Caller, session_id: str, request: TurnRequest) -> Turn:
@@ -128,7 +128,8 @@ class TurnService:
             session = await self._owned(db, caller, session_id)
             await self._refuse_busy(db, session.id)
         agent = self.settings.all_agents.get(session.agent or "assistant")
-        resolved = await self.providers.resolve(session.model or (agent.model if agent else None))
+        providers = await self.user_settings.providers_for(caller.user_id)
+        resolved = await providers.resolve(session.model or (agent.model if agent else None))
         return await compact(
             self.database, resolved.provider, resolved.model, session.id, keep_last=keep_last
         )
@@ -216,8 +217,10 @@ class TurnService:
                 code="AGENT_NOT_FOUND",
                 details={"agent": agent, "available": sorted(self.settings.all_agents)},
             )
-        resolved = await self.providers.resolve(
-            request.model or session.model or agent_settings.model
+        defaults = await self.user_settings.defaults(caller.user_id)
+        providers = self.user_settings.providers.with_overrides(defaults.provider_settings())
+        resolved = await providers.resolve(
+            request.model or session.model or agent_settings.model or defaults.model
         )
         options: dict[str, Any] = {"generate_title": request.generate_title, "tools": request.tools}
         if kind == "message":

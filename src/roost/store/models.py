@@ -159,3 +159,20 @@ class TurnEvent(Base):
     type: Mapped[str] = mapped_column(String(30))
     data: Mapped[dict[str, Any]] = mapped_column(Json)
     ts: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class UserSettings(Base):
+    """A user's own defaults (Floyd's settings): model, instructions, and a provider key."""
+
+    __tablename__ = "user_settings"
+
+    owner_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(200))
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    max_tokens: Mapped[int | None] = mapped_column(Integer)
+    base_url: Mapped[str | None] = mapped_column(String(2048))
+    api_key_sealed: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -303,6 +303,8 @@ def plan_answer(
         text = text[: max(0, limit - len(thinking))]
         thinking = thinking[:limit]
         calls, finish = [], "length"
+    ttft = reply.ttft_ms if reply.ttft_ms is not None else config.ttft_ms
+    delay = reply.token_delay_ms if reply.token_delay_ms is not None else config.token_delay_ms
     plan = Plan(
         api=api,
         id=f"chatcmpl-fake{serial}" if api == "openai" else f"msg_fake{serial}",
@@ -312,22 +314,24 @@ def plan_answer(
         text=text,
         tool_calls=calls,
         finish=finish,
-        input_tokens=0,
+        input_tokens=_input_tokens(api, body, reply.usage),
         output_tokens=0,
-        ttft=(reply.ttft_ms if reply.ttft_ms is not None else config.ttft_ms) / 1000,
-        token_delay=(
-            reply.token_delay_ms if reply.token_delay_ms is not None else config.token_delay_ms
-        )
-        / 1000,
+        ttft=ttft / 1000,
+        token_delay=delay / 1000,
         fault=reply.fault,
         retry_after=reply.retry_after,
         fault_after_tokens=reply.fault_after_tokens,
     )
     usage = reply.usage
-    plan.input_tokens = usage.get("input_tokens", usage.get("prompt_tokens", -1))
-    if plan.input_tokens < 0:
-        plan.input_tokens = max(1, sum(len(text.split()) for text in request_texts(api, body)))
     plan.output_tokens = usage.get(
         "output_tokens", usage.get("completion_tokens", plan.token_count)
     )
     return plan
+
+
+def _input_tokens(api: Api, body: Mapping[str, Any], usage: Mapping[str, int]) -> int:
+    """The scripted count, else the words of the request's text (a rough but stable count)."""
+    scripted = usage.get("input_tokens", usage.get("prompt_tokens"))
+    if scripted is not None:
+        return scripted
+    return max(1, sum(len(text.split()) for text in request_texts(api, body)))

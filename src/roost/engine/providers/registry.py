@@ -1,5 +1,6 @@
 """Configured providers, and which one serves a given model name."""
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -69,11 +70,33 @@ def build(provider_id: str, config: ProviderSettings) -> Provider:
 
 
 class ProviderRegistry:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        configs: dict[str, ProviderSettings] | None = None,
+        shared: "ProviderRegistry | None" = None,
+    ) -> None:
         self.settings = settings
-        self.configs = provider_settings(settings)
-        self._providers: dict[str, Provider] = {}
-        self._live: dict[str, tuple[float, list[ModelInfo]]] = {}
+        self.configs = provider_settings(settings) if configs is None else configs
+        # Views made by ``with_overrides`` share their parent's clients and model lists.
+        self._providers: dict[tuple[str, str], Provider] = shared._providers if shared else {}
+        self._live: dict[tuple[str, str], tuple[float, list[ModelInfo]]] = (
+            shared._live if shared else {}
+        )
+
+    def with_overrides(self, extra: dict[str, ProviderSettings]) -> "ProviderRegistry":
+        """The same providers plus (or replaced by) ``extra``: one user's own keys."""
+        if not extra:
+            return self
+        return ProviderRegistry(self.settings, configs={**self.configs, **extra}, shared=self)
+
+    def _cache_key(self, provider_id: str) -> tuple[str, str]:
+        """Clients are kept per endpoint and key, so a changed key gets a new client."""
+        config = self.configs[provider_id]
+        secret = config.api_key.get_secret_value() if config.api_key else ""
+        fingerprint = hashlib.sha256(f"{config.kind}|{config.base_url}|{secret}".encode())
+        return provider_id, fingerprint.hexdigest()
 
     def ids(self) -> list[str]:
         return list(self.configs)
@@ -85,9 +108,10 @@ class ProviderRegistry:
                 code="PROVIDER_NOT_FOUND",
                 details={"provider_id": provider_id, "available": self.ids()},
             )
-        if provider_id not in self._providers:
-            self._providers[provider_id] = build(provider_id, self.configs[provider_id])
-        return self._providers[provider_id]
+        key = self._cache_key(provider_id)
+        if key not in self._providers:
+            self._providers[key] = build(provider_id, self.configs[provider_id])
+        return self._providers[key]
 
     def kind_of(self, provider_id: str) -> str:
         """``ollama`` and ``glm`` speak OpenAI's protocol but keep their catalogue name."""
@@ -177,14 +201,15 @@ class ProviderRegistry:
         return sorted(ids, key=lambda pid: self.kind_of(pid) != known.provider)
 
     async def _live_models(self, provider_id: str) -> list[ModelInfo]:
-        cached = self._live.get(provider_id)
+        key = self._cache_key(provider_id)
+        cached = self._live.get(key)
         if cached is not None and time.monotonic() - cached[0] < LIVE_LIST_TTL_SECONDS:
             return cached[1]
         try:
             models = await self.get(provider_id).list_models()
         except ProviderError:
             models = []
-        self._live[provider_id] = (time.monotonic(), models)
+        self._live[key] = (time.monotonic(), models)
         return models
 
 

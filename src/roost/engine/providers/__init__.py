@@ -1,0 +1,1 @@
+"""Model providers: ``base`` is the interface, one adapter module per wire protocol."""
