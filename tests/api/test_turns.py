@@ -144,3 +144,51 @@ async def test_unknown_agent_is_not_found(client: Client) -> None:
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "AGENT_NOT_FOUND"
+
+
+async def test_an_anthropic_provider_streams_and_calls_tools(
+    settings: Any, fake_llm: FakeLLM
+) -> None:
+    from roost.app import create_app
+    from roost.engine.tools.registry import Tool
+
+    async def echo(args: dict[str, Any], context: Any) -> str:
+        return str(args.get("word"))
+
+    anthropic = settings.model_copy(
+        update={
+            "openai_base_url": None,
+            "openai_api_key": None,
+            "anthropic_base_url": fake_llm.root_url,
+            "anthropic_api_key": fake_llm.api_key,
+            "default_model": "anthropic/fake-small",
+        }
+    )
+    app = create_app(anthropic)
+    fake_llm.add_replies(
+        {"thinking": "Echo it.", "tool_calls": [{"name": "echo", "arguments": {"word": "hi"}}]},
+        {"text": "It said hi."},
+    )
+    async with app.router.lifespan_context(app):
+        schema = {"type": "object", "properties": {"word": {"type": "string"}}}
+        app.state.services.tools.register(Tool("echo", "Echo a word", schema, echo))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            sid = await new_session(client)
+            response = await client.post(
+                f"/api/sessions/{sid}/messages", json={"content": "say hi", "stream": True}
+            )
+    events = parse(response.text)
+    assert_well_formed(events)
+    kinds = [e.event for e in events if e.event in ("thinking", "tool_call", "tool_result")]
+    assert kinds.index("tool_call") > kinds.index("thinking")
+    assert "".join(e.data["content"] for e in events if e.event == "thinking") == "Echo it."
+    assert "".join(e.data["content"] for e in events if e.event == "text") == "It said hi."
+    sent = fake_llm.stats().last_requests[-1]
+    assert sent.path == "/v1/messages"
+    assert sent.body["system"]
+    blocks = sent.body["messages"][-1]["content"]
+    assert blocks[0]["type"] == "tool_result" and blocks[0]["content"] in (
+        "hi",
+        [{"type": "text", "text": "hi"}],
+    )
