@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from roost import __version__
 from roost.cli import app
+from roost.testing import FakeLLM
 from tests.support.live import roost_process
 
 ROOT = Path(__file__).parent.parent
@@ -92,3 +93,29 @@ def test_readme_tour_runs_against_a_live_server(live_server: str) -> None:
     assert '"SESSION_NOT_FOUND"' in result.stdout
     assert result.stdout.rstrip().endswith("204")
     assert '"Paris trip"' in result.stdout
+
+
+def test_readme_first_answer_streams_from_a_live_server(tmp_path: Path) -> None:
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- first-answer -->\n```sh\n(.*?)```", readme, re.S)
+    assert block is not None
+    with FakeLLM() as fake:
+        env = {
+            "OPENAI_BASE_URL": fake.url,
+            "OPENAI_API_KEY": fake.api_key,
+            "ROOST_DEFAULT_MODEL": "fake-small",
+        }
+        with roost_process(tmp_path, env) as (_process, url):
+            script = block.group(1).replace("localhost:8787", url.removeprefix("http://"))
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", script],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("event: done") == 2
+    assert "event: title" in result.stdout
+    assert '"reply"' in result.stdout
