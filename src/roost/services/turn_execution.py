@@ -12,32 +12,32 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from roost import ids
 from roost.bus.base import EventBus
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError, ToolCall
+from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError
 from roost.engine.providers.catalogue import context_window
 from roost.engine.providers.registry import ProviderRegistry
 from roost.engine.runner import (
-    Answer,
     MaxIterationsReached,
     RunSettings,
     TurnRunner,
-    tool_result_text,
 )
-from roost.engine.tools.registry import ToolContext, ToolOutcome, ToolRegistry
+from roost.engine.tools.registry import ToolContext, ToolRegistry
 from roost.errors import ApiError
 from roost.services.compaction import compact
 from roost.services.event_log import EventWriter
 from roost.services.history import to_chat, within_window
 from roost.services.titles import generate_title
+from roost.services.turn_endings import end_turn
+from roost.services.turn_sink import TurnSink
 from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database
 from roost.store.models import Message, Session, Turn
-from roost.store.turns import EventRepo, TurnFenced, TurnRepo
+from roost.store.turns import TurnFenced, TurnRepo
 
 log = logging.getLogger("roost.turns")
 
@@ -321,150 +321,3 @@ class TurnExecutor:
             usage=usage,
             iterations=iterations,
         )
-
-
-class TurnSink:
-    """Where the runner's output lands: the event log and the session's messages."""
-
-    def __init__(
-        self, database: Database, writer: EventWriter, turn: Turn, continuing: str | None
-    ) -> None:
-        self.database = database
-        self.writer = writer
-        self.turn = turn
-        self.continuing = continuing
-        self._continued_from: tuple[str, list[dict[str, Any]]] | None = None
-
-    async def emit(self, type: str, **data: Any) -> Any:
-        return await self.writer.emit(type, **data)
-
-    async def answer_started(self) -> str:
-        message_id = ids.new_id("msg")
-        async with self.database.write() as db:
-            db.add(
-                Message(
-                    id=message_id,
-                    session_id=self.turn.session_id,
-                    turn_id=self.turn.id,
-                    role="assistant",
-                    content="",
-                    parts=[],
-                    status="streaming",
-                )
-            )
-            session = await db.get(Session, self.turn.session_id)
-            if session is not None:
-                session.message_count += 1
-        return message_id
-
-    async def answer_finished(self, answer: Answer, status: str = "completed") -> None:
-        if status == "completed" and answer.finish == "length":
-            status = "truncated"
-        async with self.database.write() as db:
-            message = await db.get(Message, answer.message_id)
-            if message is None:
-                return
-            if answer.message_id == self.continuing:
-                if self._continued_from is None:
-                    self._continued_from = (message.content, list(message.parts or []))
-                before, parts = self._continued_from
-                message.content = before + answer.text
-                message.parts = _join_text(parts, answer.text)
-            else:
-                message.content, message.parts = answer.text, answer.parts()
-            message.status = status
-            message.usage = answer.usage.as_dict()
-            message.turn_id = message.turn_id or self.turn.id
-
-    async def tools_finished(self, results: list[tuple[ToolCall, ToolOutcome]]) -> None:
-        async with self.database.write() as db:
-            for call, outcome in results:
-                db.add(
-                    Message(
-                        id=ids.new_id("msg"),
-                        session_id=self.turn.session_id,
-                        turn_id=self.turn.id,
-                        role="tool",
-                        content=tool_result_text(outcome),
-                        parts=[
-                            {
-                                "type": "tool_result",
-                                "call_id": call.id,
-                                "tool": call.name,
-                                "result": outcome.result,
-                                "success": outcome.success,
-                                "error": outcome.error,
-                                "duration_ms": outcome.duration_ms,
-                            }
-                        ],
-                        status="completed",
-                    )
-                )
-            session = await db.get(Session, self.turn.session_id)
-            if session is not None:
-                session.message_count += len(results)
-
-
-def _join_text(parts: list[dict[str, Any]], more: str) -> list[dict[str, Any]]:
-    """Append continued text to the answer's last text part."""
-    joined = [dict(part) for part in parts]
-    for part in reversed(joined):
-        if part.get("type") == "text":
-            part["text"] = str(part.get("text", "")) + more
-            return joined
-    return [*joined, {"type": "text", "text": more}]
-
-
-async def end_turn(
-    database: Database,
-    bus: EventBus,
-    turn_id: str,
-    status: str,
-    *,
-    only_if: tuple[str, ...],
-) -> bool:
-    """End a turn that no runner is finishing: keep what it streamed, close its log.
-
-    Used for turns cancelled before they ran and for turns a stopped process left
-    behind; the attempt is bumped so that a writer still holding the old one is fenced.
-    """
-    async with database.write() as db:
-        turn = await TurnRepo(db).get(turn_id)
-        if turn is None or turn.status not in only_if:
-            return False
-        turn.attempt += 1
-        turn.status, turn.finished_at = status, utcnow()
-        message_id = await _keep_partial_answer(db, turn, status)
-        await settle_session(db, turn.session_id)
-        attempt, last_seq, session_id = turn.attempt, turn.last_seq, turn.session_id
-    writer = EventWriter(
-        database, bus, turn_id=turn_id, session_id=session_id, attempt=attempt, last_seq=last_seq
-    )
-    zero = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
-    await writer.emit("done", status=status, message_id=message_id, usage=zero, iterations=0)
-    return True
-
-
-async def _keep_partial_answer(db: Any, turn: Turn, status: str) -> str | None:
-    """The answer being streamed when the turn stopped, rebuilt from its text events."""
-    events = await EventRepo(db).of_types(turn.id, ["text", "tool_result"])
-    text: list[str] = []
-    for event in events:
-        if event.type == "tool_result":
-            text = []
-        else:
-            text.append(str(event.data.get("content", "")))
-    query = select(Message).where(Message.turn_id == turn.id, Message.status == "streaming")
-    message_id = None
-    for message in (await db.execute(query)).scalars().all():
-        message.content = message.content or "".join(text)
-        message.parts = [{"type": "text", "text": message.content}] if message.content else []
-        message.status = status
-        message_id = message.id
-    return message_id
-
-
-async def settle_session(db: Any, session_id: str) -> None:
-    """A session is idle once none of its turns is queued or running."""
-    if not list(await TurnRepo(db).active(session_id)):
-        await db.execute(update(Session).where(Session.id == session_id).values(status="idle"))

@@ -15,7 +15,7 @@ from roost.errors import Conflict, InvalidRequest, NotFound, message_not_found, 
 from roost.services.caller import Caller
 from roost.services.compaction import compact, fork
 from roost.services.event_log import follow
-from roost.services.turn_execution import end_turn
+from roost.services.turn_endings import end_turn
 from roost.services.user_settings import SettingsService
 from roost.store.db import Database
 from roost.store.models import Message, Session, Turn

@@ -127,8 +127,7 @@ class SettingsService:
         model = (
             model
             or defaults.model
-            or (configured
-            and configured.default_model)
+            or (configured and configured.default_model)
             or (TEST_MODELS[config.kind])
         )
         client = build(provider, config)

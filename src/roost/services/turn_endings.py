@@ -1,0 +1,68 @@
+"""Ending turns that no runner is finishing: cancelled before they ran, or left
+behind by a process that stopped."""
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from roost.bus.base import EventBus
+from roost.clock import utcnow
+from roost.services.event_log import EventWriter
+from roost.store.db import Database
+from roost.store.models import Message, Session, Turn
+from roost.store.turns import EventRepo, TurnRepo
+
+
+async def end_turn(
+    database: Database,
+    bus: EventBus,
+    turn_id: str,
+    status: str,
+    *,
+    only_if: tuple[str, ...],
+) -> bool:
+    """End a turn that no runner is finishing: keep what it streamed, close its log.
+
+    Used for turns cancelled before they ran and for turns a stopped process left
+    behind; the attempt is bumped so that a writer still holding the old one is fenced.
+    """
+    async with database.write() as db:
+        turn = await TurnRepo(db).get(turn_id)
+        if turn is None or turn.status not in only_if:
+            return False
+        turn.attempt += 1
+        turn.status, turn.finished_at = status, utcnow()
+        message_id = await _keep_partial_answer(db, turn, status)
+        await settle_session(db, turn.session_id)
+        attempt, last_seq, session_id = turn.attempt, turn.last_seq, turn.session_id
+    writer = EventWriter(
+        database, bus, turn_id=turn_id, session_id=session_id, attempt=attempt, last_seq=last_seq
+    )
+    zero = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    await writer.emit("done", status=status, message_id=message_id, usage=zero, iterations=0)
+    return True
+
+
+async def _keep_partial_answer(db: Any, turn: Turn, status: str) -> str | None:
+    """The answer being streamed when the turn stopped, rebuilt from its text events."""
+    events = await EventRepo(db).of_types(turn.id, ["text", "tool_result"])
+    text: list[str] = []
+    for event in events:
+        if event.type == "tool_result":
+            text = []
+        else:
+            text.append(str(event.data.get("content", "")))
+    query = select(Message).where(Message.turn_id == turn.id, Message.status == "streaming")
+    message_id = None
+    for message in (await db.execute(query)).scalars().all():
+        message.content = message.content or "".join(text)
+        message.parts = [{"type": "text", "text": message.content}] if message.content else []
+        message.status = status
+        message_id = message.id
+    return message_id
+
+
+async def settle_session(db: Any, session_id: str) -> None:
+    """A session is idle once none of its turns is queued or running."""
+    if not list(await TurnRepo(db).active(session_id)):
+        await db.execute(update(Session).where(Session.id == session_id).values(status="idle"))

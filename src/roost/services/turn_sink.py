@@ -1,0 +1,103 @@
+"""Where a running turn's output lands: its event log and the session's messages."""
+
+from typing import Any
+
+from roost import ids
+from roost.engine.providers.base import ToolCall
+from roost.engine.runner import Answer, tool_result_text
+from roost.engine.tools.registry import ToolOutcome
+from roost.services.event_log import EventWriter
+from roost.store.db import Database
+from roost.store.models import Message, Session, Turn
+
+
+class TurnSink:
+    """Where the runner's output lands: the event log and the session's messages."""
+
+    def __init__(
+        self, database: Database, writer: EventWriter, turn: Turn, continuing: str | None
+    ) -> None:
+        self.database = database
+        self.writer = writer
+        self.turn = turn
+        self.continuing = continuing
+        self._continued_from: tuple[str, list[dict[str, Any]]] | None = None
+
+    async def emit(self, type: str, **data: Any) -> Any:
+        return await self.writer.emit(type, **data)
+
+    async def answer_started(self) -> str:
+        message_id = ids.new_id("msg")
+        async with self.database.write() as db:
+            db.add(
+                Message(
+                    id=message_id,
+                    session_id=self.turn.session_id,
+                    turn_id=self.turn.id,
+                    role="assistant",
+                    content="",
+                    parts=[],
+                    status="streaming",
+                )
+            )
+            session = await db.get(Session, self.turn.session_id)
+            if session is not None:
+                session.message_count += 1
+        return message_id
+
+    async def answer_finished(self, answer: Answer, status: str = "completed") -> None:
+        if status == "completed" and answer.finish == "length":
+            status = "truncated"
+        async with self.database.write() as db:
+            message = await db.get(Message, answer.message_id)
+            if message is None:
+                return
+            if answer.message_id == self.continuing:
+                if self._continued_from is None:
+                    self._continued_from = (message.content, list(message.parts or []))
+                before, parts = self._continued_from
+                message.content = before + answer.text
+                message.parts = _join_text(parts, answer.text)
+            else:
+                message.content, message.parts = answer.text, answer.parts()
+            message.status = status
+            message.usage = answer.usage.as_dict()
+            message.turn_id = message.turn_id or self.turn.id
+
+    async def tools_finished(self, results: list[tuple[ToolCall, ToolOutcome]]) -> None:
+        async with self.database.write() as db:
+            for call, outcome in results:
+                db.add(
+                    Message(
+                        id=ids.new_id("msg"),
+                        session_id=self.turn.session_id,
+                        turn_id=self.turn.id,
+                        role="tool",
+                        content=tool_result_text(outcome),
+                        parts=[
+                            {
+                                "type": "tool_result",
+                                "call_id": call.id,
+                                "tool": call.name,
+                                "result": outcome.result,
+                                "success": outcome.success,
+                                "error": outcome.error,
+                                "duration_ms": outcome.duration_ms,
+                            }
+                        ],
+                        status="completed",
+                    )
+                )
+            session = await db.get(Session, self.turn.session_id)
+            if session is not None:
+                session.message_count += len(results)
+
+
+def _join_text(parts: list[dict[str, Any]], more: str) -> list[dict[str, Any]]:
+    """Append continued text to the answer's last text part."""
+    joined = [dict(part) for part in parts]
+    for part in reversed(joined):
+        if part.get("type") == "text":
+            part["text"] = str(part.get("text", "")) + more
+            return joined
+    return [*joined, {"type": "text", "text": more}]
