@@ -27,7 +27,19 @@ from roost.store.db import Database
 from roost.testing import FakeLLM
 from tests.support.live import serving
 
-PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
+# Variables the SDKs or Roost read on their own: none may leak in from the machine.
+PROVIDER_KEYS = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "OPENAI_CUSTOM_HEADERS",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_CUSTOM_HEADERS",
+    "OLLAMA_BASE_URL",
+)
 
 
 def service_url(name: str) -> str:

@@ -178,3 +178,23 @@ async def test_tools_can_be_switched_off_for_a_turn(
     assert fake_llm.stats().last_requests[-1].body["tools"][0]["function"]["name"] == "add"
     await client.post(f"/api/sessions/{sid}/messages", json={"content": "hi", "enableTools": False})
     assert "tools" not in fake_llm.stats().last_requests[-1].body
+
+
+async def test_malformed_arguments_go_back_to_the_model_without_running_the_tool(
+    app: Any, client: Client, fake_llm: FakeLLM
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    async def add(args: dict[str, Any], context: ToolContext) -> str:
+        calls.append(args)
+        return "ran"
+
+    register(app, "add", add)
+    fake_llm.add_replies(
+        {"tool_calls": [{"name": "add", "arguments": '{"a": 1,'}]}, {"text": "Let me retry."}
+    )
+    sid = (await client.post("/api/sessions", json={})).json()["id"]
+    events = await stream(client, sid, "go")
+    result = next(e.data for e in events if e.event == "tool_result")
+    assert result["success"] is False and "JSON" in result["error"]
+    assert calls == []

@@ -6,6 +6,7 @@ itself, so whoever stops it can keep the partial answer.
 """
 
 import asyncio
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -14,6 +15,7 @@ from roost.engine.providers.base import (
     Finish,
     ModelRequest,
     Provider,
+    ProviderEvent,
     TextDelta,
     ThinkingDelta,
     ToolCall,
@@ -21,6 +23,7 @@ from roost.engine.providers.base import (
     UsageReport,
 )
 from roost.engine.providers.retry import stream_with_retries
+from roost.engine.providers.wire import RAW_ARGUMENTS_KEY
 from roost.engine.tools.registry import ToolContext, ToolOutcome, ToolRegistry
 
 
@@ -138,25 +141,29 @@ class TurnRunner:
             message_id = await self.sink.answer_started()
         answer = self.answer = Answer(message_id)
         self.last_message_id = message_id
-        async for event in stream_with_retries(
-            self.provider, request, attempts=self.settings.retries
-        ):
-            if isinstance(event, TextDelta):
-                answer.text += event.text
-                await self.sink.emit("text", content=event.text)
-            elif isinstance(event, ThinkingDelta):
-                answer.thinking += event.text
-                await self.sink.emit("thinking", content=event.text)
-            elif isinstance(event, ToolCallDone):
-                answer.tool_calls.append(event.call)
-            elif isinstance(event, UsageReport):
-                answer.usage = Usage(event.input_tokens, event.output_tokens)
-            elif isinstance(event, Finish):
-                answer.finish = event.reason
+        # aclosing: a cancel between two events closes the upstream request at once.
+        stream = stream_with_retries(self.provider, request, attempts=self.settings.retries)
+        async with aclosing(stream) as events:
+            async for event in events:
+                await self._take(answer, event)
         self.usage.add(answer.usage)
         self.answer = None
         await self.sink.answer_finished(answer)
         return answer
+
+    async def _take(self, answer: Answer, event: ProviderEvent) -> None:
+        if isinstance(event, TextDelta):
+            answer.text += event.text
+            await self.sink.emit("text", content=event.text)
+        elif isinstance(event, ThinkingDelta):
+            answer.thinking += event.text
+            await self.sink.emit("thinking", content=event.text)
+        elif isinstance(event, ToolCallDone):
+            answer.tool_calls.append(event.call)
+        elif isinstance(event, UsageReport):
+            answer.usage = Usage(event.input_tokens, event.output_tokens)
+        elif isinstance(event, Finish):
+            answer.finish = event.reason
 
     async def _run_tools(self, calls: list[ToolCall]) -> list[tuple[ToolCall, ToolOutcome]]:
         """Announce every call, run them side by side, report each as it ends."""
@@ -164,7 +171,12 @@ class TurnRunner:
             await self.sink.emit("tool_call", call_id=call.id, tool=call.name, args=call.arguments)
 
         async def run_one(call: ToolCall) -> ToolOutcome:
-            outcome = await self.tools.execute(call.name, call.arguments, self.tool_context)
+            if RAW_ARGUMENTS_KEY in call.arguments:
+                outcome = ToolOutcome(
+                    False, None, "The arguments were not a JSON object; call again", 0
+                )
+            else:
+                outcome = await self.tools.execute(call.name, call.arguments, self.tool_context)
             await self.sink.emit(
                 "tool_result",
                 call_id=call.id,

@@ -24,8 +24,8 @@ from roost.engine.providers.base import (
     ToolCallDone,
     UsageReport,
 )
-from roost.engine.providers.openai_compat import SseLines, parse_arguments, upstream_message
 from roost.engine.providers.retry import cut_error, status_error
+from roost.engine.providers.wire import SseLines, parse_arguments, upstream_message
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens

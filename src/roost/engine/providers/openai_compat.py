@@ -28,11 +28,9 @@ from roost.engine.providers.base import (
     UsageReport,
 )
 from roost.engine.providers.retry import cut_error, status_error
+from roost.engine.providers.wire import SseLines, parse_arguments, upstream_message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-# A tool call whose arguments are not a JSON object arrives as {RAW_ARGUMENTS_KEY: "<text>"},
-# so the runner can tell the model its call was malformed instead of running it with {}.
-RAW_ARGUMENTS_KEY = "__raw_arguments__"
 _PLACEHOLDER_KEY = "unused"  # the SDK insists on a key; without one the header is omitted
 FINISH_REASONS: dict[str, Literal["stop", "length", "tool_calls", "other"]] = {
     "stop": "stop",
@@ -193,42 +191,6 @@ class ChunkParser:
         # Some compatible servers say "stop" even when the answer is tool calls.
         events.append(Finish("tool_calls" if self.calls and reason == "stop" else reason))
         return events
-
-
-class SseLines:
-    """Splits a Server-Sent Events body into the payloads of its ``data:`` lines.
-
-    Each line is taken as one event: LLM streams never spread an event over several lines.
-    """
-
-    __slots__ = ("rest",)
-
-    def __init__(self) -> None:
-        self.rest = b""
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        lines = (self.rest + chunk).split(b"\n") if self.rest else chunk.split(b"\n")
-        self.rest = lines.pop()
-        return [line[5:].strip() for line in lines if line.startswith(b"data:")]
-
-
-def parse_arguments(text: str) -> dict[str, Any]:
-    """Tool-call arguments as a dict; see RAW_ARGUMENTS_KEY for those that are not one."""
-    if not text.strip():
-        return {}
-    try:
-        arguments = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return {RAW_ARGUMENTS_KEY: text}
-    return arguments if isinstance(arguments, dict) else {RAW_ARGUMENTS_KEY: text}
-
-
-def upstream_message(body: object) -> str | None:
-    """The human message inside a provider's error body, whichever shape it has."""
-    inner = body.get("error", body) if isinstance(body, Mapping) else body
-    if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
-        return str(inner["message"])
-    return inner[:300] if isinstance(inner, str) and inner else None
 
 
 def request_body(request: ModelRequest, max_tokens_field: str = "max_tokens") -> dict[str, Any]:
