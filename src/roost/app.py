@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from roost import __version__
 from roost.api import (
+    auth,
     chat,
     chat_history,
     compaction,
@@ -32,8 +33,16 @@ from roost.store.users import ensure_local_user
 API_PREFIXES = ("/api", "/api/v1")
 
 
-def api_router() -> APIRouter:
+class UnsafeConfiguration(Exception):
+    """Settings that must not serve (e.g. no authentication on a public address)."""
+
+
+def api_router(settings: Settings) -> APIRouter:
     router = APIRouter()
+    router.include_router(auth.router)
+    router.include_router(auth.me_router)
+    if settings.dev_mode:
+        router.include_router(auth.dev_router)
     for module in (
         health,
         models_api,
@@ -52,6 +61,10 @@ def api_router() -> APIRouter:
 
 def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     """The app for ``settings``; ``freeze_gc`` suits a server process that owns its heap."""
+
+    refusal = settings.unsafe_start()
+    if refusal is not None:
+        raise UnsafeConfiguration(refusal)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,7 +100,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    router = api_router()
+    router = api_router(settings)
     app.include_router(router, prefix=API_PREFIXES[0])
     for prefix in API_PREFIXES[1:]:
         app.include_router(router, prefix=prefix, include_in_schema=False)

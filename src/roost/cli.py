@@ -28,12 +28,19 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     home: Home = None,
     database_url: DatabaseUrl = None,
+    auth: Annotated[
+        str | None, typer.Option(help="local (no credential = the local owner) or required.")
+    ] = None,
     reload: Annotated[bool, typer.Option(help="Restart when the code changes.")] = False,
 ) -> None:
     """Start the server (migrations are applied first)."""
     from roost import logs
 
-    settings = load_settings(host=host, port=port, home=home, database_url=database_url)
+    settings = load_settings(host=host, port=port, home=home, database_url=database_url, auth=auth)
+    refusal = settings.unsafe_start()
+    if refusal is not None:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(code=2)
     logs.configure(settings.log_level, settings.log_format)
     config: dict[str, Any] = {
         "host": settings.host,

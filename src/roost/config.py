@@ -84,6 +84,33 @@ class Settings(BaseSettings):
     min_client_version: str = Field(
         "0.1.0", description="Oldest client version this server still supports."
     )
+    auth: Literal["local", "required"] | None = Field(
+        None,
+        description="`local`: no credential acts as the local owner; `required`: every "
+        "non-public route needs one. Default: local on a loopback bind, else required.",
+    )
+    registration: Literal["invite", "open", "closed"] = Field(
+        "invite", description="Who may register after the first user (who becomes admin)."
+    )
+    dev_mode: bool = Field(False, description="Enables /api/auth/dev-login. Never in production.")
+    jwt_secret: SecretStr | None = Field(
+        None, description="Signs access tokens; default: a key file in the home."
+    )
+    jwt_previous_secrets: list[SecretStr] = Field(
+        default_factory=list, description="Older secrets still accepted, for rotation."
+    )
+    access_token_minutes: int = Field(60, ge=1, le=24 * 60, description="Access token lifetime.")
+    refresh_token_days: int = Field(30, ge=1, le=365, description="Refresh token lifetime.")
+    password_min_length: int = Field(10, ge=8, le=128, description="Shortest password accepted.")
+    rate_limit_per_minute: int | None = Field(
+        None, ge=1, description="Requests a minute per user or key (default 100; off in local)."
+    )
+    rate_limit_anonymous_per_minute: int | None = Field(
+        None, ge=1, description="Requests a minute per client address without a credential (10)."
+    )
+    rate_limit_concurrent: int | None = Field(
+        None, ge=1, description="Requests at once per principal (default 20; off in local)."
+    )
     secret_key: SecretStr | None = Field(
         None, description="Fernet key for secrets at rest; default: a key file in the home."
     )
@@ -145,6 +172,27 @@ class Settings(BaseSettings):
             if value.startswith(plain):
                 return driver + value.removeprefix(plain)
         return value
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+
+    @property
+    def auth_mode(self) -> Literal["local", "required"]:
+        if self.auth is not None:
+            return self.auth
+        return "local" if self.loopback else "required"
+
+    def unsafe_start(self) -> str | None:
+        """Why this configuration must not start, in one line; None when it may."""
+        if self.auth_mode == "local" and not self.loopback:
+            return (
+                f"Refusing to serve {self.host} without authentication: bind 127.0.0.1, "
+                "or set ROOST_AUTH=required (roost serve --auth required)"
+            )
+        if self.dev_mode and not self.loopback:
+            return f"Refusing to serve {self.host} in dev mode: dev-login lets anyone in"
+        return None
 
     @property
     def all_agents(self) -> dict[str, AgentSettings]:

@@ -26,13 +26,19 @@ class ApiError(Exception):
     code = "INTERNAL_ERROR"
 
     def __init__(
-        self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.details = details or {}
+        self.headers = headers
 
 
 class InvalidRequest(ApiError):

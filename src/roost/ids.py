@@ -17,6 +17,7 @@ _RANDOM_BITS = 80
 
 PREFIXES = frozenset(
     {"usr", "ses", "msg", "turn", "evt", "task", "agent", "key", "req", "proj", "skill", "mem"}
+    | {"rt", "inv", "lgn"}
 )
 
 _lock = threading.Lock()

@@ -1,15 +1,17 @@
-"""Typed dependencies, so that route signatures read as sentences."""
+"""Typed dependencies, so that route signatures read as sentences; and who the caller is."""
 
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
 from roost import services as services_module
+from roost.errors import Forbidden, Unauthorized
 from roost.services import caller as caller_module
-from roost.store.users import LOCAL_USER_ID
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ACCESS_COOKIE = "roost_access"
 
 
 def app_services(request: Request) -> services_module.Services:
@@ -17,13 +19,71 @@ def app_services(request: Request) -> services_module.Services:
     return services
 
 
-def current_caller() -> caller_module.Caller:
-    """Single-user mode: the local owner is the caller of every request."""
-    return caller_module.Caller(user_id=LOCAL_USER_ID, is_admin=True, authenticated=True)
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def credential_of(request: Request) -> str | None:
+    """``Authorization: Bearer``, then ``X-API-Key``, then the login cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("x-api-key") or request.cookies.get(ACCESS_COOKIE) or None
+
+
+async def resolve_caller(request: Request) -> caller_module.Caller:
+    """The caller, once per request: a credential sent is always verified (401 if bad);
+    without one, the local owner in local mode, else an anonymous caller."""
+    known = getattr(request.state, "caller", None)
+    if isinstance(known, caller_module.Caller):
+        return known
+    services = app_services(request)
+    credential = credential_of(request)
+    address = client_address(request)
+    if credential is not None:
+        caller = await services.auth.authenticate(credential, address)
+    elif services.settings.auth_mode == "local":
+        caller = services.auth.local_owner()
+    else:
+        caller = caller_module.Caller("", False, False, f"ip:{address}")
+    request.state.caller = caller
+    return caller
+
+
+async def optional_caller(request: Request) -> caller_module.Caller:
+    """For public routes: a bad credential makes an anonymous caller, never a 401."""
+    try:
+        return await resolve_caller(request)
+    except Unauthorized:
+        return caller_module.Caller("", False, False, f"ip:{client_address(request)}")
+
+
+async def current_caller(request: Request) -> caller_module.Caller:
+    caller = await resolve_caller(request)
+    if caller.anonymous:
+        raise Unauthorized("A valid credential is required")
+    if (
+        caller.scopes is not None
+        and "write" not in caller.scopes
+        and request.method not in SAFE_METHODS
+    ):
+        raise Forbidden("This API key may only read")
+    return caller
 
 
 Services = Annotated[services_module.Services, Depends(app_services)]
 Caller = Annotated[caller_module.Caller, Depends(current_caller)]
+AnyCaller = Annotated[caller_module.Caller, Depends(optional_caller)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]
 Before = Annotated[str | None, Query(max_length=64, description="An id: items before it.")]
 After = Annotated[str | None, Query(max_length=64, description="An id: items after it.")]
+
+
+async def admin_caller(caller: Caller) -> caller_module.Caller:
+    if not caller.is_admin or (caller.scopes is not None and "admin" not in caller.scopes):
+        raise Forbidden("Only an admin may do this")
+    return caller
+
+
+Admin = Annotated[caller_module.Caller, Depends(admin_caller)]

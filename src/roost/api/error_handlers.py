@@ -21,8 +21,9 @@ _LOCATIONS = {"body": "body", "query": "query", "path": "path", "header": "heade
 
 def render(request: Request, error: ApiError) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
-    headers = getattr(error, "headers", None)
-    return JSONResponse(envelope(error, request_id), status_code=error.status, headers=headers)
+    return JSONResponse(
+        envelope(error, request_id), status_code=error.status, headers=error.headers
+    )
 
 
 async def _api_error(request: Request, error: Exception) -> JSONResponse:

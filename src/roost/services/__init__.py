@@ -4,14 +4,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from roost.bus.base import EventBus, TurnQueue
+from roost.bus.limits import Counters, MemoryCounters, RedisCounters
 from roost.bus.local import LocalEventBus, LocalTurnQueue
 from roost.config import Settings
 from roost.crypto import SecretBox
 from roost.engine.providers.registry import ProviderRegistry
 from roost.engine.tools.registry import ToolRegistry
+from roost.services.auth import AuthService
 from roost.services.messages import MessageService
 from roost.services.sessions import SessionService
 from roost.services.system import SystemService
+from roost.services.tokens import TokenSigner, secret_from_home
 from roost.services.turn_execution import TurnExecutor
 from roost.services.turns import TurnService
 from roost.services.user_settings import SettingsService
@@ -32,9 +35,20 @@ class Services:
     turns: TurnService
     user_settings: SettingsService
     executor: TurnExecutor
+    auth: AuthService
+    counters: Counters
 
     @classmethod
     def build(cls, settings: Settings, database: Database, redis: Any | None) -> "Services":
+        counters: Counters = RedisCounters(redis) if redis is not None else MemoryCounters()
+        jwt_secret = (
+            settings.jwt_secret.get_secret_value()
+            if settings.jwt_secret
+            else secret_from_home(settings.home)
+        )
+        signer = TokenSigner(
+            jwt_secret, [s.get_secret_value() for s in settings.jwt_previous_secrets]
+        )
         bus = LocalEventBus()
         providers = ProviderRegistry(settings)
         box = SecretBox.from_home(
@@ -58,6 +72,8 @@ class Services:
             turns=turns,
             user_settings=user_settings,
             executor=executor,
+            auth=AuthService(database, settings, signer, counters),
+            counters=counters,
         )
 
     async def aclose(self) -> None:

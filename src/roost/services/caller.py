@@ -8,3 +8,12 @@ class Caller:
     user_id: str
     is_admin: bool = False
     authenticated: bool = True
+    # What rate limits count: "user:<id>", "key:<id>" or "ip:<address>".
+    principal: str = ""
+    # An API key's scopes; None means everything the user may do.
+    scopes: frozenset[str] | None = None
+    login_id: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return not self.user_id

@@ -12,7 +12,7 @@ from typing import Any
 from roost.bus.base import EventBus
 from roost.clock import utcnow
 from roost.engine.events import DELTA_TYPES, Event
-from roost.store.db import Database
+from roost.store.db import Database, uninterrupted
 from roost.store.turns import EventRepo, TurnRepo, event_of
 
 GROUP_COMMIT_SECONDS = 0.005
@@ -57,10 +57,13 @@ class EventWriter:
             batch, self._pending = self._pending, []
             if not batch:
                 return
-            async with self.database.write() as db:
-                await EventRepo(db).append(self.turn_id, self.attempt, batch)
+            await uninterrupted(self._store(batch))
             for event in batch:
                 await self.bus.publish(event)
+
+    async def _store(self, batch: list[Event]) -> None:
+        async with self.database.write() as db:
+            await EventRepo(db).append(self.turn_id, self.attempt, batch)
 
     async def close(self) -> None:
         """Commit what is pending; safe to call from a cancelled task's clean-up."""
@@ -133,15 +136,22 @@ async def follow(
 
 
 async def _replay(database: Database, turn_id: str, session_id: str, after: int) -> list[Event]:
-    async with database.read() as db:
-        rows = await EventRepo(db).after(turn_id, after, limit=REPLAY_BATCH)
-    return [event_of(row, session_id) for row in rows]
+    async def read() -> list[Event]:
+        async with database.read() as db:
+            rows = await EventRepo(db).after(turn_id, after, limit=REPLAY_BATCH)
+        return [event_of(row, session_id) for row in rows]
+
+    return await uninterrupted(read())
 
 
 async def _gone(database: Database, turn_id: str) -> bool:
     """A turn deleted with its session has nothing more to say."""
-    async with database.read() as db:
-        return await TurnRepo(db).get(turn_id) is None
+
+    async def read() -> bool:
+        async with database.read() as db:
+            return await TurnRepo(db).get(turn_id) is None
+
+    return await uninterrupted(read())
 
 
 def _is_last(event: Event) -> bool:

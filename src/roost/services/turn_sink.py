@@ -7,7 +7,7 @@ from roost.engine.providers.base import ToolCall
 from roost.engine.runner import Answer, tool_result_text
 from roost.engine.tools.registry import ToolOutcome
 from roost.services.event_log import EventWriter
-from roost.store.db import Database
+from roost.store.db import Database, uninterrupted
 from roost.store.models import Message, Session, Turn
 
 
@@ -28,6 +28,10 @@ class TurnSink:
 
     async def answer_started(self) -> str:
         message_id = ids.new_id("msg")
+        await uninterrupted(self._add_answer(message_id))
+        return message_id
+
+    async def _add_answer(self, message_id: str) -> None:
         async with self.database.write() as db:
             db.add(
                 Message(
@@ -43,11 +47,13 @@ class TurnSink:
             session = await db.get(Session, self.turn.session_id)
             if session is not None:
                 session.message_count += 1
-        return message_id
 
     async def answer_finished(self, answer: Answer, status: str = "completed") -> None:
         if status == "completed" and answer.finish == "length":
             status = "truncated"
+        await uninterrupted(self._store_answer(answer, status))
+
+    async def _store_answer(self, answer: Answer, status: str) -> None:
         async with self.database.write() as db:
             message = await db.get(Message, answer.message_id)
             if message is None:
@@ -65,6 +71,9 @@ class TurnSink:
             message.turn_id = message.turn_id or self.turn.id
 
     async def tools_finished(self, results: list[tuple[ToolCall, ToolOutcome]]) -> None:
+        await uninterrupted(self._store_results(results))
+
+    async def _store_results(self, results: list[tuple[ToolCall, ToolOutcome]]) -> None:
         async with self.database.write() as db:
             for call, outcome in results:
                 db.add(

@@ -5,10 +5,12 @@ queue on the busy timeout instead of failing when a read lock cannot be upgraded
 reading transactions stay ``DEFERRED`` and never block each other (WAL).
 """
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
 
 
 class Database:
@@ -97,3 +100,19 @@ async def insert_or_ignore(
     statement = statement.values(**values).on_conflict_do_nothing(index_elements=conflict)
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def uninterrupted(work: Coroutine[Any, Any, T]) -> T:
+    """Finish a database operation even if the task awaiting it is cancelled meanwhile.
+
+    A cancel that lands inside a driver call leaves the connection half-used, and the
+    pool's clean-up of it can outlive the event loop; so the operation runs to its end
+    (it is short) and the cancel takes effect right after.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await task
+        raise

@@ -1,0 +1,248 @@
+"""Accounts, logins and API keys (API.md §3)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, Field, StringConstraints
+
+from roost.api.deps import ACCESS_COOKIE, AnyCaller, Caller, Services, client_address
+from roost.api.schemas import ClientModel, Name, NoNul, ShortName, SuccessOut, Timestamp
+from roost.errors import InvalidRequest, NotFound
+from roost.services.auth import TokenPair
+from roost.store.models import ApiKey, User
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+me_router = APIRouter(tags=["auth"])
+dev_router = APIRouter(prefix="/auth", tags=["auth"])
+
+REFRESH_COOKIE = "roost_refresh"
+Email = Annotated[str, StringConstraints(strict=True, max_length=320), NoNul]
+Password = Annotated[str, StringConstraints(strict=True, max_length=1024), NoNul]
+Token = Annotated[str, StringConstraints(strict=True, max_length=512), NoNul]
+
+
+class RegisterIn(ClientModel):
+    email: Email
+    password: Password
+    name: Name = ""
+    invite_code: ShortName | None = None
+
+
+class LoginIn(ClientModel):
+    email: Email
+    password: Password
+
+
+class RefreshIn(ClientModel):
+    refresh_token: Token | None = None
+
+
+class ChangePasswordIn(ClientModel):
+    current_password: Password
+    new_password: Password
+
+
+class MeIn(ClientModel):
+    name: Name | None = None
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str | None
+    name: str
+    is_admin: bool
+    is_active: bool
+    created_at: Timestamp
+    last_login_at: Timestamp | None
+
+    @classmethod
+    def of(cls, user: User) -> "UserOut":
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            is_admin=user.is_admin,
+            is_active=user.is_active,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+        )
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - a token type, not a secret
+    expires_in: int
+    refresh_token: str
+    user: UserOut
+
+
+class ApiKeyIn(ClientModel):
+    name: Name
+    expires_at: datetime | None = None
+    scopes: list[ShortName] = Field(default_factory=list, max_length=3)
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    last_used_at: Timestamp | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> "ApiKeyOut":
+        return cls(
+            id=key.id,
+            name=key.name,
+            prefix=key.prefix,
+            scopes=key.scopes or [],
+            created_at=key.created_at,
+            expires_at=key.expires_at,
+            last_used_at=key.last_used_at,
+        )
+
+
+class NewApiKeyOut(ApiKeyOut):
+    key: str = Field(description="The secret: shown this once, never again.")
+
+
+class ApiKeysOut(BaseModel):
+    data: list[ApiKeyOut]
+    has_more: bool = False
+    next_cursor: str | None = None
+
+
+def with_cookies(request: Request, response: Response, pair: TokenPair) -> TokensOut:
+    """Browsers get the tokens as HttpOnly cookies too; scripts use the body."""
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        ACCESS_COOKIE,
+        pair.access_token,
+        max_age=pair.expires_in,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        pair.refresh_token,
+        max_age=60 * 60 * 24 * 90,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/api/auth",
+    )
+    return TokensOut(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        user=UserOut.of(pair.user),
+    )
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+async def register(request: Request, services: Services, body: RegisterIn) -> UserOut:
+    """The first user becomes admin; after that ``ROOST_REGISTRATION`` decides
+    (``invite`` needs ``invite_code``)."""
+    user = await services.auth.register(
+        body.email, body.password, body.name, body.invite_code, client_address(request)
+    )
+    return UserOut.of(user)
+
+
+@router.post("/login", response_model=TokensOut)
+async def login(
+    request: Request, response: Response, services: Services, body: LoginIn
+) -> TokensOut:
+    pair = await services.auth.login(
+        body.email,
+        body.password,
+        client_address(request),
+        request.headers.get("user-agent", ""),
+    )
+    return with_cookies(request, response, pair)
+
+
+@router.post("/refresh", response_model=TokensOut)
+async def refresh(
+    request: Request, response: Response, services: Services, body: RefreshIn | None = None
+) -> TokensOut:
+    """Trade a refresh token (body or cookie) for a new pair; each works once."""
+    token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
+    if not token:
+        raise InvalidRequest("refresh_token is required", details={"field": "refresh_token"})
+    return with_cookies(request, response, await services.auth.refresh(token))
+
+
+@router.post("/logout", response_model=SuccessOut)
+async def logout(
+    request: Request,
+    response: Response,
+    caller: AnyCaller,
+    services: Services,
+    body: RefreshIn | None = None,
+) -> SuccessOut:
+    """End this login: its access and refresh tokens stop working."""
+    token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
+    if not caller.anonymous or token:
+        await services.auth.logout(caller, token)
+    response.delete_cookie(ACCESS_COOKIE, path="/")
+    response.delete_cookie(REFRESH_COOKIE, path="/api/auth")
+    return SuccessOut()
+
+
+@router.post("/change-password", response_model=TokensOut)
+async def change_password(
+    request: Request,
+    response: Response,
+    caller: Caller,
+    services: Services,
+    body: ChangePasswordIn,
+) -> TokensOut:
+    """Every other login of the account ends; this one continues with new tokens."""
+    pair = await services.auth.change_password(
+        caller, body.current_password, body.new_password, request.headers.get("user-agent", "")
+    )
+    return with_cookies(request, response, pair)
+
+
+@dev_router.post("/dev-login", response_model=TokensOut)
+async def dev_login(request: Request, response: Response, services: Services) -> TokensOut:
+    """Dev mode only (``ROOST_DEV_MODE``): log in as a developer admin."""
+    pair = await services.auth.dev_login(request.headers.get("user-agent", ""))
+    return with_cookies(request, response, pair)
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=NewApiKeyOut)
+async def create_api_key(caller: Caller, services: Services, body: ApiKeyIn) -> NewApiKeyOut:
+    """``scopes`` (optional): ``read``, ``write``, ``admin``; none means all."""
+    key, secret = await services.auth.create_key(caller, body.name, body.expires_at, body.scopes)
+    return NewApiKeyOut(**ApiKeyOut.of(key).model_dump(), key=secret)
+
+
+@router.get("/api-keys", response_model=ApiKeysOut)
+async def list_api_keys(caller: Caller, services: Services) -> ApiKeysOut:
+    return ApiKeysOut(data=[ApiKeyOut.of(k) for k in await services.auth.keys(caller)])
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_api_key(caller: Caller, services: Services, key_id: str) -> Response:
+    if not await services.auth.revoke_key(caller, key_id):
+        raise NotFound(
+            f"API key {key_id} not found", code="KEY_NOT_FOUND", details={"key_id": key_id}
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@me_router.get("/me", response_model=UserOut)
+async def get_me(caller: Caller, services: Services) -> UserOut:
+    return UserOut.of(await services.auth.user(caller))
+
+
+@me_router.put("/me", response_model=UserOut)
+async def update_me(caller: Caller, services: Services, body: MeIn) -> UserOut:
+    return UserOut.of(await services.auth.update_user(caller, body.model_dump(exclude_unset=True)))

@@ -1,0 +1,383 @@
+"""Identity: registration, logins with rotating refresh tokens, API keys, and turning a
+credential into a :class:`Caller`."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, text, update
+
+from roost import ids
+from roost.bus.limits import Counters
+from roost.clock import utcnow
+from roost.config import Settings
+from roost.errors import Conflict, Forbidden, InvalidRequest, RateLimited, Unauthorized
+from roost.services.caller import Caller
+from roost.services.passwords import check_strength, hash_password, verify_password
+from roost.services.tokens import AccessClaims, TokenSigner, hash_secret, new_secret
+from roost.store.db import Database
+from roost.store.models import ApiKey, InviteCode, LoginSession, RefreshToken, User
+from roost.store.users import LOCAL_USER_ID
+
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}")
+API_KEY_PREFIX = "rk_"
+REFRESH_PREFIX = "rt_"
+SCOPES = frozenset({"read", "write", "admin"})
+REGISTRATION_LOCK = 7_401_163_002
+KEY_TOUCH_SECONDS = 60
+# Guessing limits: failed logins per account and per address, registrations per address.
+LOGIN_FAILURES_PER_ACCOUNT = (10, 900)
+LOGIN_FAILURES_PER_ADDRESS = (50, 900)
+REGISTRATIONS_PER_ADDRESS = (20, 3600)
+BAD_LOGIN = "Invalid email or password"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    user: User
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > 254 or not EMAIL.fullmatch(email):
+        raise InvalidRequest("That is not an email address", details={"field": "email"})
+    return email
+
+
+def unauthorized(message: str = "A valid credential is required") -> Unauthorized:
+    return Unauthorized(message)
+
+
+class AuthService:
+    def __init__(
+        self, database: Database, settings: Settings, signer: TokenSigner, counters: Counters
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.signer = signer
+        self.counters = counters
+
+    # --- credentials -> callers -------------------------------------------------------
+
+    async def authenticate(self, credential: str, address: str) -> Caller:
+        """The caller a credential stands for; 401 for anything that is not good now."""
+        if credential.startswith(API_KEY_PREFIX):
+            return await self._by_api_key(credential)
+        claims = self.signer.verify(credential)
+        if claims is None:
+            raise unauthorized("The token is invalid or has expired")
+        async with self.database.read() as db:
+            user = await db.get(User, claims.user_id)
+            login = await db.get(LoginSession, claims.login_id) if claims.login_id else None
+        if user is None or not user.is_active or user.token_version != claims.version:
+            raise unauthorized("The token is no longer valid")
+        if claims.login_id and (login is None or login.revoked_at is not None):
+            raise unauthorized("This login has ended")
+        return Caller(user.id, user.is_admin, True, f"user:{user.id}", None, claims.login_id)
+
+    def local_owner(self) -> Caller:
+        return Caller(LOCAL_USER_ID, True, True, f"user:{LOCAL_USER_ID}")
+
+    async def _by_api_key(self, key: str) -> Caller:
+        now = utcnow()
+        async with self.database.read() as db:
+            found = (
+                await db.execute(select(ApiKey).where(ApiKey.key_hash == hash_secret(key)))
+            ).scalar_one_or_none()
+            user = await db.get(User, found.user_id) if found else None
+        if found is None or user is None or not user.is_active or found.revoked_at is not None:
+            raise unauthorized("The API key is invalid or revoked")
+        if found.expires_at is not None and found.expires_at <= now:
+            raise unauthorized("The API key has expired")
+        if found.last_used_at is None or now - found.last_used_at > timedelta(
+            seconds=KEY_TOUCH_SECONDS
+        ):
+            async with self.database.write() as db:
+                await db.execute(
+                    update(ApiKey).where(ApiKey.id == found.id).values(last_used_at=now)
+                )
+        scopes = frozenset(found.scopes) if found.scopes else None
+        return Caller(user.id, user.is_admin, True, f"key:{found.id}", scopes)
+
+    # --- accounts ---------------------------------------------------------------------
+
+    async def register(
+        self, email: str, password: str, name: str, invite_code: str | None, address: str
+    ) -> User:
+        """The first user becomes admin; then ``ROOST_REGISTRATION`` decides."""
+        await self._throttle(f"register:ip:{address}", *REGISTRATIONS_PER_ADDRESS)
+        email = normalise_email(email)
+        check_strength(password, self.settings.password_min_length, email=email, name=name)
+        hashed = await hash_password(password)
+        async with self.database.write() as db:
+            if db.get_bind().dialect.name == "postgresql":
+                await db.execute(text(f"SELECT pg_advisory_xact_lock({REGISTRATION_LOCK})"))
+            users = await db.scalar(select(func.count()).where(User.email.is_not(None)))
+            first = not users
+            if not first:
+                await self._admit(db, invite_code)
+            if await db.scalar(select(User.id).where(User.email == email)) is not None:
+                raise Conflict(
+                    "An account with that email exists",
+                    code="ALREADY_EXISTS",
+                    details={"field": "email"},
+                )
+            user = User(
+                id=ids.new_id("usr"),
+                email=email,
+                name=name.strip() or email.split("@")[0],
+                password_hash=hashed,
+                is_admin=first,
+                is_active=True,
+                token_version=1,
+            )
+            db.add(user)
+        return user
+
+    async def _admit(self, db: object, invite_code: str | None) -> None:
+        mode = self.settings.registration
+        if mode == "closed":
+            raise Forbidden("Registration is closed; ask an admin for an account")
+        if mode == "open":
+            return
+        if not invite_code:
+            raise Forbidden("Registration needs an invite code", details={"field": "invite_code"})
+        now = utcnow()
+        result = await db.execute(  # type: ignore[attr-defined]
+            update(InviteCode)
+            .where(
+                InviteCode.code == invite_code,
+                InviteCode.uses < InviteCode.max_uses,
+                InviteCode.revoked_at.is_(None),
+                (InviteCode.expires_at.is_(None)) | (InviteCode.expires_at > now),
+            )
+            .values(uses=InviteCode.uses + 1)
+        )
+        if not result.rowcount:
+            raise Forbidden("The invite code is not valid", details={"field": "invite_code"})
+
+    async def login(self, email: str, password: str, address: str, agent: str) -> TokenPair:
+        """Tokens for a good password; the same answer for an unknown email as a bad one."""
+        key = email.strip().lower()[:254]
+        await self._throttle_peek(f"login:acct:{key}", *LOGIN_FAILURES_PER_ACCOUNT)
+        await self._throttle_peek(f"login:ip:{address}", *LOGIN_FAILURES_PER_ADDRESS)
+        async with self.database.read() as db:
+            user = (await db.execute(select(User).where(User.email == key))).scalar_one_or_none()
+        if not await verify_password(user.password_hash if user else None, password):
+            await self.counters.hit(f"login:acct:{key}", *LOGIN_FAILURES_PER_ACCOUNT)
+            await self.counters.hit(f"login:ip:{address}", *LOGIN_FAILURES_PER_ADDRESS)
+            raise unauthorized(BAD_LOGIN)
+        assert user is not None
+        if not user.is_active:
+            raise Forbidden("This account is deactivated")
+        return await self._new_login(user, agent)
+
+    async def _new_login(self, user: User, agent: str) -> TokenPair:
+        async with self.database.write() as db:
+            login = LoginSession(id=ids.new_id("lgn"), user_id=user.id, user_agent=agent[:300])
+            db.add(login)
+            await db.flush()
+            refresh = self._add_refresh(db, login.id)
+            fresh = await db.get(User, user.id)
+            assert fresh is not None
+            fresh.last_login_at = utcnow()
+            version = fresh.token_version
+        return self._pair(fresh, version, login.id, refresh)
+
+    async def refresh(self, token: str) -> TokenPair:
+        """A new pair for a refresh token used once; a second use ends the whole login."""
+        now = utcnow()
+        async with self.database.write() as db:
+            found = (
+                await db.execute(
+                    select(RefreshToken).where(RefreshToken.token_hash == hash_secret(token))
+                )
+            ).scalar_one_or_none()
+            login = await db.get(LoginSession, found.login_id) if found else None
+            if found is None or login is None or login.revoked_at is not None:
+                raise unauthorized("The refresh token is invalid")
+            if found.used_at is not None:
+                login.revoked_at = now  # reuse: a copy is out there; end the login
+                reused = True
+            else:
+                reused = False
+                if found.expires_at <= now:
+                    raise unauthorized("The refresh token has expired")
+                found.used_at = now
+                user = await db.get(User, login.user_id)
+                if user is None or not user.is_active:
+                    raise unauthorized("The account is not active")
+                refresh = self._add_refresh(db, login.id)
+                version = user.token_version
+        if reused:
+            raise unauthorized("The refresh token was already used; the login has ended")
+        assert user is not None
+        return self._pair(user, version, login.id, refresh)
+
+    async def logout(self, caller: Caller, refresh_token: str | None) -> None:
+        """End the login the access token (or refresh token) belongs to."""
+        async with self.database.write() as db:
+            login_id = caller.login_id
+            if login_id is None and refresh_token:
+                found = (
+                    await db.execute(
+                        select(RefreshToken).where(
+                            RefreshToken.token_hash == hash_secret(refresh_token)
+                        )
+                    )
+                ).scalar_one_or_none()
+                login_id = found.login_id if found else None
+            if login_id is not None:
+                await db.execute(
+                    update(LoginSession)
+                    .where(LoginSession.id == login_id, LoginSession.user_id == caller.user_id)
+                    .values(revoked_at=utcnow())
+                )
+
+    async def change_password(
+        self, caller: Caller, current: str, new: str, agent: str
+    ) -> TokenPair:
+        """Checks the current password; every other login ends, this one gets new tokens."""
+        async with self.database.read() as db:
+            user = await db.get(User, caller.user_id)
+        if user is None or not await verify_password(user.password_hash, current):
+            raise unauthorized("The current password is wrong")
+        check_strength(
+            new, self.settings.password_min_length, email=user.email or "", name=user.name
+        )
+        hashed = await hash_password(new)
+        async with self.database.write() as db:
+            fresh = await db.get(User, caller.user_id)
+            assert fresh is not None
+            fresh.password_hash = hashed
+            fresh.token_version += 1
+            fresh.updated_at = utcnow()
+            await db.execute(
+                update(LoginSession)
+                .where(LoginSession.user_id == caller.user_id, LoginSession.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+        return await self._new_login(fresh, agent)
+
+    async def dev_login(self, agent: str) -> TokenPair:
+        """Dev mode only: log in as a developer admin, made on first use."""
+        async with self.database.write() as db:
+            user = (
+                await db.execute(select(User).where(User.email == "dev@localhost"))
+            ).scalar_one_or_none()
+            if user is None:
+                user = User(
+                    id=ids.new_id("usr"),
+                    email="dev@localhost",
+                    name="Developer",
+                    is_admin=True,
+                    is_active=True,
+                    token_version=1,
+                )
+                db.add(user)
+        return await self._new_login(user, agent)
+
+    async def user(self, caller: Caller) -> User:
+        async with self.database.read() as db:
+            user = await db.get(User, caller.user_id)
+        if user is None:
+            raise unauthorized("The account no longer exists")
+        return user
+
+    async def update_user(self, caller: Caller, changes: dict[str, str | None]) -> User:
+        async with self.database.write() as db:
+            user = await db.get(User, caller.user_id)
+            if user is None:
+                raise unauthorized("The account no longer exists")
+            if changes.get("name"):
+                user.name = str(changes["name"]).strip()
+            user.updated_at = utcnow()
+        return user
+
+    # --- API keys ---------------------------------------------------------------------
+
+    async def create_key(
+        self, caller: Caller, name: str, expires_at: datetime | None, scopes: list[str]
+    ) -> tuple[ApiKey, str]:
+        """A new key; its secret is returned now and never again."""
+        unknown = set(scopes) - SCOPES
+        if unknown:
+            raise InvalidRequest(f"Unknown scopes: {sorted(unknown)}", details={"field": "scopes"})
+        if expires_at is not None and expires_at <= utcnow():
+            raise InvalidRequest("expires_at is in the past", details={"field": "expires_at"})
+        secret = new_secret(API_KEY_PREFIX)
+        key = ApiKey(
+            id=ids.new_id("key"),
+            user_id=caller.user_id,
+            name=name,
+            prefix=secret[:12],
+            key_hash=hash_secret(secret),
+            scopes=sorted(set(scopes)),
+            expires_at=expires_at,
+        )
+        async with self.database.write() as db:
+            db.add(key)
+        return key, secret
+
+    async def keys(self, caller: Caller) -> list[ApiKey]:
+        async with self.database.read() as db:
+            query = (
+                select(ApiKey)
+                .where(ApiKey.user_id == caller.user_id, ApiKey.revoked_at.is_(None))
+                .order_by(ApiKey.id.desc())
+                .limit(500)
+            )
+            return list((await db.execute(query)).scalars().all())
+
+    async def revoke_key(self, caller: Caller, key_id: str) -> bool:
+        async with self.database.write() as db:
+            result = await db.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.id == key_id,
+                    ApiKey.user_id == caller.user_id,
+                    ApiKey.revoked_at.is_(None),
+                )
+                .values(revoked_at=utcnow())
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _add_refresh(self, db: object, login_id: str) -> str:
+        secret = new_secret(REFRESH_PREFIX)
+        db.add(  # type: ignore[attr-defined]
+            RefreshToken(
+                id=ids.new_id("rt"),
+                login_id=login_id,
+                token_hash=hash_secret(secret),
+                expires_at=utcnow() + timedelta(days=self.settings.refresh_token_days),
+            )
+        )
+        return secret
+
+    def _pair(self, user: User, version: int, login_id: str, refresh: str) -> TokenPair:
+        lifetime = timedelta(minutes=self.settings.access_token_minutes)
+        access = self.signer.issue(AccessClaims(user.id, version, login_id), lifetime)
+        return TokenPair(access, int(lifetime.total_seconds()), refresh, user)
+
+    async def _throttle(self, key: str, limit: int, window: int) -> None:
+        standing = await self.counters.hit(key, limit, window)
+        if not standing.allowed:
+            raise _too_many(standing.retry_after, f"{limit} per {window // 60} minutes")
+
+    async def _throttle_peek(self, key: str, limit: int, window: int) -> None:
+        standing = await self.counters.peek(key, limit, window)
+        if standing.remaining <= 0:
+            raise _too_many(standing.retry_after, f"{limit} failures per {window // 60} minutes")
+
+
+def _too_many(retry_after: int, limit: str) -> RateLimited:
+    return RateLimited(
+        "Too many attempts; try again later",
+        details={"retry_after_seconds": retry_after, "limit": limit},
+        headers={"Retry-After": str(retry_after)},
+    )
