@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
 from roost.app import create_app
@@ -65,6 +66,15 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if (key.startswith("ROOST_") and not key.startswith("ROOST_TEST_")) or key in PROVIDER_KEYS:
             monkeypatch.delenv(key)
     monkeypatch.setenv("ROOST_CONFIG", str(tmp_path / "absent-roost.toml"))
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id, with cheap parameters: tests hash many passwords."""
+    monkeypatch.setattr(
+        "roost.services.passwords.HASHER",
+        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+    )
 
 
 @pytest.fixture(autouse=True)

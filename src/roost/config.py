@@ -192,6 +192,8 @@ class Settings(BaseSettings):
             )
         if self.dev_mode and not self.loopback:
             return f"Refusing to serve {self.host} in dev mode: dev-login lets anyone in"
+        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
+            return "Refusing to start: ROOST_JWT_SECRET must be at least 32 characters"
         return None
 
     @property

@@ -1,0 +1,120 @@
+"""Another user's things do not exist for you: every route, walked as user B over
+user A's objects, answers 404 (or an empty list) and never shows them.
+
+The walk reads the OpenAPI document, so routes added later are checked too.
+"""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from roost.app import create_app
+from roost.config import Settings
+from roost.testing import FakeLLM
+from tests.support.accounts import Account, account
+
+# Routes where B acts on B's own behalf (making B's things, B's login): nothing of A's.
+OWN_ACCOUNT = ("/api/auth/", "/api/me", "/api/settings", "/api/test-key")
+# A body each kind of route accepts, so that what answers is the ownership check.
+BODIES: dict[str, Any] = {
+    "messages": {"content": "hi"},
+    "{message_id}": {"content": "hi"},
+    "rename": {"customTitle": "x"},
+    "pin": {"pinned": True},
+    "folder": {"folder": "x"},
+    "archive": {"archived": True},
+}
+
+
+@pytest.fixture
+async def world(settings: Settings, fake_llm: FakeLLM) -> Any:
+    app = create_app(settings.model_copy(update={"auth": "required", "registration": "open"}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            admin = await account(client, "root@example.com")
+            a = await account(client, "a@example.com")
+            b = await account(client, "b@example.com")
+            yield app, client, admin, a, b
+
+
+async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
+    """A's session with a folder, messages, a finished turn, and an API key."""
+    sid = (
+        await client.post(
+            "/api/sessions",
+            headers=a.headers,
+            json={"title": "A-secret", "folder": "A-folder", "working_directory": "/a"},
+        )
+    ).json()["id"]
+    sent = (
+        await client.post(
+            f"/api/sessions/{sid}/messages", headers=a.headers, json={"content": "A-words"}
+        )
+    ).json()
+    key = (
+        await client.post("/api/auth/api-keys", headers=a.headers, json={"name": "A-key"})
+    ).json()
+    return {
+        "{session_id}": sid,
+        "{turn_id}": sent["turn"]["id"],
+        "{message_id}": sent["message"]["id"],
+        "{key_id}": key["id"],
+    }
+
+
+def operations(app: Any) -> list[tuple[str, str]]:
+    spec = app.openapi()
+    return [(m.upper(), path) for path, ops in spec["paths"].items() for m in ops]
+
+
+async def test_user_b_cannot_see_or_touch_user_a_things(world: Any) -> None:
+    app, client, _admin, a, b = world
+    ids = await belongings(client, a)
+    checked = 0
+    for method, path in operations(app):
+        if (path.startswith(OWN_ACCOUNT) and "{" not in path) or path in ("/health",):
+            continue
+        url = path
+        for placeholder, value in ids.items():
+            url = url.replace(placeholder, value)
+        body = (
+            BODIES.get(path.rsplit("/", 1)[-1], {}) if method in ("POST", "PUT", "PATCH") else None
+        )
+        response = await client.request(method, url, headers=b.headers, json=body)
+        if path.startswith("/api/admin"):
+            assert response.status_code == 403, (method, path)
+        elif "{" in path:
+            assert response.status_code == 404, (method, path, response.status_code, response.text)
+        else:
+            assert response.status_code < 500, (method, path)
+        echoed = [value for value in ids.values() if value in url]  # a 404 names what was asked
+        for secret in ("A-secret", "A-folder", "A-words", "A-key", *ids.values()):
+            if secret not in echoed:
+                assert secret not in response.text, (method, path, secret)
+        checked += 1
+    assert checked > 40
+    still = await client.get(f"/api/sessions/{ids['{session_id}']}", headers=a.headers)
+    assert still.status_code == 200 and still.json()["title"] == "A-secret"
+    assert still.json()["message_count"] == 2
+
+
+async def test_lists_searches_and_counts_show_only_your_own(world: Any) -> None:
+    _app, client, _admin, a, b = world
+    await belongings(client, a)
+    for url in ("/api/sessions", "/api/chat-history", "/api/sessions/grouped", "/api/folders"):
+        body = (await client.get(url, headers=b.headers)).json()
+        assert "A-secret" not in str(body) and "A-folder" not in str(body), url
+    taken = await client.post(
+        "/api/sessions/get-or-create", headers=b.headers, json={"working_directory": "/a"}
+    )
+    assert taken.status_code == 201  # B's own session, not A's
+    assert (await client.get("/api/auth/api-keys", headers=b.headers)).json()["data"] == []
+
+
+async def test_the_admin_sees_everything_only_through_admin_routes(world: Any) -> None:
+    _app, client, admin, a, _b = world
+    ids = await belongings(client, a)
+    plain = await client.get(f"/api/sessions/{ids['{session_id}']}", headers=admin.headers)
+    assert plain.status_code == 404
