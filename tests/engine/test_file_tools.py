@@ -1,0 +1,97 @@
+"""The built-in file tools, and every way out of the project root they refuse."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from roost.engine.tools.files import edit_file, glob, grep, list_dir, read_file, write_file
+from roost.engine.tools.registry import ToolError
+from roost.engine.tools.sandbox import Sandbox, SandboxError
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Sandbox:
+    root = tmp_path / "project"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("def main():\n    return 1\n\nprint(main())\n")
+    (root / "README.md").write_text("# Demo\n")
+    (tmp_path / "secret.txt").write_text("the secret")
+    return Sandbox(root)
+
+
+@pytest.mark.parametrize(
+    "path", ["../secret.txt", "src/../../secret.txt", "/etc/passwd", "a\x00b", "/"]
+)
+def test_paths_out_of_the_root_are_refused(project: Sandbox, path: str) -> None:
+    with pytest.raises(SandboxError):
+        read_file(project, {"path": path})
+    with pytest.raises(SandboxError):
+        write_file(project, {"path": path, "content": "x"})
+    assert (project.root.parent / "secret.txt").read_text() == "the secret"
+
+
+def test_symlinks_pointing_out_are_refused(project: Sandbox) -> None:
+    outside = project.root.parent / "secret.txt"
+    (project.root / "link.txt").symlink_to(outside)
+    (project.root / "linkdir").symlink_to(project.root.parent)
+    for path in ("link.txt", "linkdir/secret.txt"):
+        with pytest.raises(SandboxError):
+            read_file(project, {"path": path})
+        with pytest.raises(SandboxError):
+            write_file(project, {"path": path, "content": "pwned"})
+    assert outside.read_text() == "the secret"
+    listed = grep(project, {"pattern": "secret"})
+    assert listed == []  # the walk does not follow links
+
+
+def test_a_hard_link_to_a_file_outside_is_refused(project: Sandbox) -> None:
+    os.link(project.root.parent / "secret.txt", project.root / "hard.txt")
+    with pytest.raises(SandboxError, match="hard links"):
+        read_file(project, {"path": "hard.txt"})
+    with pytest.raises(SandboxError):
+        write_file(project, {"path": "hard.txt", "content": "pwned"})
+    assert (project.root.parent / "secret.txt").read_text() == "the secret"
+
+
+def test_a_link_swapped_in_after_the_check_is_not_followed(project: Sandbox) -> None:
+    checked = project.path("swap.txt")
+    checked.symlink_to(project.root.parent / "secret.txt")  # swapped in after the check
+    with pytest.raises(OSError):
+        project.write_text(checked, "pwned")
+    assert (project.root.parent / "secret.txt").read_text() == "the secret"
+
+
+def test_read_write_and_line_ranges(project: Sandbox) -> None:
+    assert read_file(project, {"path": "src/app.py", "offset": 2, "limit": 1}) == "    return 1\n"
+    assert "Wrote" in write_file(project, {"path": "new/dir/notes.txt", "content": "hi"})
+    assert read_file(project, {"path": "/" + str(project.root / "new/dir/notes.txt")[1:]}) == "hi"
+
+
+def test_edit_needs_exactly_one_match_unless_replace_all(project: Sandbox) -> None:
+    with pytest.raises(ToolError, match="not found"):
+        edit_file(project, {"path": "src/app.py", "old_text": "nope", "new_text": "x"})
+    write_file(project, {"path": "twice.txt", "content": "a a"})
+    with pytest.raises(ToolError, match="2 times"):
+        edit_file(project, {"path": "twice.txt", "old_text": "a", "new_text": "b"})
+    edit_file(project, {"path": "twice.txt", "old_text": "a", "new_text": "b", "replace_all": True})
+    assert read_file(project, {"path": "twice.txt"}) == "b b"
+    edit_file(project, {"path": "src/app.py", "old_text": "return 1", "new_text": "return 2"})
+    assert "return 2" in read_file(project, {"path": "src/app.py"})
+
+
+def test_listing_globbing_and_searching(project: Sandbox) -> None:
+    assert list_dir(project, {}) == ["README.md", "src/"]
+    assert glob(project, {"pattern": "src/*.py"}) == ["src/app.py"]
+    with pytest.raises(ToolError):
+        glob(project, {"pattern": "../*"})
+    assert grep(project, {"pattern": r"def \w+"}) == ["src/app.py:1: def main():"]
+    with pytest.raises(ToolError, match="regular expression"):
+        grep(project, {"pattern": "("})
+
+
+@pytest.mark.parametrize("args", [{"path": 5}, {"path": None}, {}])
+def test_wrong_arguments_are_tool_errors(project: Sandbox, args: dict[str, Any]) -> None:
+    with pytest.raises(ToolError):
+        read_file(project, args)
