@@ -49,7 +49,7 @@ async def _start(caller: Any, services: Services, body: ChatIn) -> tuple[str, st
 async def chat(caller: Caller, services: Services, body: ChatIn) -> ChatOut:
     """Send one message and wait for the answer."""
     session_id, turn_id = await _start(caller, services, body)
-    async for _ in await services.turns.events(caller, session_id, turn_id):
+    async for _ in services.turns.follow(session_id, turn_id):
         pass
     result = await finished(services, turn_id)
     session = await services.sessions.get(caller, session_id)
@@ -66,4 +66,4 @@ async def chat(caller: Caller, services: Services, body: ChatIn) -> ChatOut:
 async def chat_stream(caller: Caller, services: Services, body: ChatIn) -> Response:
     """Send one message and stream the turn's events."""
     session_id, turn_id = await _start(caller, services, body)
-    return event_stream(await services.turns.events(caller, session_id, turn_id))
+    return event_stream(services.turns.follow(session_id, turn_id))

@@ -52,7 +52,7 @@ async def respond(
     if background:
         body = TurnAccepted(turn=TurnOut.of(turn)).model_dump(mode="json")
         return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
-    events = await services.turns.events(caller, turn.session_id, turn.id)
+    events = services.turns.follow(turn.session_id, turn.id)
     if wants_stream(request, stream):
         return event_stream(events)
     async for _ in events:

@@ -24,6 +24,10 @@ class Subscription(Protocol):
         """The next event, or None after ``within`` seconds of silence."""
         ...
 
+    def drain(self) -> list[Event]:
+        """The events already waiting, without waiting for more."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -15,7 +15,6 @@ from roost.engine.events import DELTA_TYPES, Event
 from roost.store.db import Database, uninterrupted
 from roost.store.turns import EventRepo, TurnRepo, event_of
 
-GROUP_COMMIT_SECONDS = 0.005
 REPLAY_BATCH = 500
 
 
@@ -41,13 +40,15 @@ class EventWriter:
         self._flusher: asyncio.Task[None] | None = None
 
     async def emit(self, type: str, **data: Any) -> Event:
-        """Log an event; deltas are committed within a few ms, the rest before returning."""
+        """Log an event. A delta is committed in the background: at once when no commit
+        is under way, else with the others that arrive meanwhile. Any other event is
+        committed, with the deltas before it, before this returns."""
         self.seq += 1
         event = Event(self.turn_id, self.session_id, self.seq, type, utcnow(), data)
         self._pending.append(event)
         if type in DELTA_TYPES:
             if self._flusher is None:
-                self._flusher = asyncio.create_task(self._flush_soon())
+                self._flusher = asyncio.create_task(self._flush_while_pending())
         else:
             await self.flush()
         return event
@@ -68,18 +69,16 @@ class EventWriter:
     async def close(self) -> None:
         """Commit what is pending; safe to call from a cancelled task's clean-up."""
         if self._flusher is not None:
-            self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-            self._flusher = None
+                await asyncio.shield(self._flusher)
         await self.flush()
 
-    async def _flush_soon(self) -> None:
+    async def _flush_while_pending(self) -> None:
         try:
-            await asyncio.sleep(GROUP_COMMIT_SECONDS)
+            while self._pending:
+                await self.flush()
         finally:
             self._flusher = None
-        await self.flush()
 
 
 async def follow(
@@ -91,68 +90,86 @@ async def follow(
     after: int = 0,
     heartbeat_seconds: float = 15.0,
 ) -> AsyncIterator[Event]:
-    """Every event after ``after`` exactly once, in order, until ``done``.
+    """Every event after ``after`` exactly once, in order, until ``done``."""
+    async for batch in follow_batches(
+        database, bus, turn_id, session_id, after=after, heartbeat_seconds=heartbeat_seconds
+    ):
+        for event in batch:
+            yield event
+
+
+async def follow_batches(
+    database: Database,
+    bus: EventBus,
+    turn_id: str,
+    session_id: str,
+    *,
+    after: int = 0,
+    heartbeat_seconds: float = 15.0,
+) -> AsyncIterator[list[Event]]:
+    """The events after ``after``, in the batches they become available, until ``done``.
 
     Subscribes first, then replays the log, then follows live, dropping what the
     replay already gave; a reader that lagged behind the bus re-reads the log. After
     ``heartbeat_seconds`` of silence it yields a ``heartbeat`` that is never stored.
+    Batches let a stream write whatever is ready in one go instead of one write an event.
     """
     subscription = bus.subscribe(turn_id)
     last = after
     try:
         while True:
-            replayed = await _replay(database, turn_id, session_id, last)
-            for event in replayed:
-                last = event.seq
-                yield event
-                if _is_last(event):
-                    return
+            replayed, exists = await _replay(database, turn_id, session_id, last, check=True)
+            if not exists:
+                return  # deleted with its session: nothing more to say
+            batch, last, finished = _fresh(replayed, last)
+            if batch:
+                yield batch
+            if finished:
+                return
             if len(replayed) < REPLAY_BATCH and not subscription.lagged:
                 break
             subscription.lagged = False
-        if await _gone(database, turn_id):
-            return
         while True:
             live = await subscription.next(heartbeat_seconds)
             if live is None:
-                yield Event(turn_id, session_id, last, "heartbeat", utcnow(), {})
+                yield [Event(turn_id, session_id, last, "heartbeat", utcnow(), {})]
                 continue
+            ready = [live, *subscription.drain()]
             if subscription.lagged:
                 subscription.lagged = False
-                for missed in await _replay(database, turn_id, session_id, last):
-                    last = missed.seq
-                    yield missed
-                    if _is_last(missed):
-                        return
-                continue
-            if live.seq <= last:
-                continue
-            last = live.seq
-            yield live
-            if _is_last(live):
+                ready, _ = await _replay(database, turn_id, session_id, last)
+            batch, last, finished = _fresh(ready, last)
+            if batch:
+                yield batch
+            if finished:
                 return
     finally:
         subscription.close()
 
 
-async def _replay(database: Database, turn_id: str, session_id: str, after: int) -> list[Event]:
-    async def read() -> list[Event]:
+def _fresh(events: list[Event], last: int) -> tuple[list[Event], int, bool]:
+    """The events after ``last`` up to ``done``; the new ``last``; whether ``done`` came."""
+    fresh: list[Event] = []
+    for event in events:
+        if event.seq <= last:
+            continue
+        fresh.append(event)
+        last = event.seq
+        if event.type == "done":
+            return fresh, last, True
+    return fresh, last, False
+
+
+async def _replay(
+    database: Database, turn_id: str, session_id: str, after: int, *, check: bool = False
+) -> tuple[list[Event], bool]:
+    """The logged events after ``after``; and, when asked, whether the turn still exists
+    (answered by the events themselves when there are some)."""
+
+    async def read() -> tuple[list[Event], bool]:
         async with database.read() as db:
             rows = await EventRepo(db).after(turn_id, after, limit=REPLAY_BATCH)
-        return [event_of(row, session_id) for row in rows]
+            exists = bool(rows) or not check or await TurnRepo(db).get(turn_id) is not None
+        return [event_of(row, session_id) for row in rows], exists
 
     return await uninterrupted(read())
-
-
-async def _gone(database: Database, turn_id: str) -> bool:
-    """A turn deleted with its session has nothing more to say."""
-
-    async def read() -> bool:
-        async with database.read() as db:
-            return await TurnRepo(db).get(turn_id) is None
-
-    return await uninterrupted(read())
-
-
-def _is_last(event: Event) -> bool:
-    return event.type == "done"

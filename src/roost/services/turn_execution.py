@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -18,6 +19,7 @@ from roost import ids
 from roost.bus.base import EventBus
 from roost.clock import utcnow
 from roost.config import Settings
+from roost.engine.events import Event
 from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError
 from roost.engine.providers.catalogue import context_window
 from roost.engine.providers.registry import ProviderRegistry
@@ -36,7 +38,7 @@ from roost.services.turn_endings import end_turn
 from roost.services.turn_sink import TurnSink
 from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database
-from roost.store.models import Message, Session, Turn
+from roost.store.models import Message, Session, Turn, TurnEvent
 from roost.store.turns import TurnFenced, TurnRepo
 
 log = logging.getLogger("roost.turns")
@@ -142,6 +144,8 @@ class TurnExecutor:
             turn.status, turn.started_at = "running", now
             session.status, session.updated_at = "running", now
             history, left_out = await self._history(db, turn)
+            start = self._log_start(db, turn, now)
+        await self.bus.publish(start)  # committed with the turn's start: one transaction
         writer = EventWriter(
             self.database,
             self.bus,
@@ -160,13 +164,6 @@ class TurnExecutor:
             defaults,
             self.user_settings.providers.with_overrides(defaults.provider_settings()),
         )
-        await writer.emit(
-            "turn_start",
-            message_id=continuing or turn.user_message_id,
-            model=turn.model,
-            agent=turn.agent,
-            kind=turn.kind,
-        )
         if turn.cancel_requested:
             await self._finish(started, "cancelled", None)
             return None
@@ -180,6 +177,19 @@ class TurnExecutor:
             )
             return None
         return started
+
+    def _log_start(self, db: Any, turn: Turn, now: datetime) -> Event:
+        """``turn_start``, written in the transaction that starts the turn."""
+        data = {
+            "message_id": turn.options.get("continue_message_id") or turn.user_message_id,
+            "model": turn.model,
+            "agent": turn.agent,
+            "kind": turn.kind,
+        }
+        event = Event(turn.id, turn.session_id, turn.last_seq + 1, "turn_start", now, data)
+        db.add(TurnEvent(turn_id=turn.id, seq=event.seq, type=event.type, data=data, ts=now))
+        turn.last_seq = event.seq
+        return event
 
     def _runner(self, started: StartedTurn, history: list[Message]) -> TurnRunner:
         turn, session = started.turn, started.session

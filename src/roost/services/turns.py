@@ -14,7 +14,7 @@ from roost.engine.events import Event
 from roost.errors import Conflict, InvalidRequest, NotFound, message_not_found, session_not_found
 from roost.services.caller import Caller
 from roost.services.compaction import compact, fork
-from roost.services.event_log import follow
+from roost.services.event_log import follow_batches
 from roost.services.turn_endings import end_turn
 from roost.services.user_settings import SettingsService
 from roost.store.db import Database
@@ -165,10 +165,16 @@ class TurnService:
 
     async def events(
         self, caller: Caller, session_id: str, turn_id: str, *, after: int = 0
-    ) -> AsyncIterator[Event]:
-        """The turn's events after ``after``, then live until ``done``."""
+    ) -> AsyncIterator[list[Event]]:
+        """The turn's events after ``after``, then live until ``done``, in batches."""
         await self.get(caller, session_id, turn_id)
-        return follow(
+        return self.follow(session_id, turn_id, after=after)
+
+    def follow(
+        self, session_id: str, turn_id: str, *, after: int = 0
+    ) -> AsyncIterator[list[Event]]:
+        """A turn's events, for a caller already known to own it (it just started it)."""
+        return follow_batches(
             self.database,
             self.bus,
             turn_id,

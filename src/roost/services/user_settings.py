@@ -1,6 +1,7 @@
 """A user's own settings (Floyd's): default model, instructions, and a provider key
 kept encrypted. They shape that user's turns only."""
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,11 +46,16 @@ def endpoint(provider: str, api_key: str | None, base_url: str | None) -> Provid
     )
 
 
+DEFAULTS_TTL_SECONDS = 5.0  # another replica sees a change within this
+
+
 class SettingsService:
     def __init__(self, database: Database, box: SecretBox, providers: ProviderRegistry) -> None:
         self.database = database
         self.box = box
         self.providers = providers
+        # Every turn reads its owner's defaults twice; a short cache spares the database.
+        self._cache: dict[str, tuple[float, UserDefaults]] = {}
 
     async def shown(self, caller: Caller) -> dict[str, Any]:
         """The settings as a client sees them: the key only as ``api_key_preview``."""
@@ -81,8 +87,19 @@ class SettingsService:
                 key = changes["api_key"]
                 row.api_key_sealed = self.box.seal(key) if key else None
             row.updated_at = utcnow()
+        self._cache.pop(caller.user_id, None)
 
     async def defaults(self, owner_id: str) -> UserDefaults:
+        cached = self._cache.get(owner_id)
+        if cached is not None and time.monotonic() - cached[0] < DEFAULTS_TTL_SECONDS:
+            return cached[1]
+        defaults = await self._read_defaults(owner_id)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[owner_id] = (time.monotonic(), defaults)
+        return defaults
+
+    async def _read_defaults(self, owner_id: str) -> UserDefaults:
         async with self.database.read() as db:
             row = await db.get(UserSettings, owner_id)
         if row is None:
