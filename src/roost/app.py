@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from roost import __version__
 from roost.api import (
+    admin,
     auth,
     chat,
     chat_history,
@@ -23,6 +24,7 @@ from roost.api import (
     turns,
 )
 from roost.api.middleware import RequestContextMiddleware
+from roost.api.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimits
 from roost.bus import redis as redis_bus
 from roost.config import Settings
 from roost.services import Services
@@ -54,6 +56,7 @@ def api_router(settings: Settings) -> APIRouter:
         compaction,
         chat,
         chat_history,
+        admin,
     ):
         router.include_router(module.router)
     return router
@@ -114,13 +117,15 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         summary="Health (Mini-Devin's path)",
     )
     error_handlers.install(app)
+    # Inside CORS, so that a 429 carries the CORS headers a browser needs to read it.
+    app.add_middleware(RateLimitMiddleware, limits=RateLimits.from_settings(settings))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=["X-Request-ID"],
+        expose_headers=["X-Request-ID", *EXPOSED_HEADERS],
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

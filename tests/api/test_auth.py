@@ -22,7 +22,10 @@ Client = httpx.AsyncClient
 @pytest.fixture
 async def team(settings: Settings) -> AsyncIterator[tuple[Any, Client]]:
     """An app in required mode with open registration."""
-    app = create_app(settings.model_copy(update={"auth": "required", "registration": "open"}))
+    # Many anonymous attempts from one address: the general limit (10 a minute) would
+    # answer before the throttles these tests are about.
+    relaxed = {"auth": "required", "registration": "open", "rate_limit_anonymous_per_minute": 1000}
+    app = create_app(settings.model_copy(update=relaxed))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://roost.test") as client:

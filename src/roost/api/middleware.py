@@ -6,6 +6,7 @@ Pure ASGI, so streamed responses pass through untouched.
 import logging
 import re
 import time
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +18,9 @@ from roost.logs import request_id as request_id_var
 log = logging.getLogger("roost.http")
 
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+# Where an inner layer leaves headers for every response, errors included, in the
+# scope's state: a list of (name, value) byte pairs (the rate limits' X-RateLimit-*).
+RESPONSE_HEADERS = "response_headers"
 
 
 class _BodyTooLarge(Exception):
@@ -34,7 +38,8 @@ class RequestContextMiddleware:
             return
         request_id = _request_id(scope)
         token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         started = time.perf_counter()
         status = 0
         received = 0
@@ -47,11 +52,15 @@ class RequestContextMiddleware:
                 # The app answered a body it could not finish reading; answer 413 instead.
                 if message["type"] == "http.response.start" and status == 0:
                     status = 413
-                    await _send_error(send, self._too_large(), request_id)
+                    await _send_error(send, self._too_large(), request_id, state)
                 return
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), id_header]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    id_header,
+                    *state.get(RESPONSE_HEADERS, ()),
+                ]
             await send(message)
 
         async def receive_limited() -> Message:
@@ -72,14 +81,15 @@ class RequestContextMiddleware:
         except _BodyTooLarge:
             if status == 0:
                 status = 413
-                await _send_error(send, self._too_large(), request_id)
+                await _send_error(send, self._too_large(), request_id, state)
         except Exception:
             log.exception(
                 "unhandled error", extra={"path": scope["path"], "request_id": request_id}
             )
             if status == 0:
                 status = 500
-                await _send_error(send, InternalError("Internal server error"), request_id)
+                error = InternalError("Internal server error")
+                await _send_error(send, error, request_id, state)
         finally:
             log.info(
                 "request",
@@ -120,7 +130,7 @@ def _declared_length(scope: Scope) -> int:
     return 0
 
 
-async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
+async def _send_error(send: Send, error: ApiError, request_id: str, state: dict[str, Any]) -> None:
     body = orjson.dumps(envelope(error, request_id))
     await send(
         {
@@ -130,6 +140,7 @@ async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"x-request-id", request_id.encode()),
+                *state.get(RESPONSE_HEADERS, ()),
             ],
         }
     )

@@ -1,0 +1,320 @@
+"""Admin: every account — list, create, change, (de)activate, delete, count; and the API
+keys of any user, for the command line."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roost import ids
+from roost.clock import utcnow
+from roost.config import Settings
+from roost.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from roost.services.auth import AuthService, normalise_email
+from roost.services.caller import Caller
+from roost.services.cursors import check_cursor_shape
+from roost.services.passwords import check_strength, hash_password
+from roost.services.turns import TurnService
+from roost.store.db import Database
+from roost.store.models import ApiKey, LoginSession, Session, Turn, User
+from roost.store.paging import Page, cut
+from roost.store.turns import ACTIVE_STATUSES
+from roost.store.users import LOCAL_USER_ID
+
+
+def user_not_found(user_id: str) -> NotFound:
+    return NotFound(
+        f"User {user_id} not found", code="USER_NOT_FOUND", details={"user_id": user_id}
+    )
+
+
+def key_not_found(key_id: str) -> NotFound:
+    return NotFound(f"API key {key_id} not found", code="KEY_NOT_FOUND", details={"key_id": key_id})
+
+
+def email_taken() -> Conflict:
+    return Conflict(
+        "An account with that email exists", code="ALREADY_EXISTS", details={"field": "email"}
+    )
+
+
+def is_local(user: User) -> bool:
+    return user.id == LOCAL_USER_ID
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    q: str | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    """What an admin changes; None leaves a field as it is."""
+
+    name: str | None = None
+    email: str | None = None
+    is_admin: bool | None = None
+    is_active: bool | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class UserStats:
+    total: int
+    active: int
+    inactive: int
+    admins: int
+    created_last_7_days: int
+    created_last_30_days: int
+    logged_in_last_7_days: int
+
+
+class UserAdmin:
+    def __init__(
+        self, database: Database, settings: Settings, auth: AuthService, turns: TurnService
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.auth = auth
+        self.turns = turns
+
+    async def page(self, where: UserFilter, *, limit: int, after: str | None) -> Page[User]:
+        """Newest accounts first; the local owner (the smallest id) comes last."""
+        query = select(User)
+        if where.q:
+            needle = where.q.lower()
+            query = query.where(
+                or_(
+                    func.lower(User.email).contains(needle, autoescape=True),
+                    func.lower(User.name).contains(needle, autoescape=True),
+                )
+            )
+        if where.active is not None:
+            query = query.where(User.is_active.is_(where.active))
+        if after is not None:
+            check_cursor_shape("usr", "after", after)
+            query = query.where(User.id < after)
+        async with self.database.read() as db:
+            rows = (await db.execute(query.order_by(User.id.desc()).limit(limit + 1))).scalars()
+            items, more = cut(rows.all(), limit)
+        return Page(items, more, items[-1].id if more and items else None)
+
+    async def get(self, user_id: str) -> User:
+        async with self.database.read() as db:
+            return await _found(db, user_id)
+
+    async def by_email(self, email: str) -> User:
+        address = normalise_email(email)
+        async with self.database.read() as db:
+            user = (
+                await db.execute(select(User).where(User.email == address))
+            ).scalar_one_or_none()
+        if user is None:
+            raise NotFound(
+                f"No user has the email {address}",
+                code="USER_NOT_FOUND",
+                details={"email": address},
+            )
+        return user
+
+    async def create(self, email: str, password: str, name: str, *, is_admin: bool) -> User:
+        address = normalise_email(email)
+        name = name.strip() or address.split("@")[0]
+        check_strength(password, self.settings.password_min_length, email=address, name=name)
+        hashed = await hash_password(password)
+        user = User(
+            id=ids.new_id("usr"),
+            email=address,
+            name=name,
+            password_hash=hashed,
+            is_admin=is_admin,
+            is_active=True,
+            token_version=1,
+        )
+        try:
+            async with self.database.write() as db:
+                if await db.scalar(select(User.id).where(User.email == address)) is not None:
+                    raise email_taken()
+                db.add(user)
+        except IntegrityError as race:  # another request took the email meanwhile
+            raise email_taken() from race
+        return user
+
+    async def update(self, caller: Caller | None, user_id: str, changes: UserChanges) -> User:
+        """Apply an admin's changes. ``caller`` None is the operator at the server's console.
+
+        A new password or a deactivation ends every login and token of the user at once.
+        """
+        current = await self.get(user_id)
+        _refuse_unsafe(caller, current, changes)
+        email = normalise_email(changes.email) if changes.email is not None else None
+        hashed = None
+        if changes.password is not None:
+            check_strength(
+                changes.password,
+                self.settings.password_min_length,
+                email=email or current.email or "",
+                name=changes.name or current.name,
+            )
+            hashed = await hash_password(changes.password)
+        try:
+            async with self.database.write() as db:
+                user = await _locked(db, caller, user_id)
+                if email is not None and email != user.email:
+                    taken = await db.scalar(select(User.id).where(User.email == email))
+                    if taken is not None:
+                        raise email_taken()
+                    user.email = email
+                _apply(user, changes, hashed)
+                if hashed is not None or changes.is_active is False:
+                    await _end_logins(db, user)
+        except IntegrityError as race:
+            raise email_taken() from race
+        return user
+
+    async def set_active(self, caller: Caller, user_id: str, active: bool) -> User:
+        return await self.update(caller, user_id, UserChanges(is_active=active))
+
+    async def delete(self, caller: Caller, user_id: str) -> None:
+        """Delete a user and all they own: sessions, turns, keys, logins, settings.
+
+        The account is deactivated first, so no new turn starts while the running
+        ones are stopped.
+        """
+        user = await self.get(user_id)
+        if is_local(user):
+            raise InvalidRequest("The local owner cannot be deleted", details={"user_id": user_id})
+        if user.id == caller.user_id:
+            raise InvalidRequest("You cannot delete yourself", details={"user_id": user_id})
+        await self.update(caller, user_id, UserChanges(is_active=False))
+        owner = Caller(user_id, principal=f"user:{user_id}")
+        for session_id in await self._busy_sessions(user_id):
+            await self.turns.stop_all(owner, session_id)
+        async with self.database.write() as db:
+            await _locked(db, caller, user_id)
+            await db.execute(delete(User).where(User.id == user_id))
+
+    async def stats(self) -> UserStats:
+        """Counts of accounts; the local owner of single-user mode is not one."""
+        now = utcnow()
+
+        def count(condition: Any) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        query = select(
+            func.count(),
+            count(User.is_active.is_(True)),
+            count(User.is_admin.is_(True)),
+            count(User.created_at >= now - timedelta(days=7)),
+            count(User.created_at >= now - timedelta(days=30)),
+            count(User.last_login_at >= now - timedelta(days=7)),
+        ).where(User.id != LOCAL_USER_ID)
+        async with self.database.read() as db:
+            total, active, admins, week, month, logins = (await db.execute(query)).one()
+        return UserStats(
+            total=int(total),
+            active=int(active),
+            inactive=int(total) - int(active),
+            admins=int(admins),
+            created_last_7_days=int(week),
+            created_last_30_days=int(month),
+            logged_in_last_7_days=int(logins),
+        )
+
+    # --- API keys of any user (the command line) ----------------------------------------
+
+    async def create_key(
+        self, email: str, name: str, scopes: list[str], expires_at: datetime | None
+    ) -> tuple[ApiKey, str]:
+        user = await self.by_email(email)
+        return await self.auth.create_key(_acting_as(user), name, expires_at, scopes)
+
+    async def keys(self, email: str) -> list[ApiKey]:
+        return await self.auth.keys(_acting_as(await self.by_email(email)))
+
+    async def revoke_key(self, key_id: str) -> None:
+        async with self.database.read() as db:
+            key = await db.get(ApiKey, key_id) if ids.is_valid("key", key_id) else None
+        if key is None or not await self.auth.revoke_key(Caller(key.user_id), key_id):
+            raise key_not_found(key_id)
+
+    async def _busy_sessions(self, user_id: str) -> list[str]:
+        query = (
+            select(Turn.session_id)
+            .join(Session, Session.id == Turn.session_id)
+            .where(Session.owner_id == user_id, Turn.status.in_(ACTIVE_STATUSES))
+            .distinct()
+        )
+        async with self.database.read() as db:
+            return list((await db.execute(query)).scalars().all())
+
+
+def _acting_as(user: User) -> Caller:
+    return Caller(user.id, user.is_admin, True, f"user:{user.id}")
+
+
+def _refuse_unsafe(caller: Caller | None, user: User, changes: UserChanges) -> None:
+    """Keep the local owner as it is, and keep every admin from locking themselves out."""
+    if is_local(user) and (
+        changes.email is not None
+        or changes.password is not None
+        or changes.is_admin is False
+        or changes.is_active is False
+    ):
+        raise InvalidRequest(
+            "The local owner has no login and stays an active admin; only its name changes",
+            details={"user_id": user.id},
+        )
+    if caller is not None and caller.user_id == user.id:
+        if changes.is_admin is False:
+            raise InvalidRequest("You cannot remove your own admin role")
+        if changes.is_active is False:
+            raise InvalidRequest("You cannot deactivate yourself")
+
+
+def _apply(user: User, changes: UserChanges, password_hash: str | None) -> None:
+    if changes.name is not None and changes.name.strip():
+        user.name = changes.name.strip()
+    if changes.is_admin is not None:
+        user.is_admin = changes.is_admin
+    if changes.is_active is not None:
+        user.is_active = changes.is_active
+    if password_hash is not None:
+        user.password_hash = password_hash
+    user.updated_at = utcnow()
+
+
+async def _found(db: AsyncSession, user_id: str) -> User:
+    user = await db.get(User, user_id) if ids.is_valid("usr", user_id) else None
+    if user is None:
+        raise user_not_found(user_id)
+    return user
+
+
+async def _locked(db: AsyncSession, caller: Caller | None, user_id: str) -> User:
+    """The target row, locked with the caller's (in id order, so two admins demoting each
+    other cannot deadlock); the second of them finds it is no longer an admin."""
+    wanted = sorted({user_id} | ({caller.user_id} if caller else set()))
+    query = select(User).where(User.id.in_(wanted)).order_by(User.id).with_for_update()
+    rows = {user.id: user for user in (await db.execute(query)).scalars().all()}
+    if caller is not None:
+        me = rows.get(caller.user_id)
+        if me is None or not me.is_admin or not me.is_active:
+            raise Forbidden("Only an admin may do this")
+    if user_id not in rows:
+        raise user_not_found(user_id)
+    return rows[user_id]
+
+
+async def _end_logins(db: AsyncSession, user: User) -> None:
+    """Every access token (by version) and refresh token (by login) of the user stops now."""
+    user.token_version += 1
+    await db.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
