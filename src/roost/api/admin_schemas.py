@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, computed_field
 
-from roost.api.auth import Email, Password
+from roost.api.auth import Email, Password, UserOut
 from roost.api.schemas import ClientModel, ListOut, Name, NoNul, Timestamp, Title
 from roost.api.session_schemas import SessionOut
 from roost.clock import utcnow
@@ -44,30 +44,13 @@ class UserUpdateIn(ClientModel):
     password: Password | None = None
 
 
-class AdminUserOut(BaseModel):
-    id: str
-    email: str | None
-    name: str
-    is_admin: bool
-    is_active: bool
+class AdminUserOut(UserOut):
     local: bool = Field(description="The owner of single-user mode: no login, not deletable.")
-    created_at: Timestamp
     updated_at: Timestamp
-    last_login_at: Timestamp | None
 
     @classmethod
     def of(cls, user: User) -> "AdminUserOut":
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            is_admin=user.is_admin,
-            is_active=user.is_active,
-            local=is_local(user),
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-            last_login_at=user.last_login_at,
-        )
+        return cls(**dict(UserOut.of(user)), local=is_local(user), updated_at=user.updated_at)
 
 
 class UserListOut(ListOut[AdminUserOut]):
