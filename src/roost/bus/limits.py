@@ -114,4 +114,7 @@ class RedisCounters:
         return True
 
     async def release(self, key: str) -> None:
-        await self.redis.decr(f"{self.prefix}c:{key}")
+        name = f"{self.prefix}c:{key}"
+        if int(await self.redis.decr(name)) < 0:
+            # The count expired under a very long request: start again from zero.
+            await self.redis.set(name, 0, ex=self.SLOT_TTL_SECONDS)
