@@ -21,6 +21,7 @@ from roost.api import (
     session_aliases,
     sessions,
     settings_api,
+    skills,
     turns,
 )
 from roost.api.middleware import RequestContextMiddleware
@@ -54,6 +55,7 @@ def api_router(settings: Settings) -> APIRouter:
         messages,
         turns,
         compaction,
+        skills,
         chat,
         chat_history,
         admin,

@@ -56,11 +56,17 @@ async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
     key = (
         await client.post("/api/auth/api-keys", headers=a.headers, json={"name": "A-key"})
     ).json()
+    skill = (
+        await client.post(
+            "/api/skills", headers=a.headers, json={"name": "A-skill", "instructions": "A-words"}
+        )
+    ).json()
     return {
         "{session_id}": sid,
         "{turn_id}": sent["turn"]["id"],
         "{message_id}": sent["message"]["id"],
         "{key_id}": key["id"],
+        "{skill_id}": skill["id"],
     }
 
 
@@ -90,7 +96,7 @@ async def test_user_b_cannot_see_or_touch_user_a_things(world: Any) -> None:
         else:
             assert response.status_code < 500, (method, path)
         echoed = [value for value in ids.values() if value in url]  # a 404 names what was asked
-        for secret in ("A-secret", "A-folder", "A-words", "A-key", *ids.values()):
+        for secret in ("A-secret", "A-folder", "A-words", "A-key", "A-skill", *ids.values()):
             if secret not in echoed:
                 assert secret not in response.text, (method, path, secret)
         checked += 1

@@ -13,6 +13,7 @@ from roost.engine.tools.registry import ToolRegistry
 from roost.services.auth import AuthService
 from roost.services.messages import MessageService
 from roost.services.sessions import SessionService
+from roost.services.skills import SkillService
 from roost.services.system import SystemService
 from roost.services.tokens import TokenSigner, secret_from_home
 from roost.services.turn_execution import TurnExecutor
@@ -36,6 +37,7 @@ class Services:
     user_settings: SettingsService
     executor: TurnExecutor
     auth: AuthService
+    skills: SkillService
     counters: Counters
 
     @classmethod
@@ -56,7 +58,8 @@ class Services:
         )
         user_settings = SettingsService(database, box, providers)
         tools = ToolRegistry()
-        executor = TurnExecutor(database, bus, user_settings, tools, settings)
+        skills = SkillService(database)
+        executor = TurnExecutor(database, bus, user_settings, skills, tools, settings)
         queue = LocalTurnQueue(executor)
         turns = TurnService(database, bus, queue, user_settings, settings)
         return cls(
@@ -73,6 +76,7 @@ class Services:
             user_settings=user_settings,
             executor=executor,
             auth=AuthService(database, settings, signer, counters),
+            skills=skills,
             counters=counters,
         )
 

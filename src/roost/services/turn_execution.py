@@ -28,11 +28,13 @@ from roost.engine.runner import (
     RunSettings,
     TurnRunner,
 )
+from roost.engine.skills import as_instructions, for_turn
 from roost.engine.tools.registry import ToolContext, ToolRegistry
 from roost.errors import ApiError
 from roost.services.compaction import compact
 from roost.services.event_log import EventWriter
 from roost.services.history import to_chat, within_window
+from roost.services.skills import SkillService
 from roost.services.titles import generate_title
 from roost.services.turn_endings import end_turn
 from roost.services.turn_sink import TurnSink
@@ -55,6 +57,7 @@ class StartedTurn:
     defaults: UserDefaults
     providers: ProviderRegistry
     runner: TurnRunner | None = None
+    skill_instructions: str | None = None
 
 
 class TurnExecutor:
@@ -63,12 +66,14 @@ class TurnExecutor:
         database: Database,
         bus: EventBus,
         user_settings: SettingsService,
+        skills: SkillService,
         tools: ToolRegistry,
         settings: Settings,
     ) -> None:
         self.database = database
         self.bus = bus
         self.user_settings = user_settings
+        self.skills = skills
         self.tools = tools
         self.settings = settings
         self._cleanups: set[asyncio.Task[Any]] = set()
@@ -167,6 +172,7 @@ class TurnExecutor:
         if turn.cancel_requested:
             await self._finish(started, "cancelled", None)
             return None
+        await self._apply_skills(started, history)
         if left_out:
             history = await self._compact_first(started, history)
         try:
@@ -177,6 +183,14 @@ class TurnExecutor:
             )
             return None
         return started
+
+    async def _apply_skills(self, started: StartedTurn, history: list[Message]) -> None:
+        """Active skills join the prompt; a trigger in the user's message brings in others."""
+        asked = next((m.content for m in reversed(history) if m.role == "user"), "")
+        chosen, brought = for_turn(await self.skills.texts(started.session.owner_id), asked)
+        started.skill_instructions = as_instructions(chosen)
+        for name in brought:
+            await started.writer.emit("status", status="skill", message=f"Using skill: {name}")
 
     def _log_start(self, db: Any, turn: Turn, now: datetime) -> Event:
         """``turn_start``, written in the transaction that starts the turn."""
@@ -202,7 +216,12 @@ class TurnExecutor:
         continuing = turn.options.get("continue_message_id")
         if continuing:
             chat.append(ChatMessage("user", CONTINUE_PROMPT))
-        instructions = [started.defaults.system_prompt, agent.preamble, *summaries]
+        instructions = [
+            started.defaults.system_prompt,
+            agent.preamble,
+            started.skill_instructions,
+            *summaries,
+        ]
         system = "\n\n".join(part for part in instructions if part) or None
         tool_names = agent.tools if turn.options.get("tools", True) else []
         request = ModelRequest(

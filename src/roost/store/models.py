@@ -237,3 +237,31 @@ class InviteCode(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Skill(Base):
+    """Instructions a user can switch on for every turn, or that a trigger word brings in.
+
+    Built-in skills are copied into each user's list on first use (``builtin_key``), so
+    users can change or delete their copy like any other.
+    """
+
+    __tablename__ = "skills"
+    __table_args__ = (
+        Index("uq_skills_owner_builtin", "owner_id", "builtin_key", unique=True),
+        Index("ix_skills_owner_name", "owner_id", "name"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    builtin_key: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    triggers: Mapped[list[str]] = mapped_column(Json, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str] = mapped_column(String(100), default="custom")
+    icon: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
