@@ -22,6 +22,7 @@ from roost.api import (
     sessions,
     settings_api,
     skills,
+    tools,
     turns,
 )
 from roost.api.middleware import RequestContextMiddleware
@@ -56,6 +57,7 @@ def api_router(settings: Settings) -> APIRouter:
         turns,
         compaction,
         skills,
+        tools,
         chat,
         chat_history,
         admin,

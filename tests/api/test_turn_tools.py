@@ -175,7 +175,8 @@ async def test_tools_can_be_switched_off_for_a_turn(
     register(app, "add", add)
     sid = (await client.post("/api/sessions", json={})).json()["id"]
     await client.post(f"/api/sessions/{sid}/messages", json={"content": "hi"})
-    assert fake_llm.stats().last_requests[-1].body["tools"][0]["function"]["name"] == "add"
+    offered = [t["function"]["name"] for t in fake_llm.stats().last_requests[-1].body["tools"]]
+    assert "add" in offered and "update_plan" in offered
     await client.post(f"/api/sessions/{sid}/messages", json={"content": "hi", "enableTools": False})
     assert "tools" not in fake_llm.stats().last_requests[-1].body
 
@@ -198,3 +199,37 @@ async def test_malformed_arguments_go_back_to_the_model_without_running_the_tool
     result = next(e.data for e in events if e.event == "tool_result")
     assert result["success"] is False and "JSON" in result["error"]
     assert calls == []
+
+
+async def test_update_plan_streams_the_plan(client: Client, fake_llm: FakeLLM) -> None:
+    steps = [
+        {"id": "s1", "description": "Read the code", "status": "completed"},
+        {"description": "Fix the bug", "status": "in_progress"},
+    ]
+    fake_llm.add_replies(
+        {"tool_calls": [{"name": "update_plan", "arguments": {"steps": steps}}]},
+        {"text": "On it."},
+    )
+    sid = (await client.post("/api/sessions", json={})).json()["id"]
+    events = await stream(client, sid, "fix it")
+    plan = next(e.data["plan"] for e in events if e.event == "plan_update")
+    assert plan["steps"] == [
+        {"id": "s1", "description": "Read the code", "status": "completed"},
+        {"id": "step-2", "description": "Fix the bug", "status": "in_progress"},
+    ]
+    result = next(e.data for e in events if e.event == "tool_result")
+    assert result["success"] is True and "1 of 2" in result["result"]
+    kinds = [e.event for e in events]
+    assert kinds.index("tool_call") < kinds.index("plan_update") < kinds.index("tool_result")
+
+
+async def test_a_bad_plan_is_a_tool_error(client: Client, fake_llm: FakeLLM) -> None:
+    fake_llm.add_replies(
+        {"tool_calls": [{"name": "update_plan", "arguments": {"steps": [{"status": "done"}]}}]},
+        {"text": "ok"},
+    )
+    sid = (await client.post("/api/sessions", json={})).json()["id"]
+    events = await stream(client, sid, "plan")
+    result = next(e.data for e in events if e.event == "tool_result")
+    assert result["success"] is False and "description" in result["error"]
+    assert "plan_update" not in [e.event for e in events]

@@ -9,6 +9,7 @@ from roost.bus.local import LocalEventBus, LocalTurnQueue
 from roost.config import Settings
 from roost.crypto import SecretBox
 from roost.engine.providers.registry import ProviderRegistry
+from roost.engine.tools.plan import UPDATE_PLAN
 from roost.engine.tools.registry import ToolRegistry
 from roost.services.auth import AuthService
 from roost.services.messages import MessageService
@@ -58,6 +59,7 @@ class Services:
         )
         user_settings = SettingsService(database, box, providers)
         tools = ToolRegistry()
+        tools.register(UPDATE_PLAN)
         skills = SkillService(database)
         executor = TurnExecutor(database, bus, user_settings, skills, tools, settings)
         queue = LocalTurnQueue(executor)

@@ -11,7 +11,7 @@ from roost.engine.providers.base import ChatMessage, ModelRequest, Provider
 from roost.engine.providers.retry import complete
 from roost.errors import InvalidRequest, message_not_found
 from roost.services.history import since_summary
-from roost.store.db import Database
+from roost.store.db import Database, uninterrupted
 from roost.store.models import Message, Session
 
 SUMMARY_PROMPT = (
@@ -32,9 +32,7 @@ async def compact(
 ) -> tuple[Message, int] | None:
     """Summarise all but the newest ``keep_last`` messages (cut at a user message);
     return the summary message and how many messages it covers, or None if too few."""
-    async with database.read() as db:
-        query = select(Message).where(Message.session_id == session_id).order_by(Message.id)
-        messages = list((await db.execute(query)).scalars().all())
+    messages = await uninterrupted(_history(database, session_id))
     summary, rest = since_summary(messages)
     cut = _cut_point(rest, keep_last)
     if cut == 0:
@@ -49,13 +47,23 @@ async def compact(
         parts=[{"type": "summary", "until": covered[-1].id, "messages": len(covered)}],
         status="completed",
     )
+    await uninterrupted(_store_summary(database, message))
+    return message, len(covered)
+
+
+async def _history(database: Database, session_id: str) -> list[Message]:
+    async with database.read() as db:
+        query = select(Message).where(Message.session_id == session_id).order_by(Message.id)
+        return list((await db.execute(query)).scalars().all())
+
+
+async def _store_summary(database: Database, message: Message) -> None:
     async with database.write() as db:
         db.add(message)
-        session = await db.get(Session, session_id)
+        session = await db.get(Session, message.session_id)
         if session is not None:
             session.message_count += 1
             session.updated_at = utcnow()
-    return message, len(covered)
 
 
 async def fork(

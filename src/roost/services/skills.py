@@ -10,7 +10,7 @@ from roost.clock import utcnow
 from roost.engine.skills import BUILTINS, SkillText
 from roost.errors import InvalidRequest, NotFound
 from roost.services.caller import Caller
-from roost.store.db import Database, insert_or_ignore
+from roost.store.db import Database, insert_or_ignore, uninterrupted
 from roost.store.models import Skill
 
 FIELDS = ("name", "description", "instructions", "triggers", "enabled", "category", "icon")
@@ -80,6 +80,9 @@ class SkillService:
 
     async def texts(self, owner_id: str) -> list[SkillText]:
         """The enabled skills of a turn's owner, as the engine reads them."""
+        return await uninterrupted(self._texts(owner_id))
+
+    async def _texts(self, owner_id: str) -> list[SkillText]:
         await self._seed(owner_id)
         async with self.database.read() as db:
             query = select(Skill).where(Skill.owner_id == owner_id, Skill.enabled.is_(True))

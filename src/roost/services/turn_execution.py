@@ -39,7 +39,7 @@ from roost.services.titles import generate_title
 from roost.services.turn_endings import end_turn
 from roost.services.turn_sink import TurnSink
 from roost.services.user_settings import SettingsService, UserDefaults
-from roost.store.db import Database
+from roost.store.db import Database, uninterrupted
 from roost.store.models import Message, Session, Turn, TurnEvent
 from roost.store.turns import TurnFenced, TurnRepo
 
@@ -135,7 +135,11 @@ class TurnExecutor:
             status, error = "failed", {"code": "INTERNAL_ERROR", "message": "The turn failed"}
         await self._clean_up(self._finish(started, status, error))
 
-    async def _begin(self, turn_id: str) -> StartedTurn | None:
+    async def _mark_running(
+        self, turn_id: str
+    ) -> tuple[Turn, Session, list[Message], bool, Event] | None:
+        """Start a queued turn in one transaction: its user message, its status and
+        ``turn_start``; with the history the model will read."""
         async with self.database.write() as db:
             turn = await TurnRepo(db).get(turn_id)
             if turn is None or turn.status != "queued":
@@ -150,6 +154,13 @@ class TurnExecutor:
             session.status, session.updated_at = "running", now
             history, left_out = await self._history(db, turn)
             start = self._log_start(db, turn, now)
+        return turn, session, history, left_out, start
+
+    async def _begin(self, turn_id: str) -> StartedTurn | None:
+        marked = await uninterrupted(self._mark_running(turn_id))
+        if marked is None:
+            return None
+        turn, session, history, left_out, start = marked
         await self.bus.publish(start)  # committed with the turn's start: one transaction
         writer = EventWriter(
             self.database,
@@ -231,7 +242,9 @@ class TurnExecutor:
             tools=self.tools.specs(tool_names),
             max_tokens=started.defaults.max_tokens or self.settings.max_tokens,
         )
-        context = ToolContext(session.id, turn.id, session.owner_id, session.working_directory)
+        context = ToolContext(
+            session.id, turn.id, session.owner_id, session.working_directory, started.writer.emit
+        )
         return TurnRunner(
             started.providers.get(provider_id),
             request,

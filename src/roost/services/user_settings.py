@@ -15,7 +15,7 @@ from roost.engine.providers.registry import ProviderRegistry, build
 from roost.engine.providers.retry import complete
 from roost.errors import InvalidRequest
 from roost.services.caller import Caller
-from roost.store.db import Database
+from roost.store.db import Database, uninterrupted
 from roost.store.models import UserSettings
 
 FIELDS = ("provider", "model", "system_prompt", "max_tokens", "base_url")
@@ -93,7 +93,7 @@ class SettingsService:
         cached = self._cache.get(owner_id)
         if cached is not None and time.monotonic() - cached[0] < DEFAULTS_TTL_SECONDS:
             return cached[1]
-        defaults = await self._read_defaults(owner_id)
+        defaults = await uninterrupted(self._read_defaults(owner_id))
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[owner_id] = (time.monotonic(), defaults)

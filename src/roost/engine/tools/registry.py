@@ -15,14 +15,22 @@ DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024
 
 
+Emit = Callable[..., Awaitable[Any]]
+
+
+async def _nowhere(type: str, **data: Any) -> None:
+    """Outside a turn (``POST /api/tools/execute``) there is no stream to tell."""
+
+
 @dataclass(frozen=True)
 class ToolContext:
-    """What a tool may know of the turn that calls it."""
+    """What a tool may know of the turn that calls it, and how it adds to its stream."""
 
     session_id: str
     turn_id: str
     owner_id: str
     working_directory: str | None = None
+    emit: Emit = _nowhere
 
 
 Handler = Callable[[dict[str, Any], ToolContext], Awaitable[Any]]
