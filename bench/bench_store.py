@@ -28,11 +28,9 @@ import platform
 import random
 import secrets
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -44,19 +42,24 @@ from typing import Any
 import asyncpg
 import httpx
 from sqlalchemy import insert, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
+from harness import (
+    DEFAULT_POSTGRES_URL,
+    DOC,
+    ROOT,
+    create_database,
+    drop_database,
+    free_port,
+    plain,
+    roost_command,
+    write_section,
+)
 from roost import ids
 from roost.store import migrate
 from roost.store.db import Database
 from roost.store.models import Message, Session
 from roost.store.users import LOCAL_USER_ID, ensure_local_user
-
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-START_MARK = "<!-- bench_store:start -->"
-END_MARK = "<!-- bench_store:end -->"
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 PAGE = 50
 WARMUP = 20
@@ -309,11 +312,11 @@ def postgres_backend() -> Backend:
     if admin.host not in {"127.0.0.1", "localhost", "::1"}:
         raise SystemExit("ROOST_BENCH_POSTGRES_URL must point at the loopback interface")
     name = f"roost_bench_{secrets.token_hex(4)}"
-    version = asyncio.run(_create_database(plain(admin), name))
+    version = asyncio.run(create_database(plain(admin), name))
     target = admin.set(database=name)
 
     def drop() -> None:
-        asyncio.run(_drop_database(plain(admin), name))
+        asyncio.run(drop_database(plain(admin), name))
         print(f"dropped database {name}")
 
     print(f"created database {name}")
@@ -327,39 +330,7 @@ def postgres_backend() -> Backend:
     )
 
 
-def plain(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _create_database(admin_dsn: str, name: str) -> str:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        return str(await conn.fetchval("SHOW server_version")).split(" ")[0]
-    finally:
-        await conn.close()
-
-
-async def _drop_database(admin_dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 # --- the server ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def roost_command() -> list[str]:
-    script = Path(sys.executable).parent / "roost"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "roost"]
 
 
 def spawn_server(home: Path, database_url: str | None, port: int) -> subprocess.Popen[bytes]:
@@ -681,20 +652,6 @@ def cold_start_table(results: list[BackendResult], empty: dict[str, list[float]]
     return lines
 
 
-def write_section(section: str) -> None:
-    """Replace only this benchmark's section, so other benchmarks can keep theirs."""
-    block = f"{START_MARK}\n{section}\n{END_MARK}"
-    current = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START_MARK in current and END_MARK in current:
-        head, rest = current.split(START_MARK, 1)
-        _, tail_text = rest.split(END_MARK, 1)
-        updated = f"{head}{block}{tail_text}"
-    else:
-        updated = f"{current.rstrip()}\n\n{block}\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(updated)
-
-
 # --- entry point -----------------------------------------------------------------------
 
 
@@ -731,7 +688,7 @@ def main(argv: list[str] | None = None) -> None:
     section = report(results, empty, args)
     print(f"\n{section}")
     if not args.no_write:
-        write_section(section)
+        write_section("bench_store", section)
         print(f"\nwrote {DOC.relative_to(ROOT)}")
 
 

@@ -39,7 +39,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -52,10 +51,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 from roost.config import DEFAULT_AGENT
 
@@ -68,12 +66,17 @@ try:
     import uvloop
 except ImportError:  # pragma: no cover - uvicorn[standard] brings it
     uvloop = None  # type: ignore[assignment]
-
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-START_MARK = "<!-- bench_turns:start -->"
-END_MARK = "<!-- bench_turns:end -->"
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from harness import (
+    DEFAULT_POSTGRES_URL,
+    DOC,
+    ROOT,
+    create_database,
+    drop_database,
+    free_port,
+    plain,
+    roost_command,
+    write_section,
+)
 
 MODEL = "fake-small"
 API_KEY = "bench-key"
@@ -93,17 +96,6 @@ SHOWN_ERRORS = 5
 
 
 # --- processes -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def roost_command() -> list[str]:
-    script = Path(sys.executable).parent / "roost"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "roost"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -258,10 +250,10 @@ def postgres_backend() -> Backend:
     if admin.host not in {"127.0.0.1", "localhost", "::1"}:
         raise SystemExit("ROOST_BENCH_POSTGRES_URL must point at the loopback interface")
     name = f"roost_bench_{secrets.token_hex(4)}"
-    version = asyncio.run(_create_database(plain(admin), name))
+    version = asyncio.run(create_database(plain(admin), name))
 
     def drop() -> None:
-        asyncio.run(_drop_database(plain(admin), name))
+        asyncio.run(drop_database(plain(admin), name))
         print(f"dropped database {name}")
 
     print(f"created database {name}")
@@ -271,27 +263,6 @@ def postgres_backend() -> Backend:
         serve_url=plain(admin.set(database=name)),
         cleanup=drop,
     )
-
-
-def plain(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _create_database(admin_dsn: str, name: str) -> str:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        return str(await conn.fetchval("SHOW server_version")).split(" ")[0]
-    finally:
-        await conn.close()
-
-
-async def _drop_database(admin_dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 # --- reading streams -------------------------------------------------------------------
@@ -1046,20 +1017,6 @@ FINDINGS = [
 ]
 
 
-def write_section(section: str) -> None:
-    """Replace only this benchmark's section, so other benchmarks can keep theirs."""
-    block = f"{START_MARK}\n{section}\n{END_MARK}"
-    current = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START_MARK in current and END_MARK in current:
-        head, rest = current.split(START_MARK, 1)
-        _, tail_text = rest.split(END_MARK, 1)
-        updated = f"{head}{block}{tail_text}"
-    else:
-        updated = f"{current.rstrip()}\n\n{block}\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(updated)
-
-
 # --- entry point -----------------------------------------------------------------------
 
 
@@ -1100,7 +1057,7 @@ def main(argv: list[str] | None = None) -> None:
     section = report(results, args)
     print(f"\n{section}")
     if not args.no_write and args.profile is None:
-        write_section(section)
+        write_section("bench_turns", section)
         print(f"\nwrote {DOC.relative_to(ROOT)}")
 
 
