@@ -24,8 +24,8 @@ from roost.engine.providers.base import (
     ToolCallDone,
     UsageReport,
 )
-from roost.engine.providers.retry import cut_error, status_error
-from roost.engine.providers.wire import SseLines, parse_arguments, upstream_message
+from roost.engine.providers.retry import cut_error, sdk_error
+from roost.engine.providers.wire import SseLines, parse_arguments
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens
@@ -117,19 +117,14 @@ class AnthropicProvider:
         await self._client.close()
 
     def _error(self, error: anthropic.APIError) -> ProviderError:
-        if isinstance(error, anthropic.APIStatusError):
-            message = upstream_message(error.body)
-            headers = error.response.headers
-            return status_error(self.id, error.status_code, headers, message, has_key=self._has_key)
-        if isinstance(error, anthropic.APITimeoutError):
-            return ProviderError(
-                f"{self.id}: no answer within {self.timeout:g} s", provider=self.id
-            )
-        if isinstance(error, anthropic.APIConnectionError):
-            return ProviderError(
-                f"{self.id}: could not connect to {self.base_url}", provider=self.id, retryable=True
-            )
-        return ProviderError(f"{self.id}: {error.message}", provider=self.id)
+        return sdk_error(
+            anthropic,
+            error,
+            provider=self.id,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            has_key=self._has_key,
+        )
 
 
 class EventParser:

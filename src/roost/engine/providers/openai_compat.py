@@ -2,8 +2,6 @@
 
 The SDK sends the request (auth, base URL, typed errors); the stream's raw ``data:``
 lines are parsed with orjson straight into Roost's events, with no model per chunk.
-:class:`SseLines`, :func:`parse_arguments` and :func:`upstream_message` serve the
-Anthropic adapter too.
 """
 
 import secrets
@@ -27,7 +25,7 @@ from roost.engine.providers.base import (
     ToolCallDone,
     UsageReport,
 )
-from roost.engine.providers.retry import cut_error, status_error
+from roost.engine.providers.retry import cut_error, sdk_error
 from roost.engine.providers.wire import SseLines, parse_arguments, upstream_message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -108,19 +106,14 @@ class OpenAICompatProvider:
         await self._client.close()
 
     def _error(self, error: openai.APIError) -> ProviderError:
-        if isinstance(error, openai.APIStatusError):
-            message = upstream_message(error.body)
-            headers = error.response.headers
-            return status_error(self.id, error.status_code, headers, message, has_key=self._has_key)
-        if isinstance(error, openai.APITimeoutError):
-            return ProviderError(
-                f"{self.id}: no answer within {self.timeout:g} s", provider=self.id
-            )
-        if isinstance(error, openai.APIConnectionError):
-            return ProviderError(
-                f"{self.id}: could not connect to {self.base_url}", provider=self.id, retryable=True
-            )
-        return ProviderError(f"{self.id}: {error.message}", provider=self.id)
+        return sdk_error(
+            openai,
+            error,
+            provider=self.id,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            has_key=self._has_key,
+        )
 
 
 class ChunkParser:

@@ -10,6 +10,7 @@ import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
+from types import ModuleType
 
 from httpx2 import TimeoutException  # the HTTP client under both SDKs
 
@@ -21,6 +22,7 @@ from roost.engine.providers.base import (
     TextDelta,
     UsageReport,
 )
+from roost.engine.providers.wire import upstream_message
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})  # and every 5xx
 
@@ -51,6 +53,30 @@ def status_error(
         retryable=retryable,
         retry_after=retry_after_seconds(headers) if retryable else None,
     )
+
+
+def sdk_error(
+    sdk: ModuleType,
+    error: Exception,
+    *,
+    provider: str,
+    base_url: str,
+    timeout: float,
+    has_key: bool,
+) -> ProviderError:
+    """The ProviderError for an exception of the ``openai`` or ``anthropic`` SDK, whose
+    error classes have the same names and fields."""
+    if isinstance(error, sdk.APIStatusError):
+        message = upstream_message(error.body)
+        headers = error.response.headers
+        return status_error(provider, error.status_code, headers, message, has_key=has_key)
+    if isinstance(error, sdk.APITimeoutError):
+        return ProviderError(f"{provider}: no answer within {timeout:g} s", provider=provider)
+    if isinstance(error, sdk.APIConnectionError):
+        return ProviderError(
+            f"{provider}: could not connect to {base_url}", provider=provider, retryable=True
+        )
+    return ProviderError(f"{provider}: {getattr(error, 'message', error)}", provider=provider)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
