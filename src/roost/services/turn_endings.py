@@ -39,6 +39,7 @@ async def end_turn(
         database, bus, turn_id=turn_id, session_id=session_id, attempt=attempt, last_seq=last_seq
     )
     zero = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    await writer.emit("usage", **zero)  # every log ends usage, then done
     await writer.emit("done", status=status, message_id=message_id, usage=zero, iterations=0)
     return True
 
