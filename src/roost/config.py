@@ -41,6 +41,7 @@ class AgentSettings(BaseModel):
     preamble: str = ""
     tools: list[str] | None = Field(None, description="Tool names; all tools when unset.")
     max_iterations: int | None = Field(None, ge=1, le=1000)
+    requires_approval: bool = Field(False, description="Every tool call waits for approval.")
 
 
 DEFAULT_AGENT = AgentSettings(
@@ -133,6 +134,33 @@ class Settings(BaseSettings):
     tool_timeout_seconds: float = Field(60, gt=0, description="Time limit of one tool call.")
     heartbeat_seconds: float = Field(15, gt=0, description="Silence before a stream heartbeat.")
     provider_retries: int = Field(3, ge=1, le=10, description="Tries before the first token.")
+    project_locations: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Folders project paths must live under (comma-separated); "
+        "ROOST_HOME/projects when none are set.",
+    )
+    tool_output_cap_bytes: int = Field(
+        64 * 1024, ge=1024, description="Longest tool result kept; longer ones are cut."
+    )
+    tools_requiring_approval: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["run_command"],
+        description="Tools whose every call waits for the user's approval (comma-separated).",
+    )
+    run_command_enabled: bool = Field(False, description="Lets agents run shell commands.")
+    run_command_timeout_seconds: float = Field(
+        30, gt=0, le=3600, description="Time limit of one run_command call."
+    )
+    run_command_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Programs run_command may start (comma-separated); any when empty.",
+    )
+    fetch_url_enabled: bool = Field(False, description="Lets agents fetch web pages.")
+    fetch_url_allow_private: bool = Field(
+        False, description="Lets fetch_url reach loopback and private addresses."
+    )
+    fetch_url_max_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest response fetch_url reads."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -151,11 +179,17 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator(
+        "cors_origins",
+        "project_locations",
+        "tools_requiring_approval",
+        "run_command_allow",
+        mode="before",
+    )
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_lists(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("database_url")

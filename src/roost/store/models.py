@@ -265,3 +265,88 @@ class Skill(Base):
     icon: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ProjectLocation(Base):
+    """A root that project folders must live under: the sandbox boundary, set by admins."""
+
+    __tablename__ = "project_locations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(4096), unique=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Project(Base):
+    """A folder under a location where a session's tools work, with what joins its context.
+
+    ``files`` holds file references and named snippets; ``meta`` is the workspace's
+    free-form metadata; ``sandbox`` the restrictions its owner added.
+    """
+
+    __tablename__ = "projects"
+    __table_args__ = (
+        Index("uq_projects_owner_path", "owner_id", "path", unique=True),
+        Index("ix_projects_owner_updated", "owner_id", "updated_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    location_id: Mapped[str | None] = mapped_column(
+        ForeignKey("project_locations.id", ondelete="SET NULL")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    path: Mapped[str] = mapped_column(String(4096))
+    files: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    sandbox: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class McpServer(Base):
+    """An MCP server whose tools agents may call: a stdio command or a streamable HTTP URL.
+
+    Its environment and headers hold secrets, so they are stored encrypted.
+    """
+
+    __tablename__ = "mcp_servers"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    transport: Mapped[str] = mapped_column(String(20))
+    command: Mapped[str | None] = mapped_column(String(4096))
+    args: Mapped[list[str]] = mapped_column(Json, default=list)
+    env_encrypted: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(4096))
+    headers_encrypted: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TurnInput(Base):
+    """A question or a tool approval a turn waits on; kept so the wait survives a restart."""
+
+    __tablename__ = "turn_inputs"
+    __table_args__ = (Index("ix_turn_inputs_turn_id_status", "turn_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    call_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    tool: Mapped[str | None] = mapped_column(String(200))
+    args: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    response: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

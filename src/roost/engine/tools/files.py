@@ -59,6 +59,7 @@ def read_file(sandbox: Sandbox, args: dict[str, Any]) -> str:
 
 def write_file(sandbox: Sandbox, args: dict[str, Any]) -> str:
     path = sandbox.path(_text(args, "path"))
+    sandbox.writable(path)
     content = _text(args, "content")
     if path.is_dir():
         raise ToolError(f"{sandbox.relative(path)} is a directory")

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from roost.engine.providers.base import ToolSpec
+from roost.engine.tools.policy import SandboxPolicy
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024
@@ -29,8 +30,9 @@ class ToolContext:
     session_id: str
     turn_id: str
     owner_id: str
-    working_directory: str | None = None
+    working_directory: str | None = None  # the project root, when the session has one
     emit: Emit = _nowhere
+    policy: SandboxPolicy = field(default_factory=SandboxPolicy)
 
 
 Handler = Callable[[dict[str, Any], ToolContext], Awaitable[Any]]

@@ -10,7 +10,8 @@ final symlink, so a link swapped in after the check is refused as well.
 import os
 from pathlib import Path
 
-from roost.engine.tools.registry import ToolError
+from roost.engine.tools.policy import SandboxPolicy
+from roost.engine.tools.registry import ToolContext, ToolError
 
 
 class SandboxError(ToolError):
@@ -18,11 +19,21 @@ class SandboxError(ToolError):
 
 
 class Sandbox:
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, policy: SandboxPolicy | None = None) -> None:
         resolved = Path(root).resolve()
         if not resolved.is_dir():
             raise SandboxError(f"The project root {root} is not a directory")
         self.root = resolved
+        self.policy = policy or SandboxPolicy()
+
+    @classmethod
+    def of(cls, context: ToolContext) -> "Sandbox":
+        """The sandbox of a tool call: its session's project root and policy."""
+        if context.working_directory is None:
+            raise SandboxError(
+                "This session has no project: file tools work inside a project's folder"
+            )
+        return cls(context.working_directory, context.policy)
 
     def path(self, given: str, *, must_exist: bool = False) -> Path:
         """``given`` (relative to the root, or absolute inside it) as a real path inside."""
@@ -32,6 +43,8 @@ class Sandbox:
         resolved = candidate.resolve()
         if resolved != self.root and not resolved.is_relative_to(self.root):
             raise SandboxError(f"{given} is outside the project")
+        if resolved != self.root and self.policy.denies(self.relative(resolved)):
+            raise SandboxError(f"{self.relative(resolved)} is denied by the project's sandbox")
         if must_exist and not resolved.exists():
             raise SandboxError(f"{self.relative(resolved)} does not exist")
         if resolved.is_file() and resolved.stat().st_nlink > 1:
@@ -46,7 +59,12 @@ class Sandbox:
         with os.fdopen(descriptor, "rb") as handle:
             return handle.read(limit)
 
+    def writable(self, path: Path) -> None:
+        if self.policy.read_only:
+            raise SandboxError("The project is read-only")
+
     def write_text(self, path: Path, text: str) -> None:
+        self.writable(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.parent.resolve() != path.parent or not path.parent.is_relative_to(self.root):
             raise SandboxError(f"{self.relative(path)} is outside the project")
