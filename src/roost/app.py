@@ -23,6 +23,7 @@ from roost.api import (
     settings_api,
     skills,
     tools,
+    turn_inputs,
     turns,
 )
 from roost.api.middleware import RequestContextMiddleware
@@ -55,6 +56,7 @@ def api_router(settings: Settings) -> APIRouter:
         session_aliases,
         messages,
         turns,
+        turn_inputs,
         compaction,
         skills,
         tools,

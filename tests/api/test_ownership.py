@@ -24,6 +24,7 @@ BODIES: dict[str, Any] = {
     "pin": {"pinned": True},
     "folder": {"folder": "x"},
     "archive": {"archived": True},
+    "input": {"request_id": "inp_01jd3x0000000000000000000a", "approve": True},
 }
 
 

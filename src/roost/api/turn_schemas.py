@@ -4,10 +4,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool
 
-from roost.api.schemas import Body, ClientModel, Name, ShortName, Timestamp, either
+from roost.api.schemas import Body, ClientModel, Name, ShortName, Timestamp, Title, either
 from roost.api.session_schemas import MessageOut
 from roost.services.turns import TurnRequest
-from roost.store.models import Turn
+from roost.store.models import Turn, TurnInput
 
 MAX_ATTACHMENTS = 10
 
@@ -104,12 +104,67 @@ class TurnAccepted(BaseModel):
     turn: TurnOut
 
 
+class InputOut(BaseModel):
+    """A question or a tool approval a turn waits on (or waited on)."""
+
+    id: str
+    request_id: str = Field(description="The same as id: the name input_required events use.")
+    turn_id: str
+    session_id: str
+    call_id: str
+    kind: str = Field(description="question or tool_approval")
+    prompt: str
+    tool: str | None
+    args: dict[str, Any]
+    status: str = Field(description="pending, answered, or closed (the turn ended first)")
+    response: dict[str, Any] | None
+    created_at: Timestamp
+    answered_at: Timestamp | None
+
+    @classmethod
+    def of(cls, row: TurnInput) -> "InputOut":
+        return cls(
+            id=row.id,
+            request_id=row.id,
+            turn_id=row.turn_id,
+            session_id=row.session_id,
+            call_id=row.call_id,
+            kind=row.kind,
+            prompt=row.prompt,
+            tool=row.tool,
+            args=row.args or {},
+            status=row.status,
+            response=row.response,
+            created_at=row.created_at,
+            answered_at=row.answered_at,
+        )
+
+
+class InputAnswerIn(ClientModel):
+    """Exactly one of approve, deny or answer."""
+
+    request_id: ShortName
+    approve: StrictBool = False
+    deny: StrictBool = False
+    answer: Body | None = None
+    reason: Title | None = Field(None, description="Why a call was declined; the model sees it.")
+
+
+class InputAnswerOut(BaseModel):
+    request: InputOut
+    turn: TurnOut
+    resumed: bool = Field(description="True when nothing else was pending: the turn goes on.")
+    pending: list[InputOut]
+
+
 class TurnResult(BaseModel):
-    """A finished turn: the user's message, the answer, and the turn itself."""
+    """A finished turn: the user's message, the answer, and the turn itself; or, for a
+    turn that now waits on the user, what it asks in ``input_required``."""
 
     message: MessageOut | None
     reply: MessageOut | None
     turn: TurnOut
+    input_required: list[InputOut] = Field(default_factory=list)
 
 
 class CancelledOut(BaseModel):

@@ -1,6 +1,7 @@
 """Turns over HTTP: send a message and stream, wait for or leave the answer; follow,
 list and cancel turns; regenerate, continue and edit (API.md §7)."""
 
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -12,6 +13,7 @@ from roost.api.sse import event_stream, resume_point, wants_stream
 from roost.api.turn_schemas import (
     CancelledOut,
     EditOut,
+    InputOut,
     MessageCreate,
     MessageEdit,
     TurnAccepted,
@@ -55,8 +57,10 @@ async def respond(
     events = services.turns.follow(turn.session_id, turn.id)
     if wants_stream(request, stream):
         return event_stream(events)
-    async for _ in events:
-        pass
+    async with aclosing(events):
+        async for batch in events:
+            if any(event.type == "input_required" for event in batch):
+                break  # the turn waits on the user: say what it asks
     return JSONResponse((await finished(services, turn.id)).model_dump(mode="json"))
 
 
@@ -68,10 +72,12 @@ async def finished(services: Services, turn_id: str) -> TurnResult:
             str(error.get("message", "The model provider failed")),
             details={**(error.get("details") or {}), "turn_id": turn.id},
         )
+    waiting = await services.turn_inputs.pending(turn_id) if turn.status == "waiting" else []
     return TurnResult(
         message=MessageOut.of(asked) if asked else None,
         reply=MessageOut.of(reply) if reply else None,
         turn=TurnOut.of(turn),
+        input_required=[InputOut.of(row) for row in waiting],
     )
 
 

@@ -115,6 +115,8 @@ class InputRequired(_Base):
     prompt: str
     tool: str | None = None
     args: dict[str, Any] | None = None
+    call_id: str | None = None
+    options: list[str] | None = None
 
 
 class Status(_Base):

@@ -6,6 +6,7 @@ itself, so whoever stops it can keep the partial answer.
 """
 
 import asyncio
+from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -29,6 +30,38 @@ from roost.engine.tools.registry import ToolContext, ToolOutcome, ToolRegistry
 
 class MaxIterationsReached(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class InputRequest:
+    """A call the user must answer (``question``) or allow (``tool_approval``) first."""
+
+    call: ToolCall
+    kind: str
+    prompt: str
+    options: list[str] = field(default_factory=list)
+
+
+class InputNeeded(Exception):
+    """The turn waits for the user; raised once the calls that need nobody have run."""
+
+
+# Decides, for each call the model makes, whether the user must answer or allow it first.
+Gate = Callable[[ToolCall], InputRequest | None]
+
+
+def _never(call: ToolCall) -> InputRequest | None:
+    return None
+
+
+@dataclass
+class Resumed:
+    """What a waiting turn left behind: the answer whose calls wait, the results that are
+    already in, and the user's responses by call id."""
+
+    answer: ChatMessage
+    results: list[ChatMessage]
+    responses: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -83,6 +116,12 @@ class RunSink(Protocol):
 
     async def tools_finished(self, results: list[tuple[ToolCall, ToolOutcome]]) -> None: ...
 
+    async def input_required(
+        self, requests: list[InputRequest], iterations: int, usage: "Usage"
+    ) -> None:
+        """Record the questions and approvals the turn now waits on, and announce them."""
+        ...
+
 
 @dataclass
 class RunSettings:
@@ -100,6 +139,7 @@ class TurnRunner:
         tool_context: ToolContext,
         sink: RunSink,
         settings: RunSettings,
+        gate: Gate = _never,
     ) -> None:
         self.provider = provider
         self.request = request
@@ -107,13 +147,20 @@ class TurnRunner:
         self.tool_context = tool_context
         self.sink = sink
         self.settings = settings
+        self.gate = gate
         self.usage = Usage()
         self.iterations = 0
         self.answer: Answer | None = None  # the answer being streamed, if any
         self.last_message_id: str | None = None
 
-    async def run(self) -> None:
+    async def run(self, resumed: Resumed | None = None) -> None:
         history = list(self.request.messages)
+        if resumed is not None:
+            history += [resumed.answer, *resumed.results]
+            answered = {m.tool_call_id for m in resumed.results}
+            waiting = [c for c in resumed.answer.tool_calls if c.id not in answered]
+            results = await self._run_tools(waiting, resumed.responses, announce=False)
+            history += _tool_messages(results)
         while True:
             if self.iterations >= self.settings.max_iterations:
                 raise MaxIterationsReached(self.settings.max_iterations)
@@ -123,15 +170,7 @@ class TurnRunner:
                 return
             history.append(ChatMessage("assistant", answer.text, tool_calls=answer.tool_calls))
             results = await self._run_tools(answer.tool_calls)
-            history += [
-                ChatMessage(
-                    "tool",
-                    tool_result_text(outcome),
-                    tool_call_id=call.id,
-                    is_error=not outcome.success,
-                )
-                for call, outcome in results
-            ]
+            history += _tool_messages(results)
 
     async def _call_model(self, request: ModelRequest) -> Answer:
         continuing = self.settings.continue_message_id
@@ -165,33 +204,71 @@ class TurnRunner:
         elif isinstance(event, Finish):
             answer.finish = event.reason
 
-    async def _run_tools(self, calls: list[ToolCall]) -> list[tuple[ToolCall, ToolOutcome]]:
-        """Announce every call, run them side by side, report each as it ends."""
-        for call in calls:
-            await self.sink.emit("tool_call", call_id=call.id, tool=call.name, args=call.arguments)
-
-        async def run_one(call: ToolCall) -> ToolOutcome:
-            if RAW_ARGUMENTS_KEY in call.arguments:
-                outcome = ToolOutcome(
-                    False, None, "The arguments were not a JSON object; call again", 0
+    async def _run_tools(
+        self,
+        calls: list[ToolCall],
+        responses: dict[str, dict[str, Any]] | None = None,
+        *,
+        announce: bool = True,
+    ) -> list[tuple[ToolCall, ToolOutcome]]:
+        """Announce every call, run side by side those that need nobody, report each as it
+        ends; then, if some need the user, record that and wait (:class:`InputNeeded`)."""
+        responses = responses or {}
+        if announce:
+            for call in calls:
+                await self.sink.emit(
+                    "tool_call", call_id=call.id, tool=call.name, args=call.arguments
                 )
+        asks: list[InputRequest] = []
+        ready: list[ToolCall] = []
+        for call in calls:
+            ask = None if call.id in responses else self.gate(call)
+            if ask is None:
+                ready.append(call)
             else:
-                outcome = await self.tools.execute(call.name, call.arguments, self.tool_context)
-            await self.sink.emit(
-                "tool_result",
-                call_id=call.id,
-                tool=call.name,
-                result=outcome.result,
-                success=outcome.success,
-                error=outcome.error,
-                duration_ms=outcome.duration_ms,
-            )
-            return outcome
-
-        outcomes = await asyncio.gather(*(run_one(call) for call in calls))
-        results = list(zip(calls, outcomes, strict=True))
-        await self.sink.tools_finished(results)
+                asks.append(ask)
+        outcomes = await asyncio.gather(*(self._run_one(c, responses.get(c.id)) for c in ready))
+        results = list(zip(ready, outcomes, strict=True))
+        if results:
+            await self.sink.tools_finished(results)
+        if asks:
+            await self.sink.input_required(asks, self.iterations, self.usage)
+            raise InputNeeded()
         return results
+
+    async def _run_one(self, call: ToolCall, response: dict[str, Any] | None) -> ToolOutcome:
+        if RAW_ARGUMENTS_KEY in call.arguments:
+            outcome = ToolOutcome(
+                False, None, "The arguments were not a JSON object; call again", 0
+            )
+        elif response is None or response.get("approve"):
+            outcome = await self.tools.execute(call.name, call.arguments, self.tool_context)
+        elif "answer" in response:
+            outcome = ToolOutcome(True, response["answer"], None, 0)
+        else:
+            reason = response.get("reason")
+            outcome = ToolOutcome(
+                False, None, "The user declined" + (f": {reason}" if reason else ""), 0
+            )
+        await self.sink.emit(
+            "tool_result",
+            call_id=call.id,
+            tool=call.name,
+            result=outcome.result,
+            success=outcome.success,
+            error=outcome.error,
+            duration_ms=outcome.duration_ms,
+        )
+        return outcome
+
+
+def _tool_messages(results: list[tuple[ToolCall, ToolOutcome]]) -> list[ChatMessage]:
+    return [
+        ChatMessage(
+            "tool", tool_result_text(outcome), tool_call_id=call.id, is_error=not outcome.success
+        )
+        for call, outcome in results
+    ]
 
 
 def tool_result_text(outcome: ToolOutcome) -> str:

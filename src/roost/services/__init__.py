@@ -9,6 +9,7 @@ from roost.bus.local import LocalEventBus, LocalTurnQueue
 from roost.config import Settings
 from roost.crypto import SecretBox
 from roost.engine.providers.registry import ProviderRegistry
+from roost.engine.tools.ask import ASK_USER
 from roost.engine.tools.plan import UPDATE_PLAN
 from roost.engine.tools.registry import ToolRegistry
 from roost.services.auth import AuthService
@@ -18,6 +19,7 @@ from roost.services.skills import SkillService
 from roost.services.system import SystemService
 from roost.services.tokens import TokenSigner, secret_from_home
 from roost.services.turn_execution import TurnExecutor
+from roost.services.turn_inputs import TurnInputService
 from roost.services.turns import TurnService
 from roost.services.user_settings import SettingsService
 from roost.store.db import Database
@@ -35,6 +37,7 @@ class Services:
     sessions: SessionService
     messages: MessageService
     turns: TurnService
+    turn_inputs: TurnInputService
     user_settings: SettingsService
     executor: TurnExecutor
     auth: AuthService
@@ -60,6 +63,7 @@ class Services:
         user_settings = SettingsService(database, box, providers)
         tools = ToolRegistry()
         tools.register(UPDATE_PLAN)
+        tools.register(ASK_USER)
         skills = SkillService(database)
         executor = TurnExecutor(database, bus, user_settings, skills, tools, settings)
         queue = LocalTurnQueue(executor)
@@ -75,6 +79,7 @@ class Services:
             sessions=SessionService(database, before_delete=turns.stop_all),
             messages=MessageService(database),
             turns=turns,
+            turn_inputs=TurnInputService(database, turns),
             user_settings=user_settings,
             executor=executor,
             auth=AuthService(database, settings, signer, counters),

@@ -6,8 +6,10 @@ could not replay. Deltas wait a few milliseconds to be committed together.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.bus.base import EventBus
 from roost.clock import utcnow
@@ -66,6 +68,30 @@ class EventWriter:
         async with self.database.write() as db:
             await EventRepo(db).append(self.turn_id, self.attempt, batch)
 
+    async def emit_with(
+        self,
+        change: Callable[[AsyncSession], Awaitable[None]],
+        events: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        """Log events in one transaction with ``change``, so that what they announce
+        exists in the store as soon as anyone can see them."""
+        await self.close()
+        async with self._lock:
+            made = [
+                Event(self.turn_id, self.session_id, self.seq + number, type, utcnow(), data)
+                for number, (type, data) in enumerate(events, 1)
+            ]
+
+            async def store() -> None:
+                async with self.database.write() as db:
+                    await EventRepo(db).append(self.turn_id, self.attempt, made)
+                    await change(db)
+
+            await uninterrupted(store())
+            self.seq += len(made)
+        for event in made:
+            await self.bus.publish(event)
+
     async def close(self) -> None:
         """Commit what is pending; safe to call from a cancelled task's clean-up."""
         if self._flusher is not None:
@@ -106,7 +132,7 @@ async def follow_batches(
     *,
     after: int = 0,
     heartbeat_seconds: float = 15.0,
-) -> AsyncIterator[list[Event]]:
+) -> AsyncGenerator[list[Event], None]:
     """The events after ``after``, in the batches they become available, until ``done``.
 
     Subscribes first, then replays the log, then follows live, dropping what the

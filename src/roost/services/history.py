@@ -28,24 +28,52 @@ def to_chat(messages: Sequence[Message]) -> tuple[list[ChatMessage], list[str]]:
             ]
             chat.append(ChatMessage("user", message.content, images=images))
         elif message.role == "assistant":
-            calls = [
-                ToolCall(part["call_id"], part["tool"], part.get("args") or {})
-                for part in message.parts or []
-                if part.get("type") == "tool_call"
-            ]
+            calls = _calls(message)
             if message.content or calls:
                 chat.append(ChatMessage("assistant", message.content, tool_calls=calls))
         elif message.role == "tool":
-            result = next((p for p in message.parts or [] if p.get("type") == "tool_result"), {})
-            chat.append(
-                ChatMessage(
-                    "tool",
-                    message.content,
-                    tool_call_id=result.get("call_id"),
-                    is_error=not result.get("success", True),
-                )
-            )
+            chat.append(_tool_message(message))
     return _drop_orphans(chat), summaries
+
+
+def split_waiting(
+    messages: Sequence[Message], turn_id: str
+) -> tuple[list[Message], ChatMessage, list[ChatMessage]] | None:
+    """For a turn that waited on the user: the history before its last answer, that
+    answer with every call it made, and the results already in (none of which may be
+    dropped as orphans, since the rest of the results come now)."""
+    for index in range(len(messages) - 1, -1, -1):
+        answer = messages[index]
+        if answer.turn_id == turn_id and answer.role == "assistant":
+            calls = _calls(answer)
+            if not calls:
+                return None
+            results = [m for m in messages[index + 1 :] if m.role == "tool"]
+            chat = [_tool_message(m) for m in results]
+            return (
+                list(messages[:index]),
+                ChatMessage("assistant", answer.content, tool_calls=calls),
+                chat,
+            )
+    return None
+
+
+def _calls(message: Message) -> list[ToolCall]:
+    return [
+        ToolCall(part["call_id"], part["tool"], part.get("args") or {})
+        for part in message.parts or []
+        if part.get("type") == "tool_call"
+    ]
+
+
+def _tool_message(message: Message) -> ChatMessage:
+    result = next((p for p in message.parts or [] if p.get("type") == "tool_result"), {})
+    return ChatMessage(
+        "tool",
+        message.content,
+        tool_call_id=result.get("call_id"),
+        is_error=not result.get("success", True),
+    )
 
 
 def since_summary(messages: Sequence[Message]) -> tuple[Message | None, list[Message]]:

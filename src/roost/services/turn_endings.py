@@ -9,7 +9,7 @@ from roost.bus.base import EventBus
 from roost.clock import utcnow
 from roost.services.event_log import EventWriter
 from roost.store.db import Database
-from roost.store.models import Message, Session, Turn
+from roost.store.models import Message, Session, Turn, TurnInput
 from roost.store.turns import EventRepo, TurnRepo
 
 
@@ -32,16 +32,31 @@ async def end_turn(
             return False
         turn.attempt += 1
         turn.status, turn.finished_at = status, utcnow()
+        # A turn stopped while waiting has spent what it spent before the wait.
+        usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0} | (turn.usage or {})
+        turn.usage = usage
         message_id = await _keep_partial_answer(db, turn, status)
+        await close_inputs(db, turn.id)
         await settle_session(db, turn.session_id)
         attempt, last_seq, session_id = turn.attempt, turn.last_seq, turn.session_id
+        iterations = turn.iterations
     writer = EventWriter(
         database, bus, turn_id=turn_id, session_id=session_id, attempt=attempt, last_seq=last_seq
     )
-    zero = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
-    await writer.emit("usage", **zero)  # every log ends usage, then done
-    await writer.emit("done", status=status, message_id=message_id, usage=zero, iterations=0)
+    await writer.emit("usage", **usage)  # every log ends usage, then done
+    await writer.emit(
+        "done", status=status, message_id=message_id, usage=usage, iterations=iterations
+    )
     return True
+
+
+async def close_inputs(db: Any, turn_id: str) -> None:
+    """Questions and approvals of a turn that ended can no longer be answered."""
+    await db.execute(
+        update(TurnInput)
+        .where(TurnInput.turn_id == turn_id, TurnInput.status == "pending")
+        .values(status="closed")
+    )
 
 
 async def _keep_partial_answer(db: Any, turn: Turn, status: str) -> str | None:
@@ -64,6 +79,6 @@ async def _keep_partial_answer(db: Any, turn: Turn, status: str) -> str | None:
 
 
 async def settle_session(db: Any, session_id: str) -> None:
-    """A session is idle once none of its turns is queued or running."""
+    """A session is idle once none of its turns is queued, running or waiting."""
     if not list(await TurnRepo(db).active(session_id)):
         await db.execute(update(Session).where(Session.id == session_id).values(status="idle"))

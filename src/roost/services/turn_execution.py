@@ -18,32 +18,43 @@ from sqlalchemy import delete, select
 from roost import ids
 from roost.bus.base import EventBus
 from roost.clock import utcnow
-from roost.config import Settings
+from roost.config import AgentSettings, Settings
 from roost.engine.events import Event
-from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError
+from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError, ToolCall
 from roost.engine.providers.catalogue import context_window
 from roost.engine.providers.registry import ProviderRegistry
 from roost.engine.runner import (
+    Gate,
+    InputNeeded,
+    InputRequest,
     MaxIterationsReached,
+    Resumed,
     RunSettings,
     TurnRunner,
+    Usage,
 )
 from roost.engine.skills import as_instructions, for_turn
+from roost.engine.tools.ask import ASK_USER, question_of
 from roost.engine.tools.registry import ToolContext, ToolRegistry
 from roost.errors import ApiError
 from roost.services.compaction import compact
 from roost.services.event_log import EventWriter
-from roost.services.history import to_chat, within_window
+from roost.services.history import split_waiting, to_chat, within_window
 from roost.services.skills import SkillService
 from roost.services.titles import generate_title
 from roost.services.turn_endings import end_turn
 from roost.services.turn_sink import TurnSink
 from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database, uninterrupted
-from roost.store.models import Message, Session, Turn, TurnEvent
+from roost.store.models import Message, Session, Turn, TurnEvent, TurnInput
 from roost.store.turns import TurnFenced, TurnRepo
 
 log = logging.getLogger("roost.turns")
+
+_NOTHING_TO_RESUME = {
+    "code": "INTERNAL_ERROR",
+    "message": "The turn waited on calls that are no longer in its history",
+}
 
 CONTINUE_PROMPT = "Continue exactly where your previous answer stopped, without repeating it."
 
@@ -58,6 +69,19 @@ class StartedTurn:
     providers: ProviderRegistry
     runner: TurnRunner | None = None
     skill_instructions: str | None = None
+    resumed: Resumed | None = None
+
+
+@dataclass
+class Marked:
+    """A turn just marked running, with what its run needs to begin."""
+
+    turn: Turn
+    session: Session
+    history: list[Message]
+    left_out: bool
+    start: Event
+    responses: dict[str, dict[str, Any]] | None  # set when a waiting turn goes on
 
 
 class TurnExecutor:
@@ -109,7 +133,11 @@ class TurnExecutor:
         try:
             if started.runner is None:
                 return
-            await started.runner.run()
+            await started.runner.run(started.resumed)
+        except InputNeeded:
+            # Waiting is a state of the turn in the store, not a task: end this one.
+            await self._clean_up(started.writer.close())
+            return
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None:
@@ -135,33 +163,40 @@ class TurnExecutor:
             status, error = "failed", {"code": "INTERNAL_ERROR", "message": "The turn failed"}
         await self._clean_up(self._finish(started, status, error))
 
-    async def _mark_running(
-        self, turn_id: str
-    ) -> tuple[Turn, Session, list[Message], bool, Event] | None:
+    async def _mark_running(self, turn_id: str) -> Marked | None:
         """Start a queued turn in one transaction: its user message, its status and
-        ``turn_start``; with the history the model will read."""
+        ``turn_start``; with the history the model will read. A turn that waited on the
+        user goes on instead, with the user's responses."""
         async with self.database.write() as db:
             turn = await TurnRepo(db).get(turn_id)
             if turn is None or turn.status != "queued":
                 return None
+            if await TurnRepo(db).waiting_before(turn):
+                return None  # held: it is submitted again once the waiting turn moves on
             session = await db.get(Session, turn.session_id)
             assert session is not None  # deleting a session deletes its turns
-            await self._drop_rolled_back(db, turn)
-            if turn.user_message_id is None and turn.options.get("content") is not None:
-                turn.user_message_id = self._add_user_message(db, session, turn)
+            responses = None
+            if turn.options.get("resuming"):
+                turn.attempt += 1  # fences off any writer left from before the wait
+                turn.options = {k: v for k, v in turn.options.items() if k != "resuming"}
+                responses = await _responses(db, turn.id)
+            else:
+                await self._drop_rolled_back(db, turn)
+                if turn.user_message_id is None and turn.options.get("content") is not None:
+                    turn.user_message_id = self._add_user_message(db, session, turn)
             now = utcnow()
-            turn.status, turn.started_at = "running", now
+            turn.status, turn.started_at = "running", turn.started_at or now
             session.status, session.updated_at = "running", now
             history, left_out = await self._history(db, turn)
-            start = self._log_start(db, turn, now)
-        return turn, session, history, left_out, start
+            start = self._log_start(db, turn, now, resuming=responses is not None)
+        return Marked(turn, session, history, left_out, start, responses)
 
     async def _begin(self, turn_id: str) -> StartedTurn | None:
         marked = await uninterrupted(self._mark_running(turn_id))
         if marked is None:
             return None
-        turn, session, history, left_out, start = marked
-        await self.bus.publish(start)  # committed with the turn's start: one transaction
+        turn, session, history = marked.turn, marked.session, marked.history
+        await self.bus.publish(marked.start)  # committed with the turn's start
         writer = EventWriter(
             self.database,
             self.bus,
@@ -183,8 +218,15 @@ class TurnExecutor:
         if turn.cancel_requested:
             await self._finish(started, "cancelled", None)
             return None
-        await self._apply_skills(started, history)
-        if left_out:
+        await self._apply_skills(started, history, announce=marked.responses is None)
+        if marked.responses is not None:
+            waiting = split_waiting(history, turn.id)
+            if waiting is None:
+                await self._finish(started, "failed", _NOTHING_TO_RESUME)
+                return None
+            history, answer, results = waiting
+            started.resumed = Resumed(answer, results, marked.responses)
+        elif marked.left_out:
             history = await self._compact_first(started, history)
         try:
             started.runner = self._runner(started, history)
@@ -193,25 +235,39 @@ class TurnExecutor:
                 started, "failed", {"code": unusable.code, "message": unusable.message}
             )
             return None
+        if started.resumed is not None:  # counted on from where the wait began
+            started.runner.iterations = turn.iterations
+            spent = turn.usage or {}
+            started.runner.usage = Usage(
+                int(spent.get("input_tokens", 0)), int(spent.get("output_tokens", 0))
+            )
         return started
 
-    async def _apply_skills(self, started: StartedTurn, history: list[Message]) -> None:
+    async def _apply_skills(
+        self, started: StartedTurn, history: list[Message], *, announce: bool
+    ) -> None:
         """Active skills join the prompt; a trigger in the user's message brings in others."""
         asked = next((m.content for m in reversed(history) if m.role == "user"), "")
         chosen, brought = for_turn(await self.skills.texts(started.session.owner_id), asked)
         started.skill_instructions = as_instructions(chosen)
-        for name in brought:
+        for name in brought if announce else []:
             await started.writer.emit("status", status="skill", message=f"Using skill: {name}")
 
-    def _log_start(self, db: Any, turn: Turn, now: datetime) -> Event:
-        """``turn_start``, written in the transaction that starts the turn."""
-        data = {
-            "message_id": turn.options.get("continue_message_id") or turn.user_message_id,
-            "model": turn.model,
-            "agent": turn.agent,
-            "kind": turn.kind,
-        }
-        event = Event(turn.id, turn.session_id, turn.last_seq + 1, "turn_start", now, data)
+    def _log_start(self, db: Any, turn: Turn, now: datetime, *, resuming: bool) -> Event:
+        """``turn_start`` (or, for a turn going on after a wait, a ``resumed`` status),
+        written in the transaction that starts the turn."""
+        type, data = (
+            "turn_start",
+            {
+                "message_id": turn.options.get("continue_message_id") or turn.user_message_id,
+                "model": turn.model,
+                "agent": turn.agent,
+                "kind": turn.kind,
+            },
+        )
+        if resuming:
+            type, data = "status", {"status": "resumed", "message": "Going on with your answers"}
+        event = Event(turn.id, turn.session_id, turn.last_seq + 1, type, now, data)
         db.add(TurnEvent(turn_id=turn.id, seq=event.seq, type=event.type, data=data, ts=now))
         turn.last_seq = event.seq
         return event
@@ -256,7 +312,26 @@ class TurnExecutor:
                 retries=self.settings.provider_retries,
                 continue_message_id=continuing,
             ),
+            self._gate(agent),
         )
+
+    def _gate(self, agent: AgentSettings) -> Gate:
+        """Which calls wait for the user: questions, and tools that need approval (by
+        their own policy, by settings, or because the agent asks before every call)."""
+        approval = set(self.settings.tools_requiring_approval)
+
+        def gate(call: ToolCall) -> InputRequest | None:
+            if call.name == ASK_USER.name:
+                question, options = question_of(call.arguments)
+                return InputRequest(call, "question", question, options)
+            tool = self.tools.get(call.name)
+            if tool is None:
+                return None  # refused when run, like any unknown tool
+            if agent.requires_approval or tool.requires_approval or tool.name in approval:
+                return InputRequest(call, "tool_approval", f"Allow {call.name} to run?")
+            return None
+
+        return gate
 
     async def _history(self, db: Any, turn: Turn) -> tuple[list[Message], bool]:
         """The messages the model is sent, and whether older ones did not fit."""
@@ -363,3 +438,9 @@ class TurnExecutor:
             usage=usage,
             iterations=iterations,
         )
+
+
+async def _responses(db: Any, turn_id: str) -> dict[str, dict[str, Any]]:
+    """The user's answered requests of a turn, by the call they answer."""
+    query = select(TurnInput).where(TurnInput.turn_id == turn_id, TurnInput.status == "answered")
+    return {row.call_id: row.response or {} for row in (await db.execute(query)).scalars()}

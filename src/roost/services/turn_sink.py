@@ -2,13 +2,16 @@
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from roost import ids
 from roost.engine.providers.base import ToolCall
-from roost.engine.runner import Answer, tool_result_text
+from roost.engine.runner import Answer, InputRequest, Usage, tool_result_text
 from roost.engine.tools.registry import ToolOutcome
 from roost.services.event_log import EventWriter
 from roost.store.db import Database, uninterrupted
-from roost.store.models import Message, Session, Turn
+from roost.store.models import Message, Session, Turn, TurnInput
+from roost.store.turns import TurnRepo
 
 
 class TurnSink:
@@ -100,6 +103,57 @@ class TurnSink:
             session = await db.get(Session, self.turn.session_id)
             if session is not None:
                 session.message_count += len(results)
+
+    async def input_required(
+        self, requests: list[InputRequest], iterations: int, usage: Usage
+    ) -> None:
+        """The turn waits: its requests, its new status and the ``input_required`` events
+        land in one transaction, so an answer can never arrive for a request not yet stored."""
+        turn = self.turn
+        rows = [
+            TurnInput(
+                id=ids.new_id("inp"),
+                turn_id=turn.id,
+                session_id=turn.session_id,
+                call_id=ask.call.id,
+                kind=ask.kind,
+                prompt=ask.prompt,
+                tool=ask.call.name,
+                args=ask.call.arguments,
+                status="pending",
+            )
+            for ask in requests
+        ]
+
+        async def wait(db: AsyncSession) -> None:
+            db.add_all(rows)
+            await TurnRepo(db).set_fields(
+                turn.id,
+                turn.attempt,
+                status="waiting",
+                iterations=iterations,
+                usage=usage.as_dict(),
+            )
+            session = await db.get(Session, turn.session_id)
+            if session is not None:
+                session.status = "waiting"
+
+        events = [
+            (
+                "input_required",
+                {
+                    "request_id": row.id,
+                    "kind": ask.kind,
+                    "prompt": ask.prompt,
+                    "tool": ask.call.name,
+                    "args": ask.call.arguments,
+                    "call_id": ask.call.id,
+                    **({"options": ask.options} if ask.options else {}),
+                },
+            )
+            for row, ask in zip(rows, requests, strict=True)
+        ]
+        await self.writer.emit_with(wait, events)
 
 
 def _join_text(parts: list[dict[str, Any]], more: str) -> list[dict[str, Any]]:

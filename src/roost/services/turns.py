@@ -1,6 +1,6 @@
 """Turns: start one (message, regenerate, continue, edit), follow it, cancel it."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -172,7 +172,7 @@ class TurnService:
 
     def follow(
         self, session_id: str, turn_id: str, *, after: int = 0
-    ) -> AsyncIterator[list[Event]]:
+    ) -> AsyncGenerator[list[Event], None]:
         """A turn's events, for a caller already known to own it (it just started it)."""
         return follow_batches(
             self.database,
@@ -264,13 +264,21 @@ class TurnService:
         self.queue.submit(session.id, turn.id)
         return turn
 
-    async def _stop(self, turn: Turn) -> None:
-        """Stop a turn whose cancel is recorded; a queued one is ended here, never run."""
-        if not self.queue.cancel(turn.id) or turn.status == "queued":
-            await self._end_unstarted(turn.id)
+    async def go_on(self, session_id: str, turn_id: str) -> None:
+        """Run a turn that waited on the user, then the turns queued behind it."""
+        self.queue.submit(session_id, turn_id)
+        async with self.database.read() as db:
+            held = [t for t in await TurnRepo(db).queued(session_id) if t != turn_id]
+        for queued in held:
+            self.queue.submit(session_id, queued)
 
-    async def _end_unstarted(self, turn_id: str) -> None:
-        await end_turn(self.database, self.bus, turn_id, "cancelled", only_if=("queued",))
+    async def _stop(self, turn: Turn) -> None:
+        """Stop a turn whose cancel is recorded; a queued or waiting one, which no task
+        is running, is ended here."""
+        if not self.queue.cancel(turn.id) or turn.status in ("queued", "waiting"):
+            await end_turn(
+                self.database, self.bus, turn.id, "cancelled", only_if=("queued", "waiting")
+            )
 
     async def _interrupt(self, turn_id: str) -> None:
         await end_turn(

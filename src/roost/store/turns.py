@@ -15,7 +15,10 @@ from roost.engine.events import Event
 from roost.store.models import Session, Turn, TurnEvent
 from roost.store.paging import cut
 
-ACTIVE_STATUSES = ("queued", "running")
+# A waiting turn (for an answer or an approval) still holds its session; it has no
+# task, so unlike a running one it survives a restart.
+ACTIVE_STATUSES = ("queued", "running", "waiting")
+RUNNING_STATUSES = ("queued", "running")
 
 
 class TurnFenced(Exception):
@@ -35,7 +38,7 @@ class TurnRepo:
         return (await self.db.execute(query)).scalar_one_or_none()
 
     async def active(self, session_id: str) -> Sequence[Turn]:
-        """The session's queued and running turns, oldest first."""
+        """The session's queued, running and waiting turns, oldest first."""
         query = (
             select(Turn)
             .where(Turn.session_id == session_id, Turn.status.in_(ACTIVE_STATUSES))
@@ -66,7 +69,23 @@ class TurnRepo:
             raise TurnFenced(turn_id)
 
     async def running_ids(self) -> Sequence[str]:
-        query = select(Turn.id).where(Turn.status.in_(ACTIVE_STATUSES)).order_by(Turn.id)
+        """Turns a task is (or was, before a restart) working on; not the waiting ones."""
+        query = select(Turn.id).where(Turn.status.in_(RUNNING_STATUSES)).order_by(Turn.id)
+        return (await self.db.execute(query)).scalars().all()
+
+    async def waiting_before(self, turn: Turn) -> bool:
+        """Whether an older turn of the session waits for input (this one must wait too)."""
+        query = select(Turn.id).where(
+            Turn.session_id == turn.session_id, Turn.status == "waiting", Turn.id < turn.id
+        )
+        return (await self.db.execute(query.limit(1))).first() is not None
+
+    async def queued(self, session_id: str) -> Sequence[str]:
+        query = (
+            select(Turn.id)
+            .where(Turn.session_id == session_id, Turn.status == "queued")
+            .order_by(Turn.id)
+        )
         return (await self.db.execute(query)).scalars().all()
 
     async def delete(self, turn_id: str) -> None:

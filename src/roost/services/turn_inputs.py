@@ -1,0 +1,154 @@
+"""Answering what a turn waits on: a question for the user, or a tool call to allow.
+
+The requests live in the store, not in a task, so an answer given after a restart
+(or to another replica) finds them and the turn goes on from where it stopped.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from roost import ids
+from roost.clock import utcnow
+from roost.errors import Conflict, InvalidRequest, NotFound
+from roost.services.caller import Caller
+from roost.services.turns import TurnService, turn_not_found
+from roost.store.db import Database
+from roost.store.models import Turn, TurnInput
+
+
+@dataclass(frozen=True)
+class InputResponse:
+    """One of: allow the call, decline it (or the question), or answer the question."""
+
+    approve: bool = False
+    deny: bool = False
+    answer: str | None = None
+    reason: str | None = None
+
+    def stored(self, kind: str, request_id: str) -> dict[str, Any]:
+        chosen = [self.approve, self.deny, self.answer is not None].count(True)
+        if chosen != 1:
+            raise InvalidRequest(
+                "Give exactly one of approve, deny or answer",
+                code="INVALID_INPUT_RESPONSE",
+                details={"request_id": request_id},
+            )
+        if kind == "tool_approval" and self.answer is not None:
+            raise InvalidRequest(
+                "A tool approval takes approve or deny, not an answer",
+                code="INVALID_INPUT_RESPONSE",
+                details={"request_id": request_id, "kind": kind},
+            )
+        if kind == "question" and self.approve:
+            raise InvalidRequest(
+                "A question takes an answer (or deny to decline it)",
+                code="INVALID_INPUT_RESPONSE",
+                details={"request_id": request_id, "kind": kind},
+            )
+        if self.answer is not None:
+            return {"answer": self.answer}
+        if self.approve:
+            return {"approve": True}
+        return {"deny": True, **({"reason": self.reason} if self.reason else {})}
+
+
+@dataclass(frozen=True)
+class Answered:
+    request: TurnInput
+    turn: Turn
+    resumed: bool
+    pending: list[TurnInput]
+
+
+def input_not_found(request_id: str) -> NotFound:
+    return NotFound(
+        f"Input request {request_id} not found",
+        code="INPUT_REQUEST_NOT_FOUND",
+        details={"request_id": request_id},
+    )
+
+
+class TurnInputService:
+    def __init__(self, database: Database, turns: TurnService) -> None:
+        self.database = database
+        self.turns = turns
+
+    async def of_turn(self, caller: Caller, session_id: str, turn_id: str) -> list[TurnInput]:
+        await self.turns.get(caller, session_id, turn_id)
+        async with self.database.read() as db:
+            query = select(TurnInput).where(TurnInput.turn_id == turn_id).order_by(TurnInput.id)
+            return list((await db.execute(query)).scalars().all())
+
+    async def pending(self, turn_id: str) -> list[TurnInput]:
+        """What a turn its caller already owns waits on."""
+        async with self.database.read() as db:
+            return await _pending(db, turn_id)
+
+    async def answer(
+        self,
+        caller: Caller,
+        session_id: str,
+        turn_id: str,
+        request_id: str,
+        response: InputResponse,
+    ) -> Answered:
+        """Record the user's response; once nothing else is pending, the turn goes on."""
+        await self.turns.get(caller, session_id, turn_id)
+        async with self.database.write() as db:
+            # The turn row is locked so that two answers to its last two requests
+            # cannot both see the other still pending and leave the turn waiting.
+            turn = (
+                await db.execute(select(Turn).where(Turn.id == turn_id).with_for_update())
+            ).scalar_one_or_none()
+            if turn is None:
+                raise turn_not_found(turn_id)
+            request = (
+                await db.get(TurnInput, request_id) if ids.is_valid("inp", request_id) else None
+            )
+            if request is None or request.turn_id != turn_id:
+                raise input_not_found(request_id)
+            if request.status != "pending" or turn.status != "waiting":
+                raise Conflict(
+                    f"Input request {request_id} is {request.status}, not waiting for an answer",
+                    code="INPUT_NOT_PENDING",
+                    details={"request_id": request_id, "status": request.status},
+                )
+            stored = response.stored(request.kind, request_id)
+            claimed = await db.execute(
+                update(TurnInput)
+                .where(TurnInput.id == request_id, TurnInput.status == "pending")
+                .values(status="answered", response=stored, answered_at=utcnow())
+            )
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                raise Conflict(
+                    f"Input request {request_id} was answered already",
+                    code="INPUT_NOT_PENDING",
+                    details={"request_id": request_id, "status": "answered"},
+                )
+            left = await db.scalar(
+                select(func.count())
+                .select_from(TurnInput)
+                .where(TurnInput.turn_id == turn_id, TurnInput.status == "pending")
+            )
+            resumed = not left
+            if resumed:
+                turn.status = "queued"
+                turn.options = {**turn.options, "resuming": True}
+        if resumed:
+            await self.turns.go_on(session_id, turn_id)
+        async with self.database.read() as db:
+            request = await db.get(TurnInput, request_id)
+            fresh = await db.get(Turn, turn_id)
+            assert request is not None and fresh is not None
+            return Answered(request, fresh, resumed, await _pending(db, turn_id))
+
+
+async def _pending(db: Any, turn_id: str) -> list[TurnInput]:
+    query = (
+        select(TurnInput)
+        .where(TurnInput.turn_id == turn_id, TurnInput.status == "pending")
+        .order_by(TurnInput.id)
+    )
+    return list((await db.execute(query)).scalars().all())

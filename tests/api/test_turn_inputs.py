@@ -1,0 +1,378 @@
+"""Turns that wait on the user: ask_user questions and tool calls that need approval."""
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from roost.app import create_app
+from roost.config import AgentSettings, Settings
+from roost.engine.tools.registry import Tool, ToolContext
+from roost.testing import FakeLLM
+from tests.support.live import roost_process
+from tests.support.sse import Frame, assert_well_formed, parse
+
+Client = httpx.AsyncClient
+ANY = {"type": "object", "properties": {}}
+
+
+def ask(question: str, options: list[str] | None = None) -> dict[str, Any]:
+    arguments: dict[str, Any] = {"question": question}
+    if options:
+        arguments["options"] = options
+    return {"tool_calls": [{"id": "ask_1", "name": "ask_user", "arguments": arguments}]}
+
+
+def counting_tool(app: Any, name: str, **options: Any) -> list[dict[str, Any]]:
+    """A tool that records its calls, so tests can tell whether it ran."""
+    calls: list[dict[str, Any]] = []
+
+    async def run(args: dict[str, Any], context: ToolContext) -> str:
+        calls.append(args)
+        return f"{name} ran"
+
+    app.state.services.tools.register(Tool(name, f"The {name} tool", ANY, run, **options))
+    return calls
+
+
+async def start(client: Client, sid: str, content: str = "go") -> dict[str, Any]:
+    """Send a message and wait: the answer comes back when the turn ends or waits."""
+    response = await client.post(f"/api/sessions/{sid}/messages", json={"content": content})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def events_until_done(client: Client, sid: str, turn_id: str) -> list[Frame]:
+    response = await client.get(f"/api/sessions/{sid}/turns/{turn_id}/events")
+    events = parse(response.text)
+    assert_well_formed(events)
+    return events
+
+
+async def new_session(client: Client) -> str:
+    return str((await client.post("/api/sessions", json={})).json()["id"])
+
+
+async def test_ask_user_waits_and_the_answer_becomes_the_call_result(
+    client: Client, fake_llm: FakeLLM
+) -> None:
+    fake_llm.add_replies(ask("Which colour?", ["red", "blue"]), {"text": "Blue it is."})
+    sid = await new_session(client)
+    waiting = await start(client, sid, "paint it")
+    turn_id = waiting["turn"]["id"]
+    assert waiting["turn"]["status"] == "waiting" and waiting["reply"] is None
+    [request] = waiting["input_required"]
+    assert request["kind"] == "question" and request["prompt"] == "Which colour?"
+    assert request["status"] == "pending" and request["call_id"] == "ask_1"
+    session = (await client.get(f"/api/sessions/{sid}")).json()
+    assert session["status"] == "waiting"
+    assert fake_llm.stats().requests == 1  # nothing goes on until the user answers
+
+    answered = await client.post(
+        f"/api/sessions/{sid}/turns/{turn_id}/input",
+        json={"request_id": request["request_id"], "answer": "blue"},
+    )
+    assert answered.status_code == 200, answered.text
+    body = answered.json()
+    assert body["resumed"] is True and body["pending"] == []
+    assert body["request"]["status"] == "answered"
+    assert body["request"]["response"] == {"answer": "blue"}
+
+    events = await events_until_done(client, sid, turn_id)
+    kinds = [e.event for e in events]
+    assert kinds[:3] == ["turn_start", "tool_call", "input_required"]
+    assert kinds.index("input_required") < kinds.index("status") < kinds.index("tool_result")
+    asked = next(e.data for e in events if e.event == "input_required")
+    assert asked["request_id"] == request["request_id"] and asked["options"] == ["red", "blue"]
+    result = next(e.data for e in events if e.event == "tool_result")
+    assert result == {**result, "call_id": "ask_1", "success": True, "result": "blue"}
+    assert events[-1].data["status"] == "completed" and events[-1].data["iterations"] == 2
+    sent = fake_llm.stats().last_requests[-1].body["messages"]
+    assert sent[-1] == {**sent[-1], "role": "tool", "tool_call_id": "ask_1", "content": "blue"}
+    assert sent[-2]["tool_calls"][0]["function"]["name"] == "ask_user"
+    messages = (await client.get(f"/api/sessions/{sid}/messages")).json()["data"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant"]
+    assert messages[-1]["content"] == "Blue it is."
+    turn = (await client.get(f"/api/sessions/{sid}/turns/{turn_id}")).json()
+    assert turn["status"] == "completed" and turn["usage"]["total_tokens"] > 0
+    assert (await client.get(f"/api/sessions/{sid}")).json()["status"] == "idle"
+
+
+async def test_a_call_needing_approval_runs_only_once_approved(
+    app: Any, client: Client, fake_llm: FakeLLM
+) -> None:
+    guarded = counting_tool(app, "deploy", requires_approval=True)
+    free = counting_tool(app, "look")
+    calls = [
+        {"id": "c_look", "name": "look", "arguments": {}},
+        {"id": "c_deploy", "name": "deploy", "arguments": {"target": "prod"}},
+    ]
+    fake_llm.add_replies({"tool_calls": calls}, {"text": "Deployed."})
+    sid = await new_session(client)
+    waiting = await start(client, sid)
+    [request] = waiting["input_required"]
+    assert request == {
+        **request,
+        "kind": "tool_approval",
+        "tool": "deploy",
+        "args": {"target": "prod"},
+    }
+    assert len(free) == 1 and guarded == []  # the free call ran; the guarded one waits
+
+    answered = await client.post(
+        f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input",
+        json={"request_id": request["id"], "approve": True},
+    )
+    assert answered.json()["resumed"] is True
+    events = await events_until_done(client, sid, waiting["turn"]["id"])
+    assert guarded == [{"target": "prod"}] and len(free) == 1
+    results = [e.data for e in events if e.event == "tool_result"]
+    assert [r["call_id"] for r in results] == ["c_look", "c_deploy"]
+    assert all(r["success"] for r in results)
+    sent = fake_llm.stats().last_requests[-1].body["messages"]
+    assert {m.get("tool_call_id") for m in sent if m["role"] == "tool"} == {"c_look", "c_deploy"}
+    assert events[-1].data["status"] == "completed"
+
+
+async def test_a_declined_call_never_runs_and_the_model_hears_why(
+    app: Any, client: Client, fake_llm: FakeLLM
+) -> None:
+    guarded = counting_tool(app, "wipe", requires_approval=True)
+    fake_llm.add_replies(
+        {"tool_calls": [{"id": "c1", "name": "wipe", "arguments": {}}]}, {"text": "Not wiped."}
+    )
+    sid = await new_session(client)
+    waiting = await start(client, sid)
+    request = waiting["input_required"][0]
+    await client.post(
+        f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input",
+        json={"requestId": request["id"], "deny": True, "reason": "too risky"},
+    )
+    events = await events_until_done(client, sid, waiting["turn"]["id"])
+    result = next(e.data for e in events if e.event == "tool_result")
+    assert result["success"] is False and result["error"] == "The user declined: too risky"
+    assert guarded == []
+    sent = fake_llm.stats().last_requests[-1].body["messages"][-1]
+    assert sent["role"] == "tool" and "too risky" in sent["content"]
+
+
+async def test_settings_and_agents_decide_which_calls_wait(
+    settings: Settings, fake_llm: FakeLLM
+) -> None:
+    strict = AgentSettings(preamble="Careful.", requires_approval=True)
+    app = create_app(
+        settings.model_copy(
+            update={"tools_requiring_approval": ["look"], "agents": {"strict": strict}}
+        )
+    )
+    async with app.router.lifespan_context(app):
+        looked = counting_tool(app, "look")
+        planned = counting_tool(app, "plan_it")
+        transport = httpx.ASGITransport(app=app)
+        async with Client(transport=transport, base_url="http://t") as client:
+            fake_llm.add_replies({"tool_calls": [{"name": "look", "arguments": {}}]})
+            sid = await new_session(client)
+            by_settings = await start(client, sid)
+            assert by_settings["input_required"][0]["tool"] == "look" and looked == []
+            await client.delete(f"/api/sessions/{sid}/current-turn")
+
+            fake_llm.add_replies({"tool_calls": [{"name": "plan_it", "arguments": {}}]})
+            strict_sid = str(
+                (await client.post("/api/sessions", json={"agent": "strict"})).json()["id"]
+            )
+            by_agent = await start(client, strict_sid)
+            assert by_agent["input_required"][0]["tool"] == "plan_it" and planned == []
+            await client.delete(f"/api/sessions/{strict_sid}/current-turn")
+
+
+async def test_wrong_answers_are_refused_and_change_nothing(
+    app: Any, client: Client, fake_llm: FakeLLM
+) -> None:
+    counting_tool(app, "deploy", requires_approval=True)
+    fake_llm.add_replies({"tool_calls": [{"name": "deploy", "arguments": {}}]})
+    sid = await new_session(client)
+    waiting = await start(client, sid)
+    turn_id, request_id = waiting["turn"]["id"], waiting["input_required"][0]["id"]
+    url = f"/api/sessions/{sid}/turns/{turn_id}/input"
+
+    async def refused(body: dict[str, Any], status: int, code: str) -> None:
+        response = await client.post(url, json=body)
+        assert response.status_code == status, response.text
+        assert response.json()["error"]["code"] == code
+
+    await refused(
+        {"request_id": "inp_01jd3x0000000000000000000a", "approve": True},
+        404,
+        "INPUT_REQUEST_NOT_FOUND",
+    )
+    await refused({"request_id": "nonsense", "approve": True}, 404, "INPUT_REQUEST_NOT_FOUND")
+    await refused({"request_id": request_id, "answer": "yes"}, 400, "INVALID_INPUT_RESPONSE")
+    await refused(
+        {"request_id": request_id, "approve": True, "deny": True}, 400, "INVALID_INPUT_RESPONSE"
+    )
+    await refused({"request_id": request_id}, 400, "INVALID_INPUT_RESPONSE")
+    await refused({"request_id": request_id, "approve": "yes"}, 422, "VALIDATION_ERROR")
+    await refused({"request_id": request_id, "answer": "x\u0000"}, 422, "VALIDATION_ERROR")
+    other = await client.post(
+        f"/api/sessions/{sid}/turns/turn_01jd3x0000000000000000000a/input",
+        json={"request_id": request_id, "approve": True},
+    )
+    assert other.status_code == 404 and other.json()["error"]["code"] == "TURN_NOT_FOUND"
+    listed = (await client.get(f"/api/sessions/{sid}/turns/{turn_id}/inputs")).json()["data"]
+    assert [r["status"] for r in listed] == ["pending"]
+
+    # Two answers at once: exactly one wins, the other hears it is no longer pending.
+    first, second = await asyncio.gather(
+        client.post(url, json={"request_id": request_id, "approve": True}),
+        client.post(url, json={"request_id": request_id, "deny": True}),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 409]
+    await events_until_done(client, sid, turn_id)
+    await refused({"request_id": request_id, "approve": True}, 409, "INPUT_NOT_PENDING")
+
+
+async def test_a_waiting_turn_holds_its_session_until_answered_or_cancelled(
+    app: Any, client: Client, fake_llm: FakeLLM
+) -> None:
+    counting_tool(app, "deploy", requires_approval=True)
+    fake_llm.add_replies({"tool_calls": [{"name": "deploy", "arguments": {}}]})
+    sid = await new_session(client)
+    waiting = await start(client, sid)
+    turn_id = waiting["turn"]["id"]
+    busy = await client.post(f"/api/sessions/{sid}/messages", json={"content": "again"})
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "TURN_IN_PROGRESS"
+
+    fake_llm.add_replies({"text": "Next answer."})
+    queued = await client.post(
+        f"/api/sessions/{sid}/messages",
+        params={"background": True},
+        json={"content": "after that", "on_busy": "enqueue"},
+    )
+    assert queued.status_code == 202
+    queued_id = queued.json()["turn"]["id"]
+    await asyncio.sleep(0.2)  # the queue had its chance: the queued turn must still wait
+    held = (await client.get(f"/api/sessions/{sid}/turns/{queued_id}")).json()
+    assert held["status"] == "queued"
+
+    cancelled = await client.delete(f"/api/sessions/{sid}/current-turn")
+    assert cancelled.status_code == 200
+    events = await events_until_done(client, sid, turn_id)
+    assert events[-1].data["status"] == "cancelled"
+    listed = (await client.get(f"/api/sessions/{sid}/turns/{turn_id}/inputs")).json()["data"]
+    assert [r["status"] for r in listed] == ["closed"]
+    late = await client.post(
+        f"/api/sessions/{sid}/turns/{turn_id}/input",
+        json={"request_id": listed[0]["id"], "approve": True},
+    )
+    assert late.status_code == 409 and late.json()["error"]["code"] == "INPUT_NOT_PENDING"
+    assert (await client.get(f"/api/sessions/{sid}/turns/{queued_id}")).json()["status"] in (
+        "cancelled"
+    )
+
+
+async def test_turns_queued_behind_a_waiting_turn_run_after_it(
+    app: Any, client: Client, fake_llm: FakeLLM
+) -> None:
+    counting_tool(app, "deploy", requires_approval=True)
+    fake_llm.add_replies(
+        {"tool_calls": [{"name": "deploy", "arguments": {}}]},
+        {"text": "First done."},
+        {"text": "Second done."},
+    )
+    sid = await new_session(client)
+    waiting = await start(client, sid)
+    queued = await client.post(
+        f"/api/sessions/{sid}/messages",
+        params={"background": True},
+        json={"content": "then this", "on_busy": "enqueue"},
+    )
+    queued_id = queued.json()["turn"]["id"]
+    await asyncio.sleep(0.1)
+    await client.post(
+        f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input",
+        json={"request_id": waiting["input_required"][0]["id"], "approve": True},
+    )
+    second = await events_until_done(client, sid, queued_id)
+    assert second[-1].data["status"] == "completed"
+    messages = (await client.get(f"/api/sessions/{sid}/messages")).json()["data"]
+    assert [m["content"] for m in messages if m["role"] == "assistant"][-2:] == [
+        "First done.",
+        "Second done.",
+    ]
+
+
+async def test_ask_user_is_listed_and_only_works_inside_a_turn(client: Client) -> None:
+    tools = (await client.get("/api/tools")).json()["tools"]
+    assert "ask_user" in {t["name"] for t in tools}
+    ran = await client.post("/api/tools/execute", json={"name": "ask_user", "args": {}})
+    assert ran.status_code == 200
+    assert ran.json()["success"] is False and "inside a turn" in ran.json()["error"]
+
+
+async def test_a_streaming_client_sees_the_wait_and_the_rest_in_one_stream(
+    live_server: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.add_replies(ask("Go on?"), {"text": "Went on."})
+    async with httpx.AsyncClient(base_url=live_server, timeout=10) as client:
+        sid = await new_session(client)
+        frames: list[str] = []
+        seen_question = asyncio.Event()
+
+        async def read() -> None:
+            async with client.stream(
+                "POST", f"/api/sessions/{sid}/messages", json={"content": "x", "stream": True}
+            ) as response:
+                async for line in response.aiter_lines():
+                    frames.append(line)
+                    if line == "event: input_required":
+                        seen_question.set()
+
+        reader = asyncio.create_task(read())
+        await asyncio.wait_for(seen_question.wait(), 5)
+        turn_id = (await client.get(f"/api/sessions/{sid}/turns")).json()["data"][0]["id"]
+        [request] = (await client.get(f"/api/sessions/{sid}/turns/{turn_id}/inputs")).json()["data"]
+        await client.post(
+            f"/api/sessions/{sid}/turns/{turn_id}/input",
+            json={"request_id": request["id"], "answer": "go on"},
+        )
+        await asyncio.wait_for(reader, 5)
+    events = parse("\n".join(frames) + "\n")
+    assert_well_formed(events)
+    assert events[-1].event == "done" and events[-1].data["status"] == "completed"
+    assert "".join(e.data["content"] for e in events if e.event == "text") == "Went on."
+
+
+async def test_a_waiting_turn_survives_a_killed_server(
+    tmp_path: Path, database_url: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.add_replies(ask("Still there?"), {"text": "Back again."})
+    env = {
+        "ROOST_DATABASE_URL": database_url,
+        "OPENAI_BASE_URL": fake_llm.url,
+        "OPENAI_API_KEY": fake_llm.api_key,
+        "ROOST_DEFAULT_MODEL": "fake-small",
+    }
+    home = tmp_path / "home"
+    with roost_process(home, env) as (process, url):
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            sid = await new_session(client)
+            waiting = await start(client, sid)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    turn_id, request_id = waiting["turn"]["id"], waiting["input_required"][0]["id"]
+    with roost_process(home, env) as (_process, url):
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            turn = (await client.get(f"/api/sessions/{sid}/turns/{turn_id}")).json()
+            assert turn["status"] == "waiting"  # not interrupted, unlike a running turn
+            answered = await client.post(
+                f"/api/sessions/{sid}/turns/{turn_id}/input",
+                json={"request_id": request_id, "answer": "yes"},
+            )
+            assert answered.json()["resumed"] is True
+            events = await events_until_done(client, sid, turn_id)
+    assert events[-1].data["status"] == "completed"
+    assert "".join(e.data["content"] for e in events if e.event == "text") == "Back again."
+    assert next(e.data for e in events if e.event == "tool_result")["result"] == "yes"
