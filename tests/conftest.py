@@ -153,7 +153,7 @@ async def _truncate(url: str) -> None:
     async with database.write() as db:
         from sqlalchemy import text
 
-        await db.execute(text("TRUNCATE users CASCADE"))
+        await db.execute(text("TRUNCATE users, project_locations CASCADE"))
     await database.close()
 
 

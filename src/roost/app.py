@@ -16,8 +16,13 @@ from roost.api import (
     compaction,
     error_handlers,
     health,
+    mcp,
     messages,
     models_api,
+    project_files,
+    project_locations,
+    project_templates,
+    projects,
     session_aliases,
     sessions,
     settings_api,
@@ -25,6 +30,7 @@ from roost.api import (
     tools,
     turn_inputs,
     turns,
+    workspace,
 )
 from roost.api.middleware import RequestContextMiddleware
 from roost.api.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimits
@@ -60,9 +66,16 @@ def api_router(settings: Settings) -> APIRouter:
         compaction,
         skills,
         tools,
+        mcp,
         chat,
         chat_history,
         admin,
+        # /projects/locations, /templates and /logo before /projects/{project_id}
+        project_locations,
+        project_templates,
+        project_files,
+        projects,
+        workspace,
     ):
         router.include_router(module.router)
     return router
@@ -84,6 +97,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
             async with database.write() as db:
                 await ensure_local_user(db)
             services = Services.build(settings, database, redis)
+            await services.locations.seed()
             await services.turns.recover()
             app.state.services = services
             if freeze_gc:

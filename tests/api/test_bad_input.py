@@ -26,6 +26,7 @@ VALID_BODIES = {
     "pin": {"pinned": True},
     "folder": {"folder": "x"},
     "archive": {"archived": True},
+    "input": {"request_id": "inp_01m8a97z54byzvm9agg9cemc09", "approve": True},
 }
 
 BAD_SESSION_BODIES: list[tuple[str, Any]] = [

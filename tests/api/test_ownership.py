@@ -20,17 +20,25 @@ OWN_ACCOUNT = ("/api/auth/", "/api/me", "/api/settings", "/api/test-key")
 BODIES: dict[str, Any] = {
     "messages": {"content": "hi"},
     "{message_id}": {"content": "hi"},
-    "rename": {"customTitle": "x"},
+    "rename": {"customTitle": "x", "from": "a", "to": "b"},
     "pin": {"pinned": True},
     "folder": {"folder": "x"},
     "archive": {"archived": True},
     "input": {"request_id": "inp_01jd3x0000000000000000000a", "approve": True},
+    "files": {"type": "snippet", "name": "x", "content": "y"},
+    "file": {"path": "x", "content": "y"},
+    "mkdir": {"path": "x"},
 }
+# Routes only admins may use: a member's call is refused before any lookup.
+ADMIN_ONLY = ("/api/admin", "/api/projects/locations/")
 
 
 @pytest.fixture
 async def world(settings: Settings, fake_llm: FakeLLM) -> Any:
-    app = create_app(settings.model_copy(update={"auth": "required", "registration": "open"}))
+    # The walk makes more requests than the default per-minute limit allows.
+    unlimited = {"rate_limit_per_minute": 100_000}
+    open_registration = {"auth": "required", "registration": "open", **unlimited}
+    app = create_app(settings.model_copy(update=open_registration))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -62,7 +70,14 @@ async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
             "/api/skills", headers=a.headers, json={"name": "A-skill", "instructions": "A-words"}
         )
     ).json()
+    project = (
+        await client.post(
+            "/api/projects", headers=a.headers, json={"name": "A-secret", "description": "A-words"}
+        )
+    ).json()
     return {
+        "{project_id}": project["id"],
+        "{path}": f"{project['id']}/logo.png",
         "{session_id}": sid,
         "{turn_id}": sent["turn"]["id"],
         "{message_id}": sent["message"]["id"],
@@ -90,7 +105,9 @@ async def test_user_b_cannot_see_or_touch_user_a_things(world: Any) -> None:
             BODIES.get(path.rsplit("/", 1)[-1], {}) if method in ("POST", "PUT", "PATCH") else None
         )
         response = await client.request(method, url, headers=b.headers, json=body)
-        if path.startswith("/api/admin"):
+        # MCP servers are the server's, not a user's: B may read them, only admins change them.
+        mcp_write = path.startswith("/api/mcp/") and method != "GET"
+        if path.startswith(ADMIN_ONLY) or mcp_write:
             assert response.status_code == 403, (method, path)
         elif "{" in path:
             assert response.status_code == 404, (method, path, response.status_code, response.text)

@@ -47,6 +47,11 @@ class SessionUpdate(ClientModel):
     agent: Agent | None = either("agent", "model_role")
     model: Model | None = None
     folder: Folder | None = None
+    project_id: ProjectId | None = Field(
+        None,
+        description="Binds the session to a project (its folder becomes the working "
+        "directory); null unbinds it.",
+    )
     pinned: StrictBool | None = None
     archived: StrictBool | None = None
     metadata: Metadata | None = Field(

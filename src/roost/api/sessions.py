@@ -63,6 +63,8 @@ async def create_session(
     caller: Caller, services: Services, body: SessionCreate | None = None
 ) -> SessionOut:
     fields = body.model_dump(exclude_none=True) if body else {}
+    if body is not None and "project_id" in body.model_fields_set and body.project_id is None:
+        fields["project_id"] = None  # an explicit null: no project, not the active one
     return SessionOut.of(await services.sessions.create(caller, fields))
 
 

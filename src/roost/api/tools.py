@@ -1,5 +1,6 @@
 """The tools an agent can call (API.md §10): listed, and run directly (Floyd)."""
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter
@@ -44,7 +45,8 @@ class ExecuteOut(BaseModel):
 
 @router.get("", response_model=ToolsOut)
 async def list_tools(caller: Caller, services: Services) -> ToolsOut:
-    """Every tool a turn may offer the model."""
+    """Every tool a turn may offer the model: built-in ones, then MCP servers' (which
+    start now if they have not yet)."""
     tools = [
         ToolOut(
             name=t.name,
@@ -54,7 +56,7 @@ async def list_tools(caller: Caller, services: Services) -> ToolsOut:
             source=t.source,
             requires_approval=t.requires_approval,
         )
-        for t in services.tools.tools.values()
+        for t in await services.tools.available()
     ]
     return ToolsOut(tools=tools, data=tools)
 
@@ -62,8 +64,16 @@ async def list_tools(caller: Caller, services: Services) -> ToolsOut:
 @router.post("/execute", response_model=ExecuteOut)
 async def execute_tool(caller: Caller, services: Services, body: ExecuteIn) -> ExecuteOut:
     """Run a tool outside any turn: ``{success, result}`` or ``{success: false, error}``
-    (a tool's failure is an answer, not an HTTP error)."""
+    (a tool's failure is an answer, not an HTTP error). File tools work in the project
+    named, else the caller's active one. The caller runs it, so no approval is asked."""
     context = ToolContext(session_id="", turn_id="", owner_id=caller.user_id)
+    project_id = body.project_id
+    if project_id is None:
+        active = await services.projects.active_of(caller.user_id)
+        project_id = active.id if active is not None else None
+    if project_id is not None:
+        sandbox = await services.projects.sandbox_for(caller.user_id, project_id)
+        context = replace(context, working_directory=str(sandbox.root), policy=sandbox.policy)
     outcome = await services.tools.execute(body.name, body.args, context)
     return ExecuteOut(
         success=outcome.success,

@@ -9,11 +9,15 @@ from roost.bus.local import LocalEventBus, LocalTurnQueue
 from roost.config import Settings
 from roost.crypto import SecretBox
 from roost.engine.providers.registry import ProviderRegistry
-from roost.engine.tools.ask import ASK_USER
-from roost.engine.tools.plan import UPDATE_PLAN
+from roost.engine.tools.builtins import builtin_tools
 from roost.engine.tools.registry import ToolRegistry
 from roost.services.auth import AuthService
+from roost.services.locations import LocationService
+from roost.services.mcp import McpServerService
 from roost.services.messages import MessageService
+from roost.services.project_files import ProjectFiles
+from roost.services.project_templates import TemplateService
+from roost.services.projects import ProjectService
 from roost.services.sessions import SessionService
 from roost.services.skills import SkillService
 from roost.services.system import SystemService
@@ -42,6 +46,11 @@ class Services:
     executor: TurnExecutor
     auth: AuthService
     skills: SkillService
+    locations: LocationService
+    projects: ProjectService
+    project_files: ProjectFiles
+    templates: TemplateService
+    mcp: McpServerService
     counters: Counters
 
     @classmethod
@@ -61,11 +70,18 @@ class Services:
             settings.home, settings.secret_key.get_secret_value() if settings.secret_key else None
         )
         user_settings = SettingsService(database, box, providers)
-        tools = ToolRegistry()
-        tools.register(UPDATE_PLAN)
-        tools.register(ASK_USER)
+        tools = ToolRegistry(
+            timeout_seconds=settings.tool_timeout_seconds,
+            output_cap_bytes=settings.tool_output_cap_bytes,
+        )
+        for tool in builtin_tools(settings):
+            tools.register(tool)
+        mcp = McpServerService(database, box, settings)
+        tools.add_source(mcp.servers)
         skills = SkillService(database)
-        executor = TurnExecutor(database, bus, user_settings, skills, tools, settings)
+        locations = LocationService(database, settings)
+        projects = ProjectService(database, settings, locations)
+        executor = TurnExecutor(database, bus, user_settings, skills, tools, projects, settings)
         queue = LocalTurnQueue(executor)
         turns = TurnService(database, bus, queue, user_settings, settings)
         return cls(
@@ -76,7 +92,7 @@ class Services:
             providers=providers,
             tools=tools,
             system=SystemService(settings, database, redis, providers),
-            sessions=SessionService(database, before_delete=turns.stop_all),
+            sessions=SessionService(database, before_delete=turns.stop_all, projects=projects),
             messages=MessageService(database),
             turns=turns,
             turn_inputs=TurnInputService(database, turns),
@@ -84,11 +100,18 @@ class Services:
             executor=executor,
             auth=AuthService(database, settings, signer, counters),
             skills=skills,
+            locations=locations,
+            projects=projects,
+            project_files=ProjectFiles(projects),
+            templates=TemplateService(settings, projects),
+            mcp=mcp,
             counters=counters,
         )
 
     async def aclose(self) -> None:
-        """Stop running turns (they end ``interrupted``), then let go of providers."""
+        """Stop running turns (they end ``interrupted``), then MCP servers' processes,
+        then let go of providers."""
         await self.queue.aclose()
         await self.executor.drain()
+        await self.mcp.aclose()
         await self.providers.aclose()

@@ -13,6 +13,7 @@ from roost.errors import session_not_found
 from roost.services.caller import Caller
 from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
 from roost.services.messages import ImportedMessage, next_message_cursor
+from roost.services.projects import ProjectService
 from roost.store.db import Database
 from roost.store.messages import MessageRepo
 from roost.store.models import Message, Session
@@ -28,6 +29,7 @@ CREATE_FIELDS = frozenset(
 )
 CHANGE_FIELDS = frozenset(
     {"title", "custom_title", "agent", "model", "folder", "pinned", "archived", "metadata"}
+    | {"project_id"}
 )
 
 GROUPS = (
@@ -57,9 +59,11 @@ class SessionService:
         self,
         database: Database,
         before_delete: Callable[[Caller, str], Awaitable[None]] | None = None,
+        projects: ProjectService | None = None,
     ) -> None:
         self.database = database
         self.before_delete = before_delete  # stops the session's turns first
+        self.projects = projects
 
     async def page(
         self,
@@ -101,7 +105,13 @@ class SessionService:
         return group_by_day(page.items, utcnow().astimezone(zone)), page
 
     async def create(self, caller: Caller, fields: dict[str, Any]) -> Session:
-        session = Session(id=ids.new_id("ses"), **_stored(_pick(fields, CREATE_FIELDS)))
+        """A new session; without ``project_id`` or ``working_directory`` it joins the
+        caller's active project, if any (``project_id: null`` opts out)."""
+        fields = _pick(fields, CREATE_FIELDS)
+        if "project_id" not in fields and not fields.get("working_directory"):
+            fields.update(await self._active_project(caller))
+        fields = _stored(await self._bound(caller, fields))
+        session = Session(id=ids.new_id("ses"), **fields)
         if session.title:
             session.custom_title = session.title
         else:
@@ -127,7 +137,7 @@ class SessionService:
 
     async def update(self, caller: Caller, session_id: str, changes: dict[str, Any]) -> Session:
         """Apply the fields the client sent; ``title`` is a user-chosen title."""
-        changes = _stored(_pick(changes, CHANGE_FIELDS))
+        changes = _stored(await self._bound(caller, _pick(changes, CHANGE_FIELDS)))
         async with self.database.write() as db:
             session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
             _apply(session, changes)
@@ -141,7 +151,7 @@ class SessionService:
         messages: list[ImportedMessage] | None,
     ) -> Session:
         """Change the session and, when ``messages`` is given, replace its whole history."""
-        changes = _stored(_pick(changes, CHANGE_FIELDS))
+        changes = _stored(await self._bound(caller, _pick(changes, CHANGE_FIELDS)))
         async with self.database.write() as db:
             session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
             _apply(session, changes)
@@ -162,6 +172,19 @@ class SessionService:
                 session.message_count = len(messages)
                 session.last_activity_at = now
         return session
+
+    async def _active_project(self, caller: Caller) -> dict[str, Any]:
+        active = await self.projects.active_of(caller.user_id) if self.projects else None
+        return {"project_id": active.id} if active is not None else {}
+
+    async def _bound(self, caller: Caller, fields: dict[str, Any]) -> dict[str, Any]:
+        """A project the caller owns (else PROJECT_NOT_FOUND) sets the working directory
+        to its folder; ``project_id: null`` unbinds."""
+        project_id = fields.get("project_id")
+        if project_id is None or self.projects is None:
+            return fields
+        project = await self.projects.owned(caller.user_id, project_id)
+        return {**fields, "project_id": project.id, "working_directory": project.path}
 
     async def delete(self, caller: Caller, session_id: str) -> None:
         if not ids.is_valid("ses", session_id):
@@ -273,7 +296,11 @@ def _apply(session: Session, changes: dict[str, Any]) -> None:
             else:
                 merged[key] = value
         session.meta = merged
-    for key in ("agent", "model", "folder", "pinned", "archived"):
+    if "project_id" in changes:
+        if changes["project_id"] is None and session.project_id is not None:
+            session.working_directory = None  # it was the project's folder
+        session.project_id = changes["project_id"]
+    for key in ("agent", "model", "folder", "pinned", "archived", "working_directory"):
         if key in changes:
             setattr(session, key, changes[key])
     session.updated_at = utcnow()

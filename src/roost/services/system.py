@@ -66,7 +66,7 @@ class SystemService:
             "single_user": True,
             "websocket": False,
             "streaming": True,
-            "mcp": False,
+            "mcp": True,
             "scheduler": False,
             "voice": False,
             "agent_browser": False,

@@ -35,11 +35,13 @@ from roost.engine.runner import (
 )
 from roost.engine.skills import as_instructions, for_turn
 from roost.engine.tools.ask import ASK_USER, question_of
+from roost.engine.tools.policy import SandboxPolicy
 from roost.engine.tools.registry import ToolContext, ToolRegistry
 from roost.errors import ApiError
 from roost.services.compaction import compact
 from roost.services.event_log import EventWriter
 from roost.services.history import split_waiting, to_chat, within_window
+from roost.services.projects import ProjectService, TurnProject
 from roost.services.skills import SkillService
 from roost.services.titles import generate_title
 from roost.services.turn_endings import end_turn
@@ -70,6 +72,7 @@ class StartedTurn:
     runner: TurnRunner | None = None
     skill_instructions: str | None = None
     resumed: Resumed | None = None
+    project: TurnProject | None = None
 
 
 @dataclass
@@ -92,6 +95,7 @@ class TurnExecutor:
         user_settings: SettingsService,
         skills: SkillService,
         tools: ToolRegistry,
+        projects: ProjectService,
         settings: Settings,
     ) -> None:
         self.database = database
@@ -99,6 +103,7 @@ class TurnExecutor:
         self.user_settings = user_settings
         self.skills = skills
         self.tools = tools
+        self.projects = projects
         self.settings = settings
         self._cleanups: set[asyncio.Task[Any]] = set()
 
@@ -229,8 +234,9 @@ class TurnExecutor:
         elif marked.left_out:
             history = await self._compact_first(started, history)
         try:
-            started.runner = self._runner(started, history)
-        except ApiError as unusable:  # e.g. its provider was removed while it waited
+            started.project = await self.projects.for_turn(session.owner_id, session.project_id)
+            started.runner = await self._runner(started, history)
+        except ApiError as unusable:  # e.g. its provider was removed, its folder moved
             await self._finish(
                 started, "failed", {"code": unusable.code, "message": unusable.message}
             )
@@ -272,7 +278,7 @@ class TurnExecutor:
         turn.last_seq = event.seq
         return event
 
-    def _runner(self, started: StartedTurn, history: list[Message]) -> TurnRunner:
+    async def _runner(self, started: StartedTurn, history: list[Message]) -> TurnRunner:
         turn, session = started.turn, started.session
         agent = (
             self.settings.all_agents.get(turn.agent or "assistant")
@@ -283,10 +289,12 @@ class TurnExecutor:
         continuing = turn.options.get("continue_message_id")
         if continuing:
             chat.append(ChatMessage("user", CONTINUE_PROMPT))
+        project = started.project
         instructions = [
             started.defaults.system_prompt,
             agent.preamble,
             started.skill_instructions,
+            project.context if project else None,
             *summaries,
         ]
         system = "\n\n".join(part for part in instructions if part) or None
@@ -295,11 +303,16 @@ class TurnExecutor:
             model=model,
             messages=chat,
             system=system,
-            tools=self.tools.specs(tool_names),
+            tools=await self.tools.available_specs(tool_names),
             max_tokens=started.defaults.max_tokens or self.settings.max_tokens,
         )
         context = ToolContext(
-            session.id, turn.id, session.owner_id, session.working_directory, started.writer.emit
+            session.id,
+            turn.id,
+            session.owner_id,
+            working_directory=project.root if project else None,
+            emit=started.writer.emit,
+            policy=project.policy if project else SandboxPolicy(),
         )
         return TurnRunner(
             started.providers.get(provider_id),

@@ -5,7 +5,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -46,8 +46,9 @@ class Tool:
     handler: Handler
     source: str = "builtin"
     requires_approval: bool = False
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
-    output_cap_bytes: int = DEFAULT_OUTPUT_CAP_BYTES
+    # None: the registry's limits (ROOST_TOOL_TIMEOUT_SECONDS, ROOST_TOOL_OUTPUT_CAP_BYTES)
+    timeout_seconds: float | None = None
+    output_cap_bytes: int | None = None
 
     def spec(self) -> ToolSpec:
         return ToolSpec(self.name, self.description, self.input_schema)
@@ -66,9 +67,33 @@ class ToolError(Exception):
     """A tool's own, expected failure: its message goes back to the model."""
 
 
+class ToolSource(Protocol):
+    """Tools that come and go while Roost runs (an MCP server's); listed when asked."""
+
+    async def tools(self) -> list[Tool]:
+        """Every tool the source offers now (it may start what it needs to know)."""
+        ...
+
+    async def get(self, name: str) -> Tool | None:
+        """The tool called ``name``, or None; raises :class:`ToolError` when the tool's
+        owner cannot be reached to tell."""
+        ...
+
+    def known(self, name: str) -> Tool | None:
+        """The tool called ``name`` as last listed, without waiting for anything."""
+        ...
+
+
 @dataclass
 class ToolRegistry:
+    """Static tools by name, and sources whose tools are asked for when needed.
+
+    A static tool wins over a source's tool of the same name."""
+
     tools: dict[str, Tool] = field(default_factory=dict)
+    sources: list[ToolSource] = field(default_factory=list)
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    output_cap_bytes: int = DEFAULT_OUTPUT_CAP_BYTES
 
     def register(self, tool: Tool) -> None:
         if tool.name in self.tools:
@@ -78,10 +103,20 @@ class ToolRegistry:
     def unregister(self, name: str) -> None:
         self.tools.pop(name, None)
 
+    def add_source(self, source: ToolSource) -> None:
+        self.sources.append(source)
+
     def get(self, name: str) -> Tool | None:
-        return self.tools.get(name)
+        """A static tool, else a source's tool as it was last listed."""
+        if name in self.tools:
+            return self.tools[name]
+        for source in self.sources:
+            if (tool := source.known(name)) is not None:
+                return tool
+        return None
 
     def specs(self, names: list[str] | None = None) -> list[ToolSpec]:
+        """Static tools only; a turn wants :meth:`available_specs`."""
         chosen = (
             self.tools.values()
             if names is None
@@ -89,21 +124,54 @@ class ToolRegistry:
         )
         return [tool.spec() for tool in chosen]
 
+    async def available(self, names: list[str] | None = None) -> list[Tool]:
+        """Static tools, then every source's: all of them, or those in ``names``."""
+        if names is not None and all(name in self.tools for name in names):
+            return [self.tools[name] for name in dict.fromkeys(names)]
+        listed = await asyncio.gather(*(source.tools() for source in self.sources))
+        found = dict(self.tools)
+        for tools in listed:
+            for tool in tools:
+                found.setdefault(tool.name, tool)
+        if names is None:
+            return list(found.values())
+        return [found[name] for name in dict.fromkeys(names) if name in found]
+
+    async def available_specs(self, names: list[str] | None = None) -> list[ToolSpec]:
+        return [tool.spec() for tool in await self.available(names)]
+
+    async def find(self, name: str) -> Tool | None:
+        """A static tool, else a source's; may raise :class:`ToolError` (see ToolSource)."""
+        if name in self.tools:
+            return self.tools[name]
+        for source in self.sources:
+            if (tool := await source.get(name)) is not None:
+                return tool
+        return None
+
     async def execute(self, name: str, args: dict[str, Any], context: ToolContext) -> ToolOutcome:
-        """Run a tool within its time limit; failures come back as outcomes, not raised."""
+        """Run a tool within its time limit; failures come back as outcomes, not raised.
+
+        Within a turn, only a tool :meth:`get` knows runs — the tools listed for it, as
+        its approval checks saw them — so no source starts anything mid-turn to find a
+        name the model made up; outside a turn, a source may start to find the tool."""
         started = time.perf_counter()
-        tool = self.tools.get(name)
+        try:
+            tool = self.get(name) if context.turn_id else await self.find(name)
+        except ToolError as error:
+            return _failed(str(error), started)
         if tool is None:
             return _failed(f"Unknown tool {name!r}", started)
+        limit = tool.timeout_seconds or self.timeout_seconds
         try:
-            result = await asyncio.wait_for(tool.handler(args, context), tool.timeout_seconds)
+            result = await asyncio.wait_for(tool.handler(args, context), limit)
         except TimeoutError:
-            return _failed(f"Tool {name} timed out after {tool.timeout_seconds:g} s", started)
+            return _failed(f"Tool {name} timed out after {limit:g} s", started)
         except ToolError as error:
             return _failed(str(error), started)
         except Exception as error:  # a tool's bug must not end the turn
             return _failed(f"Tool {name} failed: {type(error).__name__}: {error}", started)
-        result, truncated = cap_output(result, tool.output_cap_bytes)
+        result, truncated = cap_output(result, tool.output_cap_bytes or self.output_cap_bytes)
         return ToolOutcome(True, result, None, _elapsed_ms(started), truncated)
 
 

@@ -1,0 +1,98 @@
+"""Oqto's workspace: a project's free-form meta and its sandbox policy, for the project
+named by ``project_id`` or else the caller's active project."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi import Body as BodyParam
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
+
+from roost.api.deps import Caller, Services
+from roost.api.project_schemas import PolicyOut
+from roost.api.schemas import ClientModel, Metadata, NoNul
+from roost.engine.tools.policy import SandboxPolicy
+from roost.services.projects import may_loosen
+from roost.store.models import Project
+
+router = APIRouter(prefix="/workspace", tags=["workspace"])
+
+ProjectQuery = Annotated[
+    str | None, Query(max_length=64, description="A project id; default: the active project.")
+]
+Pattern = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=256, strip_whitespace=True), NoNul
+]
+
+
+class MetaOut(BaseModel):
+    project_id: str
+    meta: dict[str, object]
+
+
+class SandboxOut(BaseModel):
+    project_id: str
+    policy: PolicyOut = Field(description="What the project's owner (or an admin) set.")
+    effective: PolicyOut = Field(description="The policy narrowed by what the server allows.")
+    may_loosen: bool = Field(description="Whether the caller may lift restrictions.")
+
+
+class SandboxChange(ClientModel):
+    """Only the fields sent change; ``denied_paths`` replaces the whole list."""
+
+    read_only: StrictBool | None = None
+    allow_commands: StrictBool | None = None
+    allow_network: StrictBool | None = None
+    denied_paths: list[Pattern] | None = Field(
+        None, max_length=100, description="Glob patterns relative to the project root."
+    )
+
+
+def policy_out(policy: SandboxPolicy) -> PolicyOut:
+    return PolicyOut(**policy.as_json())
+
+
+@router.get("/meta", response_model=MetaOut)
+async def get_meta(caller: Caller, services: Services, project_id: ProjectQuery = None) -> MetaOut:
+    project = await services.projects.workspace(caller, project_id)
+    return MetaOut(project_id=project.id, meta=project.meta or {})
+
+
+@router.patch("/meta", response_model=MetaOut)
+async def change_meta(
+    caller: Caller,
+    services: Services,
+    body: Annotated[Metadata, BodyParam(description="Keys to set; a key set to null goes.")],
+    project_id: ProjectQuery = None,
+) -> MetaOut:
+    """Merge the body (a JSON object) into the meta."""
+    project = await services.projects.workspace(caller, project_id)
+    changed = await services.projects.change_meta(caller, project.id, body)
+    return MetaOut(project_id=changed.id, meta=changed.meta or {})
+
+
+@router.get("/sandbox", response_model=SandboxOut)
+async def get_sandbox(
+    caller: Caller, services: Services, project_id: ProjectQuery = None
+) -> SandboxOut:
+    project = await services.projects.workspace(caller, project_id)
+    return sandbox_out(services, caller, project)
+
+
+@router.patch("/sandbox", response_model=SandboxOut)
+async def change_sandbox(
+    caller: Caller, services: Services, body: SandboxChange, project_id: ProjectQuery = None
+) -> SandboxOut:
+    """Add restrictions; lifting one (403 ``SANDBOX_LOOSENING_FORBIDDEN``) is for admins."""
+    project = await services.projects.workspace(caller, project_id)
+    changes = body.model_dump(exclude_none=True)
+    changed = await services.projects.change_sandbox(caller, project.id, changes)
+    return sandbox_out(services, caller, changed)
+
+
+def sandbox_out(services: Services, caller: Caller, project: Project) -> SandboxOut:
+    return SandboxOut(
+        project_id=project.id,
+        policy=policy_out(services.projects.policy(project)),
+        effective=policy_out(services.projects.effective_policy(project)),
+        may_loosen=may_loosen(caller),
+    )
