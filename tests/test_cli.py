@@ -126,3 +126,40 @@ def test_readme_first_answer_streams_from_a_live_server(tmp_path: Path) -> None:
     assert result.stdout.count("event: done") == 2
     assert "event: title" in result.stdout
     assert '"reply"' in result.stdout
+
+
+def test_readme_project_agent_writes_and_runs_a_script_once_approved(tmp_path: Path) -> None:
+    require_curl()
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- project-agent -->\n```sh\n(.*?)```", readme, re.S)
+    assert block is not None
+    script = "echo 'Hello from Roost'\n"
+    with FakeLLM() as fake:
+        fake.add_replies(
+            {
+                "tool_calls": [
+                    {"name": "write_file", "arguments": {"path": "hello.sh", "content": script}}
+                ]
+            },
+            {"tool_calls": [{"name": "run_command", "arguments": {"command": "sh hello.sh"}}]},
+            {"text": "It greets."},
+        )
+        env = {
+            "OPENAI_BASE_URL": fake.url,
+            "OPENAI_API_KEY": fake.api_key,
+            "ROOST_DEFAULT_MODEL": "fake-small",
+            "ROOST_RUN_COMMAND_ENABLED": "true",
+        }
+        with roost_process(tmp_path, env) as (_process, url):
+            commands = block.group(1).replace("localhost:8787", url.removeprefix("http://"))
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", commands],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"resumed":true' in result.stdout
+    assert "Hello from Roost" in result.stdout and "[exit code 0]" in result.stdout
+    assert result.stdout.rstrip().endswith("}") and "event: done" in result.stdout
+    assert (tmp_path / "projects" / "hello" / "hello.sh").read_text() == script
