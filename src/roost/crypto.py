@@ -40,7 +40,10 @@ class SecretBox:
 
 
 def preview(secret: str) -> str:
-    """Enough of a key to recognise it, never enough to use it: ``sk-ant-api...bQAA``."""
+    """Enough of a key to recognise it, never enough to use it: ``sk-ant-api...bQAA``;
+    a shorter secret shows only its end, a short one nothing."""
     if len(secret) <= 12:
         return "*" * len(secret)
+    if len(secret) < 32:
+        return f"...{secret[-4:]}"
     return f"{secret[:10]}...{secret[-4:]}"

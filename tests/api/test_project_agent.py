@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from roost.app import create_app
-from roost.config import Settings
+from roost.config import AgentSettings, Settings
 from roost.testing import FakeLLM
 from tests.support.mcp_fixtures import ARGS, COMMAND
 from tests.support.projects import new_project
@@ -260,3 +260,34 @@ async def test_tools_run_directly_work_in_the_named_or_active_project(client: Cl
     unknown = await execute(args={"path": "x"}, project_id="proj_01jd3x0000000000000000000a")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "PROJECT_NOT_FOUND"
+
+
+async def test_an_agent_runs_only_the_tools_it_is_given(
+    settings: Settings, fake_llm: FakeLLM
+) -> None:
+    reader = AgentSettings(preamble="Read only.", tools=["read_file"])
+    app = create_app(settings.model_copy(update={"agents": {"reader": reader}}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with Client(transport=transport, base_url="http://t") as client:
+            project = await new_project(client, "Limited")
+            session = await client.post(
+                "/api/sessions", json={"project_id": project["id"], "agent": "reader"}
+            )
+            sid = session.json()["id"]
+            made_up = call("write_file", "w", path="x.txt", content="x")
+            fake_llm.add_replies({"tool_calls": [made_up]}, {"text": "Could not."})
+            done = results(await stream(client, sid))
+            offered = [
+                t["function"]["name"] for t in fake_llm.stats().last_requests[-1].body["tools"]
+            ]
+            fake_llm.add_replies({"tool_calls": [made_up]}, {"text": "No tools."})
+            bare = await client.post(
+                f"/api/sessions/{sid}/messages",
+                json={"content": "go", "stream": True, "tools": False},
+            )
+            without = results(parse(bare.text))
+    assert offered == ["read_file"]
+    assert done["w"]["success"] is False and done["w"]["error"] == "Unknown tool 'write_file'"
+    assert without["w"]["success"] is False
+    assert not (Path(project["path"]) / "x.txt").exists()

@@ -231,3 +231,19 @@ async def test_a_project_folder_gone_is_a_clear_error(client: Client) -> None:
     os.rmdir(project["path"])
     answer = await client.get(f"/api/projects/{project['id']}/tree")
     assert answer.status_code == 409 and code(answer) == "PROJECT_FOLDER_UNAVAILABLE"
+
+
+async def test_no_project_may_hold_roosts_own_data(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    # An admin adds a location around the home (here the test's folder holds both).
+    home = settings.home.resolve()
+    added = await client.post(
+        "/api/projects/locations", json={"path": str(tmp_path), "name": "all"}
+    )
+    assert added.status_code in (200, 201), added.text
+    for path in (home, home / "mcp", home / "projects" / ".." / "keys"):
+        refused = await client.post("/api/projects", json={"name": "x", "path": str(path)})
+        assert refused.status_code == 409, (path, refused.text)
+        assert code(refused) == "PATH_RESERVED"
+    assert not (home / "mcp").exists()

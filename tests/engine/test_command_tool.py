@@ -2,6 +2,7 @@
 it starts outlives the call."""
 
 import asyncio
+import os
 import stat
 import time
 import tracemalloc
@@ -152,8 +153,12 @@ async def test_the_environment_holds_no_secrets_of_the_server(
     assert outcome.success
     assert "leak" not in outcome.result
     variables = dict(line.split("=", 1) for line in outcome.result.splitlines()[:-1] if "=" in line)
-    assert set(variables) <= {"PATH", "LANG", "TZ", "TERM", "HOME", "PWD", "LC_ALL", "SHLVL", "_"}
-    assert variables["HOME"] == str(project)
+    allowed = {"PATH", "LANG", "TZ", "TERM", "HOME", "PWD", "LC_ALL", "SHLVL", "_"}
+    assert set(variables) <= allowed | {"GIT_CONFIG_NOSYSTEM"}
+    # HOME is the call's own empty folder, gone afterwards: not the project, where the
+    # agent could plant a .gitconfig for an allowed program to obey.
+    assert not Path(variables["HOME"]).is_relative_to(project)
+    assert not await asyncio.to_thread(os.path.exists, variables["HOME"])
     assert variables["PWD"] == str(project / "src")
     assert variables["LC_ALL"] == "C.UTF-8"
 

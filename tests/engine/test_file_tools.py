@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from roost.engine.tools.files import edit_file, glob, grep, list_dir, read_file, write_file
+from roost.engine.tools.policy import SandboxPolicy
 from roost.engine.tools.registry import ToolError
 from roost.engine.tools.sandbox import Sandbox, SandboxError
 
@@ -95,3 +96,28 @@ def test_listing_globbing_and_searching(project: Sandbox) -> None:
 def test_wrong_arguments_are_tool_errors(project: Sandbox, args: dict[str, Any]) -> None:
     with pytest.raises(ToolError):
         read_file(project, args)
+
+
+def test_denied_paths_are_hidden_from_every_tool(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("API_KEY=hunter2\n")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "k.txt").write_text("topsecret\n")
+    (tmp_path / "app.py").write_text("print('open')\n")
+    # Spelled the ways people write them: all mean the same project-relative names.
+    policy = SandboxPolicy.from_json({"denied_paths": ["./.env", "/secrets/", "secrets"]})
+    assert policy.denied_paths == (".env", "secrets")
+    sandbox = Sandbox(tmp_path, policy)
+    assert list_dir(sandbox, {}) == ["app.py"]
+    assert glob(sandbox, {"pattern": "*"}) == ["app.py"]
+    assert grep(sandbox, {"pattern": "."}) == ["app.py:1: print('open')"]
+    for path in (".env", "secrets/k.txt", "secrets"):
+        with pytest.raises(ToolError, match="denied"):
+            read_file(sandbox, {"path": path})
+    with pytest.raises(ToolError, match="denied"):
+        grep(sandbox, {"pattern": ".", "path": "secrets"})
+
+
+def test_a_symlink_loop_is_a_clear_error(project: Sandbox) -> None:
+    (project.root / "loop").symlink_to(project.root / "loop")
+    with pytest.raises(ToolError, match="cannot be resolved"):
+        read_file(project, {"path": "loop/x"})

@@ -81,7 +81,7 @@ After = Annotated[str | None, Query(max_length=64, description="An id: items aft
 
 
 async def admin_caller(caller: Caller) -> caller_module.Caller:
-    if not caller.is_admin or (caller.scopes is not None and "admin" not in caller.scopes):
+    if not caller.acts_as_admin:
         raise Forbidden("Only an admin may do this")
     return caller
 

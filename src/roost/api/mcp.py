@@ -118,17 +118,20 @@ class McpServerOut(BaseModel):
     updated_at: Timestamp
 
     @classmethod
-    def of(cls, view: McpServerView) -> "McpServerOut":
+    def of(cls, view: McpServerView, caller: Caller) -> "McpServerOut":
+        """How a server is reached (its command, arguments, URL, the names of its
+        variables and headers) is for admins: arguments and URLs often carry credentials."""
         server = view.server
+        shown = caller.acts_as_admin
         return cls(
             id=server.id,
             name=server.name,
             transport=server.transport,
-            command=server.command,
-            args=list(server.args or []),
-            env=view.env,
-            url=mask_url_password(server.url) if server.url else None,
-            headers=view.headers,
+            command=server.command if shown else None,
+            args=list(server.args or []) if shown else [],
+            env=view.env if shown else {},
+            url=mask_url_password(server.url) if server.url and shown else None,
+            headers=view.headers if shown else {},
             enabled=server.enabled,
             requires_approval=server.requires_approval,
             status=McpStatusOut.of(view.status),
@@ -151,7 +154,7 @@ async def list_mcp_servers(
 ) -> McpServersOut:
     """Oldest first, each with its status on this server."""
     page = await services.mcp.page(limit=limit, after=after)
-    shown = [McpServerOut.of(v) for v in page.items]
+    shown = [McpServerOut.of(v, caller) for v in page.items]
     return McpServersOut(
         servers=shown, data=shown, has_more=page.has_more, next_cursor=page.next_cursor
     )
@@ -160,12 +163,12 @@ async def list_mcp_servers(
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=McpServerOut)
 async def create_mcp_server(admin: Admin, services: Services, body: McpServerIn) -> McpServerOut:
     """Started on first use, not now."""
-    return McpServerOut.of(await services.mcp.create(admin, body.model_dump()))
+    return McpServerOut.of(await services.mcp.create(admin, body.model_dump()), admin)
 
 
 @router.get("/{server_id}", response_model=McpServerOut)
 async def get_mcp_server(caller: Caller, services: Services, server_id: str) -> McpServerOut:
-    return McpServerOut.of(await services.mcp.get(server_id))
+    return McpServerOut.of(await services.mcp.get(server_id), caller)
 
 
 @router.patch("/{server_id}", response_model=McpServerOut)
@@ -173,7 +176,7 @@ async def update_mcp_server(
     admin: Admin, services: Services, server_id: str, body: McpServerChange
 ) -> McpServerOut:
     changes = body.model_dump(exclude_unset=True)
-    return McpServerOut.of(await services.mcp.update(server_id, changes))
+    return McpServerOut.of(await services.mcp.update(server_id, changes), admin)
 
 
 @router.delete("/{server_id}", status_code=status.HTTP_204_NO_CONTENT)

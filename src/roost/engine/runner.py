@@ -148,6 +148,7 @@ class TurnRunner:
         self.sink = sink
         self.settings = settings
         self.gate = gate
+        self.offered = frozenset(spec.name for spec in request.tools)
         self.usage = Usage()
         self.iterations = 0
         self.answer: Answer | None = None  # the answer being streamed, if any
@@ -222,7 +223,8 @@ class TurnRunner:
         asks: list[InputRequest] = []
         ready: list[ToolCall] = []
         for call in calls:
-            ask = None if call.id in responses else self.gate(call)
+            offered = call.name in self.offered
+            ask = None if call.id in responses or not offered else self.gate(call)
             if ask is None:
                 ready.append(call)
             else:
@@ -237,7 +239,11 @@ class TurnRunner:
         return results
 
     async def _run_one(self, call: ToolCall, response: dict[str, Any] | None) -> ToolOutcome:
-        if RAW_ARGUMENTS_KEY in call.arguments:
+        if call.name not in self.offered:
+            # Only what the turn offered runs: an agent's tool list, or tools turned off,
+            # bind the model, whatever names it makes up.
+            outcome = ToolOutcome(False, None, f"Unknown tool {call.name!r}", 0)
+        elif RAW_ARGUMENTS_KEY in call.arguments:
             outcome = ToolOutcome(
                 False, None, "The arguments were not a JSON object; call again", 0
             )

@@ -17,3 +17,8 @@ class Caller:
     @property
     def anonymous(self) -> bool:
         return not self.user_id
+
+    @property
+    def acts_as_admin(self) -> bool:
+        """An admin, through a credential that carries the admin scope."""
+        return self.is_admin and (self.scopes is None or "admin" in self.scopes)

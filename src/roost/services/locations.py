@@ -7,7 +7,7 @@ from pathlib import Path
 
 from roost import ids
 from roost.config import Settings
-from roost.errors import InvalidRequest, NotFound
+from roost.errors import Conflict, InvalidRequest, NotFound
 from roost.services.caller import Caller
 from roost.store.db import Database
 from roost.store.models import ProjectLocation
@@ -105,8 +105,20 @@ class LocationService:
 
     async def place(self, given: str | None, name: str) -> Placement:
         """The real folder of a project: ``given`` absolute, relative to the active location,
-        or named after the project there; refused unless strictly inside a location."""
-        return _placed(given, name, await self.all())
+        or named after the project there; refused unless strictly inside a location, and
+        refused where it would hold Roost's own data (its database, keys and logs)."""
+        placement = _placed(given, name, await self.all())
+        home, path = self.settings.home.resolve(), placement.path
+        location = Path(placement.location.path)
+        # Inside the home only through a location made for projects there (home/projects).
+        projects_in_home = location != home and location.is_relative_to(home)
+        if home.is_relative_to(path) or (path.is_relative_to(home) and not projects_in_home):
+            raise Conflict(
+                f"{path} would hold Roost's own data",
+                code="PATH_RESERVED",
+                details={"path": str(path)},
+            )
+        return placement
 
     async def check_inside(self, path: str) -> ProjectLocation | None:
         """The location a project folder is inside today, if any."""

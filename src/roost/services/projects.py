@@ -117,6 +117,9 @@ class ProjectService:
         if changes.get("path"):
             current = await self.owned(caller.user_id, project_id)
             placement = await self.locations.place(changes["path"], current.name)
+            if str(placement.path) != current.path:  # refused before any folder is made
+                async with self.database.read() as db:
+                    await _check_free(ProjectRepo(db, caller.user_id), str(placement.path))
             _prepare_folder(placement.path, changes["path"], must_be_empty=False)
             new_path = placement
         try:

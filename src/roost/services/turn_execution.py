@@ -454,6 +454,11 @@ class TurnExecutor:
 
 
 async def _responses(db: Any, turn_id: str) -> dict[str, dict[str, Any]]:
-    """The user's answered requests of a turn, by the call they answer."""
-    query = select(TurnInput).where(TurnInput.turn_id == turn_id, TurnInput.status == "answered")
+    """The user's answered requests of a turn, by the call they answer (the newest answer
+    for a call id that came back in a later wait)."""
+    query = (
+        select(TurnInput)
+        .where(TurnInput.turn_id == turn_id, TurnInput.status == "answered")
+        .order_by(TurnInput.id)
+    )
     return {row.call_id: row.response or {} for row in (await db.execute(query)).scalars()}

@@ -16,6 +16,7 @@ import os
 import shlex
 import shutil
 import signal
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,9 @@ def _schema(limit: float) -> dict[str, Any]:
 
 
 def scrubbed_environment(source: Mapping[str, str], home: Path, cwd: Path) -> dict[str, str]:
-    """A few harmless variables of ``source``, never its secrets, with HOME at the project."""
+    """A few harmless variables of ``source``, never its secrets. HOME is an empty folder
+    of the call's own: in the project, where the agent writes, a ``.gitconfig`` or the like
+    would make an allowed program run whatever the agent put there."""
     kept = {
         name: value
         for name, value in source.items()
@@ -70,6 +73,7 @@ def scrubbed_environment(source: Mapping[str, str], home: Path, cwd: Path) -> di
     kept["PATH"] = os.pathsep.join(entries) or DEFAULT_PATH
     kept["HOME"] = str(home)
     kept["PWD"] = str(cwd)
+    kept["GIT_CONFIG_NOSYSTEM"] = "1"
     return kept
 
 
@@ -201,8 +205,8 @@ async def end_process_group(process: asyncio.subprocess.Process) -> None:
     await leader_exited(process, KILL_GRACE_SECONDS)  # collected while this loop runs
 
 
-def _folders(context: ToolContext, settings: Settings, args: dict[str, Any]) -> tuple[Path, Path]:
-    """The project root and the folder to run in, or the reason the call is refused."""
+def _folder(context: ToolContext, settings: Settings, args: dict[str, Any]) -> Path:
+    """The folder to run in, inside the project, or the reason the call is refused."""
     if not settings.run_command_enabled:
         raise ToolError("run_command is disabled on this server (ROOST_RUN_COMMAND_ENABLED)")
     if context.working_directory is None:
@@ -218,7 +222,7 @@ def _folders(context: ToolContext, settings: Settings, args: dict[str, Any]) -> 
     folder = sandbox.path(given, must_exist=True)
     if not folder.is_dir():
         raise ToolError(f"{sandbox.relative(folder)} is not a directory")
-    return sandbox.root, folder
+    return folder
 
 
 def _time_limit(args: dict[str, Any], limit: float) -> float:
@@ -289,19 +293,20 @@ def command_tool(settings: Settings) -> Tool:
     cap = settings.tool_output_cap_bytes
 
     async def handler(args: dict[str, Any], context: ToolContext) -> str:
-        root, cwd = _folders(context, settings, args)
+        cwd = _folder(context, settings, args)
         command = args.get("command")
         if not isinstance(command, str) or not command.strip():
             raise ToolError("command must be a non-empty string")
         if "\x00" in command:
             raise ToolError("command must not contain NUL characters")
-        env = scrubbed_environment(os.environ, root, cwd)
-        argv = (
-            allowed_argv(command, settings.run_command_allow, env["PATH"])
-            if settings.run_command_allow
-            else []
-        )
-        return await run_command(command, argv, cwd, env, _time_limit(args, limit), cap)
+        with tempfile.TemporaryDirectory(prefix="roost-home-") as home:
+            env = scrubbed_environment(os.environ, Path(home), cwd)
+            argv = (
+                allowed_argv(command, settings.run_command_allow, env["PATH"])
+                if settings.run_command_allow
+                else []
+            )
+            return await run_command(command, argv, cwd, env, _time_limit(args, limit), cap)
 
     allowed = ", ".join(settings.run_command_allow)
     return Tool(

@@ -91,18 +91,20 @@ def list_dir(sandbox: Sandbox, args: dict[str, Any]) -> list[str]:
     path = sandbox.path(_text(args, "path", "."), must_exist=True)
     if not path.is_dir():
         raise ToolError(f"{sandbox.relative(path)} is not a directory")
-    entries = sorted(path.iterdir(), key=lambda p: p.name)[:MAX_LISTED]
+    shown = (p for p in path.iterdir() if not sandbox.denied(p))
+    entries = sorted(shown, key=lambda p: p.name)[:MAX_LISTED]
     return [p.name + ("/" if p.is_dir() else "") for p in entries]
 
 
 def _walk(sandbox: Sandbox, start: Path) -> list[Path]:
-    """Files under ``start``, not following symlinks out, skipping tool caches."""
+    """Files under ``start``, not following symlinks, skipping tool caches and what the
+    project's policy denies."""
     found: list[Path] = []
     stack = [start]
     while stack and len(found) < 20_000:
         folder = stack.pop()
         for entry in sorted(folder.iterdir(), key=lambda p: p.name, reverse=True):
-            if entry.is_symlink():
+            if entry.is_symlink() or sandbox.denied(entry):
                 continue
             if entry.is_dir():
                 if entry.name not in SKIPPED_DIRS:

@@ -21,7 +21,11 @@ class SandboxPolicy:
             read_only=bool(data.get("read_only", False)),
             allow_commands=bool(data.get("allow_commands", True)),
             allow_network=bool(data.get("allow_network", True)),
-            denied_paths=tuple(str(p) for p in data.get("denied_paths") or ()),
+            denied_paths=tuple(
+                dict.fromkeys(
+                    pattern for pattern in map(_pattern, data.get("denied_paths") or ()) if pattern
+                )
+            ),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -52,3 +56,12 @@ class SandboxPolicy:
         return any(
             fnmatch.fnmatch(prefix, pattern) for pattern in self.denied_paths for prefix in prefixes
         )
+
+
+def _pattern(given: Any) -> str:
+    """Patterns are matched against paths like ``src/app.py``: ``./secrets``, ``/secrets``
+    and ``secrets/`` all mean ``secrets``."""
+    pattern = str(given).strip()
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
+    return pattern.strip("/")

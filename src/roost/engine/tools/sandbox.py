@@ -40,7 +40,10 @@ class Sandbox:
         if not isinstance(given, str) or "\x00" in given:
             raise SandboxError("A path must be text without NUL characters")
         candidate = Path(given) if os.path.isabs(given) else self.root / given
-        resolved = candidate.resolve()
+        try:
+            resolved = candidate.resolve()
+        except (RuntimeError, OSError) as error:  # a symlink loop, a name too long
+            raise SandboxError(f"{given} cannot be resolved: {error}") from error
         if resolved != self.root and not resolved.is_relative_to(self.root):
             raise SandboxError(f"{given} is outside the project")
         if resolved != self.root and self.policy.denies(self.relative(resolved)):
@@ -50,6 +53,10 @@ class Sandbox:
         if resolved.is_file() and resolved.stat().st_nlink > 1:
             raise SandboxError(f"{self.relative(resolved)} has other hard links; not touched")
         return resolved
+
+    def denied(self, path: Path) -> bool:
+        """Whether a path inside the root is one the policy hides (for listings)."""
+        return path != self.root and self.policy.denies(self.relative(path))
 
     def relative(self, path: Path) -> str:
         return "." if path == self.root else path.relative_to(self.root).as_posix()
