@@ -32,6 +32,7 @@ from roost.api import (
     turns,
     workspace,
 )
+from roost.api.idempotency import IdempotencyMiddleware
 from roost.api.middleware import RequestContextMiddleware
 from roost.api.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimits
 from roost.bus import redis as redis_bus
@@ -138,6 +139,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     )
     error_handlers.install(app)
     # Inside CORS, so that a 429 carries the CORS headers a browser needs to read it.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware, limits=RateLimits.from_settings(settings))
     app.add_middleware(
         CORSMiddleware,

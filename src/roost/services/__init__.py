@@ -12,6 +12,7 @@ from roost.engine.providers.registry import ProviderRegistry
 from roost.engine.tools.builtins import builtin_tools
 from roost.engine.tools.registry import ToolRegistry
 from roost.services.auth import AuthService
+from roost.services.idempotency import IdempotencyStore
 from roost.services.locations import LocationService
 from roost.services.mcp import McpServerService
 from roost.services.messages import MessageService
@@ -52,6 +53,7 @@ class Services:
     templates: TemplateService
     mcp: McpServerService
     counters: Counters
+    idempotency: IdempotencyStore
 
     @classmethod
     def build(cls, settings: Settings, database: Database, redis: Any | None) -> "Services":
@@ -106,6 +108,7 @@ class Services:
             templates=TemplateService(settings, projects),
             mcp=mcp,
             counters=counters,
+            idempotency=IdempotencyStore(database),
         )
 
     async def aclose(self) -> None:

@@ -1,0 +1,223 @@
+"""``Idempotency-Key`` on POSTs (API.md §1): a pure-ASGI layer, since it must see the raw
+body (to tell a retry from a different request under the same key) and the whole answer
+(to keep it), streams included.
+
+A retry of a request that is still running is refused (409); of one that ended with
+2xx, answered again from the store (``Idempotent-Replayed: true``); of one that failed,
+run again. A streamed turn is not kept as bytes: its retry follows the same turn's event
+log from the start, so nothing is lost and no second turn starts.
+"""
+
+import hashlib
+import re
+
+import orjson
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roost.api.deps import optional_caller
+from roost.api.error_handlers import render
+from roost.api.rate_limits import is_event_stream
+from roost.errors import ApiError, Conflict, InvalidRequest
+from roost.services.idempotency import MAX_STORED_BYTES, Attempt, IdempotencyStore
+from roost.store.models import IdempotencyKey
+
+HEADER = b"idempotency-key"
+REPLAYED = (b"idempotent-replayed", b"true")
+VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces
+TURN_LOOKAHEAD_BYTES = 64 * 1024  # the first event of a turn's stream names the turn
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, HEADER) if scope["type"] == "http" else None
+        if key is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        caller = await optional_caller(request)
+        if caller.anonymous:  # nobody to keep it for (sign-up, log-in): no retry to match
+            await self.app(scope, receive, send)
+            return
+        if not VALID_KEY.fullmatch(key):
+            error = InvalidRequest(
+                "Idempotency-Key must be 1 to 255 printable ASCII characters",
+                code="INVALID_IDEMPOTENCY_KEY",
+            )
+            await render(request, error)(scope, receive, send)
+            return
+        body = await _whole_body(receive)
+        attempt = Attempt(
+            caller.user_id, key, "POST", scope["path"], hashlib.sha256(body).hexdigest()
+        )
+        store: IdempotencyStore = scope["app"].state.services.idempotency
+        found = await store.claim(attempt)
+        if found is not None:
+            refusal = _refusal(attempt, found)
+            if refusal is not None:
+                await render(request, refusal)(scope, receive, send)
+            else:
+                await _replay(self.app, scope, receive, send, found)
+            return
+        await _first(self.app, scope, body, receive, send, store, attempt)
+
+
+async def _first(
+    app: ASGIApp,
+    scope: Scope,
+    body: bytes,
+    receive: Receive,
+    send: Send,
+    store: IdempotencyStore,
+    attempt: Attempt,
+) -> None:
+    """Run the request, keeping its answer (or its turn) when it succeeds."""
+    given = False
+    status = 0
+    streamed = False
+    content_type: str | None = None
+    kept = bytearray()
+    settled = False
+
+    async def body_once() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    async def keep(message: Message) -> None:
+        nonlocal status, streamed, content_type, settled
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            streamed = is_event_stream(message)
+            content_type = _content_type(message)
+        elif message["type"] == "http.response.body" and not settled:
+            chunk = message.get("body", b"")
+            last = not message.get("more_body", False)
+            if len(kept) < max(MAX_STORED_BYTES, TURN_LOOKAHEAD_BYTES):
+                kept.extend(chunk)
+            succeeded = 200 <= status < 300
+            if streamed and succeeded:
+                turn = _turn_of(bytes(kept))
+                if turn is not None:
+                    settled = True
+                    await store.finish(attempt, status_code=status, turn=turn)
+                elif last or len(kept) >= TURN_LOOKAHEAD_BYTES:
+                    settled = True
+                    await store.forget(attempt)
+            elif last:
+                settled = True
+                if succeeded and len(kept) <= MAX_STORED_BYTES:
+                    await store.finish(
+                        attempt, status_code=status, content_type=content_type, body=bytes(kept)
+                    )
+                else:
+                    await store.forget(attempt)
+        await send(message)
+
+    try:
+        await app(scope, body_once, keep)
+    finally:
+        if not settled:
+            await store.forget(attempt)
+
+
+def _refusal(attempt: Attempt, found: IdempotencyKey) -> ApiError | None:
+    if not attempt.asks_the_same_as(found):
+        return InvalidRequest(
+            "This Idempotency-Key was used for a different request; use a new key",
+            code="IDEMPOTENCY_KEY_REUSED",
+            details={"path": found.path},
+        )
+    if found.state != "done":
+        return Conflict(
+            "A request with this Idempotency-Key is still running; retry after it ends",
+            code="IDEMPOTENCY_KEY_IN_USE",
+            headers={"Retry-After": "1"},
+        )
+    return None
+
+
+async def _replay(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, found: IdempotencyKey
+) -> None:
+    """The first answer again: stored bytes, or the turn's event log from its start."""
+
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), REPLAYED]
+        await send(message)
+
+    if found.turn:
+        prefix = "/api/v1" if scope["path"].startswith("/api/v1/") else "/api"
+        path = f"{prefix}/sessions/{found.turn['session_id']}/turns/{found.turn['turn_id']}/events"
+        events = {
+            **scope,
+            "method": "GET",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [(k, v) for k, v in scope["headers"] if k != b"content-length"],
+        }
+
+        asked = False
+
+        async def no_body() -> Message:
+            nonlocal asked
+            if not asked:
+                asked = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return await receive()  # the client leaving ends the stream
+
+        await app(events, no_body, marked)
+        return
+    body = found.body or b""
+    headers = [(b"content-length", str(len(body)).encode())]
+    if found.content_type:
+        headers.append((b"content-type", found.content_type.encode()))
+    await marked({"type": "http.response.start", "status": found.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _whole_body(receive: Receive) -> bytes:
+    """The request body (its size is bounded by the request-context layer outside)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _turn_of(stream: bytes) -> dict[str, str] | None:
+    """The session and turn the first complete event of a turn's stream names."""
+    for line in stream.split(b"\n"):
+        if line.startswith(b"data:"):
+            try:
+                data = orjson.loads(line[5:])
+            except orjson.JSONDecodeError:
+                return None  # a line cut by the chunk's end: wait for more
+            if isinstance(data, dict) and data.get("turn_id") and data.get("session_id"):
+                return {"session_id": str(data["session_id"]), "turn_id": str(data["turn_id"])}
+    return None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _content_type(message: Message) -> str | None:
+    for key, value in message.get("headers", ()):
+        if key.lower() == b"content-type":
+            return str(value.decode("latin-1"))
+    return None

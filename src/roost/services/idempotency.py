@@ -1,0 +1,97 @@
+"""Idempotent retries (API.md §1): the first POST with a key does the work; a retry with
+the same key gets the first answer back instead of doing it again."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+
+from roost.clock import utcnow
+from roost.store.db import Database, uninterrupted
+from roost.store.models import IdempotencyKey
+
+KEPT_FOR = timedelta(hours=24)
+MAX_STORED_BYTES = 1024 * 1024  # a larger answer is not kept: its retry does the work again
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One POST sent with a key: who sent it, the key, and what it asked."""
+
+    owner_id: str
+    key: str
+    method: str
+    path: str
+    body_hash: str
+
+    def asks_the_same_as(self, row: IdempotencyKey) -> bool:
+        return (row.method, row.path, row.body_hash) == (self.method, self.path, self.body_hash)
+
+
+class IdempotencyStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def claim(self, attempt: Attempt) -> IdempotencyKey | None:
+        """None when this is the key's first request, which now runs; else the key's row:
+        still running, or done with the answer to give again."""
+        try:
+            return await uninterrupted(self._claim(attempt))
+        except IntegrityError:  # the same key, claimed at the same moment elsewhere
+            return await self._row(attempt)
+
+    async def _claim(self, attempt: Attempt) -> IdempotencyKey | None:
+        async with self.database.write() as db:
+            await db.execute(
+                delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEPT_FOR)
+            )
+            row = await db.get(IdempotencyKey, (attempt.owner_id, attempt.key))
+            if row is not None:
+                return row
+            db.add(
+                IdempotencyKey(
+                    owner_id=attempt.owner_id,
+                    key=attempt.key,
+                    method=attempt.method,
+                    path=attempt.path,
+                    body_hash=attempt.body_hash,
+                    state="running",
+                    created_at=utcnow(),
+                )
+            )
+        return None
+
+    async def _row(self, attempt: Attempt) -> IdempotencyKey | None:
+        async with self.database.read() as db:
+            return await db.get(IdempotencyKey, (attempt.owner_id, attempt.key))
+
+    async def finish(self, attempt: Attempt, **answer: Any) -> None:
+        """Keep the answer (``status_code``, ``content_type`` and ``body``, or ``turn``)."""
+        await uninterrupted(self._set(attempt, state="done", **answer))
+
+    async def _set(self, attempt: Attempt, **values: Any) -> None:
+        async with self.database.write() as db:
+            await db.execute(
+                update(IdempotencyKey)
+                .where(
+                    IdempotencyKey.owner_id == attempt.owner_id,
+                    IdempotencyKey.key == attempt.key,
+                )
+                .values(**values)
+            )
+
+    async def forget(self, attempt: Attempt) -> None:
+        """The request failed: the key is free for a retry that does the work."""
+        await uninterrupted(self._forget(attempt))
+
+    async def _forget(self, attempt: Attempt) -> None:
+        async with self.database.write() as db:
+            await db.execute(
+                delete(IdempotencyKey).where(
+                    IdempotencyKey.owner_id == attempt.owner_id,
+                    IdempotencyKey.key == attempt.key,
+                    IdempotencyKey.state == "running",
+                )
+            )
