@@ -85,6 +85,7 @@ class Marked:
     left_out: bool
     start: Event
     responses: dict[str, dict[str, Any]] | None  # set when a waiting turn goes on
+    answer_id: str | None  # the empty answer made with the start, for the first model call
 
 
 class TurnExecutor:
@@ -194,7 +195,12 @@ class TurnExecutor:
             session.status, session.updated_at = "running", now
             history, left_out = await self._history(db, turn)
             start = self._log_start(db, turn, now, resuming=responses is not None)
-        return Marked(turn, session, history, left_out, start, responses)
+            # The first answer's empty message joins this transaction, one fewer before
+            # the model is called; not when the turn continues an answer or goes on after a
+            # wait, nor when history must be summarised first (the summary comes before it).
+            fresh = responses is None and not turn.options.get("continue_message_id")
+            answer_id = _add_empty_answer(db, session, turn) if fresh and not left_out else None
+        return Marked(turn, session, history, left_out, start, responses, answer_id)
 
     async def _begin(self, turn_id: str) -> StartedTurn | None:
         marked = await uninterrupted(self._mark_running(turn_id))
@@ -216,7 +222,7 @@ class TurnExecutor:
             turn,
             session,
             writer,
-            TurnSink(self.database, writer, turn, continuing),
+            TurnSink(self.database, writer, turn, continuing, prepared=marked.answer_id),
             defaults,
             self.user_settings.providers.with_overrides(defaults.provider_settings()),
         )
@@ -409,6 +415,7 @@ class TurnExecutor:
     ) -> None:
         turn, writer, runner = started.turn, started.writer, started.runner
         await writer.close()
+        await started.sink.drop_unused()
         async with self.database.read() as db:
             fresh = await TurnRepo(db).get(turn.id)
         if status == "cancelled" and fresh is not None and not fresh.cancel_requested:
@@ -462,3 +469,18 @@ async def _responses(db: Any, turn_id: str) -> dict[str, dict[str, Any]]:
         .order_by(TurnInput.id)
     )
     return {row.call_id: row.response or {} for row in (await db.execute(query)).scalars()}
+
+
+def _add_empty_answer(db: Any, session: Session, turn: Turn) -> str:
+    message = Message(
+        id=ids.new_id("msg"),
+        session_id=session.id,
+        turn_id=turn.id,
+        role="assistant",
+        content="",
+        parts=[],
+        status="streaming",
+    )
+    db.add(message)
+    session.message_count += 1
+    return message.id

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
@@ -18,18 +19,28 @@ class TurnSink:
     """Where the runner's output lands: the event log and the session's messages."""
 
     def __init__(
-        self, database: Database, writer: EventWriter, turn: Turn, continuing: str | None
+        self,
+        database: Database,
+        writer: EventWriter,
+        turn: Turn,
+        continuing: str | None,
+        *,
+        prepared: str | None = None,
     ) -> None:
         self.database = database
         self.writer = writer
         self.turn = turn
         self.continuing = continuing
+        self.prepared = prepared  # an empty answer stored with the turn's start
         self._continued_from: tuple[str, list[dict[str, Any]]] | None = None
 
     async def emit(self, type: str, **data: Any) -> Any:
         return await self.writer.emit(type, **data)
 
     async def answer_started(self) -> str:
+        if self.prepared is not None:
+            message_id, self.prepared = self.prepared, None
+            return message_id
         message_id = ids.new_id("msg")
         await uninterrupted(self._add_answer(message_id))
         return message_id
@@ -50,6 +61,19 @@ class TurnSink:
             session = await db.get(Session, self.turn.session_id)
             if session is not None:
                 session.message_count += 1
+
+    async def drop_unused(self) -> None:
+        """The turn ended before its first model call: its prepared answer goes."""
+        if self.prepared is not None:
+            message_id, self.prepared = self.prepared, None
+            await uninterrupted(self._drop(message_id))
+
+    async def _drop(self, message_id: str) -> None:
+        async with self.database.write() as db:
+            removed = await db.execute(delete(Message).where(Message.id == message_id))
+            session = await db.get(Session, self.turn.session_id)
+            if session is not None and removed.rowcount:  # type: ignore[attr-defined]
+                session.message_count = max(0, session.message_count - 1)
 
     async def answer_finished(self, answer: Answer, status: str = "completed") -> None:
         if status == "completed" and answer.finish == "length":
