@@ -376,3 +376,40 @@ async def test_a_waiting_turn_survives_a_killed_server(
     assert events[-1].data["status"] == "completed"
     assert "".join(e.data["content"] for e in events if e.event == "text") == "Back again."
     assert next(e.data for e in events if e.event == "tool_result")["result"] == "yes"
+
+
+async def test_a_tool_allowed_for_the_session_stops_asking(
+    app: Any, client: Client, fake_llm: FakeLLM
+) -> None:
+    guarded = counting_tool(app, "deploy", requires_approval=True)
+    deploy = {"tool_calls": [{"name": "deploy", "arguments": {}}]}
+    fake_llm.add_replies(deploy, {"text": "Deployed."}, deploy, {"text": "Again."})
+    sid = await new_session(client)
+    waiting = await start(client, sid)
+    turn_id, request_id = waiting["turn"]["id"], waiting["input_required"][0]["id"]
+    url = f"/api/sessions/{sid}/turns/{turn_id}/input"
+    refused = await client.post(
+        url, json={"request_id": request_id, "deny": True, "remember": True}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "INVALID_INPUT_RESPONSE"
+    allowed = await client.post(
+        url, json={"request_id": request_id, "approve": True, "remember": True}
+    )
+    assert allowed.json()["request"]["response"] == {"approve": True, "remember": True}
+    await events_until_done(client, sid, turn_id)
+    session = (await client.get(f"/api/sessions/{sid}")).json()
+    assert session["approved_tools"] == ["deploy"]
+
+    second = await start(client, sid, "deploy again")  # no question this time
+    assert second["turn"]["status"] == "completed" and second["input_required"] == []
+    assert len(guarded) == 2
+
+    cleared = await client.patch(f"/api/sessions/{sid}", json={"approved_tools": []})
+    assert cleared.json()["approved_tools"] == []
+    fake_llm.add_replies(deploy)
+    third = await start(client, sid, "and again")
+    assert third["turn"]["status"] == "waiting" and len(guarded) == 2
+    await client.delete(f"/api/sessions/{sid}/current-turn")
+    other = await new_session(client)  # another session asks as before
+    assert (await client.get(f"/api/sessions/{other}")).json()["approved_tools"] == []

@@ -57,6 +57,11 @@ class SessionUpdate(ClientModel):
     metadata: Metadata | None = Field(
         None, description="Merged into the stored metadata; a key set to null is removed."
     )
+    approved_tools: list[ShortName] | None = Field(
+        None,
+        max_length=200,
+        description="Tools whose calls run without asking in this session; [] asks again.",
+    )
 
 
 class ImportedMessageIn(ClientModel):
@@ -132,6 +137,9 @@ class SessionOut(BaseModel):
     parent_id: str | None
     usage: UsageOut
     metadata: dict[str, Any]
+    approved_tools: list[str] = Field(
+        description="Tools the user allowed for the rest of the session (no approval asked)."
+    )
     created_at: Timestamp
     updated_at: Timestamp
     last_activity_at: Timestamp
@@ -159,6 +167,7 @@ class SessionOut(BaseModel):
                 total_tokens=session.input_tokens + session.output_tokens,
             ),
             metadata=session.meta or {},
+            approved_tools=list(session.approved_tools or []),
             created_at=session.created_at,
             updated_at=session.updated_at,
             last_activity_at=session.last_activity_at,

@@ -30,7 +30,7 @@ async def answer_input(
         session_id,
         turn_id,
         body.request_id,
-        InputResponse(body.approve, body.deny, body.answer, body.reason),
+        InputResponse(body.approve, body.deny, body.answer, body.reason, body.remember),
     )
     return InputAnswerOut(
         request=InputOut.of(answered.request),

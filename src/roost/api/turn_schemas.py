@@ -148,6 +148,10 @@ class InputAnswerIn(ClientModel):
     deny: StrictBool = False
     answer: Body | None = None
     reason: Title | None = Field(None, description="Why a call was declined; the model sees it.")
+    remember: StrictBool = Field(
+        False,
+        description="With approve: the tool runs without asking for the rest of the session.",
+    )
 
 
 class InputAnswerOut(BaseModel):

@@ -29,7 +29,7 @@ CREATE_FIELDS = frozenset(
 )
 CHANGE_FIELDS = frozenset(
     {"title", "custom_title", "agent", "model", "folder", "pinned", "archived", "metadata"}
-    | {"project_id"}
+    | {"project_id", "approved_tools"}
 )
 
 GROUPS = (
@@ -296,6 +296,8 @@ def _apply(session: Session, changes: dict[str, Any]) -> None:
             else:
                 merged[key] = value
         session.meta = merged
+    if "approved_tools" in changes:
+        session.approved_tools = list(dict.fromkeys(changes["approved_tools"] or []))
     if "project_id" in changes:
         if changes["project_id"] is None and session.project_id is not None:
             session.working_directory = None  # it was the project's folder

@@ -331,21 +331,23 @@ class TurnExecutor:
                 retries=self.settings.provider_retries,
                 continue_message_id=continuing,
             ),
-            self._gate(agent),
+            self._gate(agent, session),
         )
 
-    def _gate(self, agent: AgentSettings) -> Gate:
+    def _gate(self, agent: AgentSettings, session: Session) -> Gate:
         """Which calls wait for the user: questions, and tools that need approval (by
-        their own policy, by settings, or because the agent asks before every call)."""
+        their own policy, by settings, or because the agent asks before every call)
+        unless the user allowed them for the rest of the session."""
         approval = set(self.settings.tools_requiring_approval)
+        allowed = set(session.approved_tools or [])
 
         def gate(call: ToolCall) -> InputRequest | None:
             if call.name == ASK_USER.name:
                 question, options = question_of(call.arguments)
                 return InputRequest(call, "question", question, options)
             tool = self.tools.get(call.name)
-            if tool is None:
-                return None  # refused when run, like any unknown tool
+            if tool is None or tool.name in allowed:
+                return None  # unknown tools are refused when run
             if agent.requires_approval or tool.requires_approval or tool.name in approval:
                 return InputRequest(call, "tool_approval", f"Allow {call.name} to run?")
             return None

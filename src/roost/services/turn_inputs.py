@@ -15,7 +15,7 @@ from roost.errors import Conflict, InvalidRequest, NotFound
 from roost.services.caller import Caller
 from roost.services.turns import TurnService, turn_not_found
 from roost.store.db import Database
-from roost.store.models import Turn, TurnInput
+from roost.store.models import Session, Turn, TurnInput
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class InputResponse:
     deny: bool = False
     answer: str | None = None
     reason: str | None = None
+    remember: bool = False  # allow the tool for the rest of the session
 
     def stored(self, kind: str, request_id: str) -> dict[str, Any]:
         chosen = [self.approve, self.deny, self.answer is not None].count(True)
@@ -47,10 +48,16 @@ class InputResponse:
                 code="INVALID_INPUT_RESPONSE",
                 details={"request_id": request_id, "kind": kind},
             )
+        if self.remember and not self.approve:
+            raise InvalidRequest(
+                "remember goes with approve: it allows the tool for the rest of the session",
+                code="INVALID_INPUT_RESPONSE",
+                details={"request_id": request_id},
+            )
         if self.answer is not None:
             return {"answer": self.answer}
         if self.approve:
-            return {"approve": True}
+            return {"approve": True, **({"remember": True} if self.remember else {})}
         return {"deny": True, **({"reason": self.reason} if self.reason else {})}
 
 
@@ -132,6 +139,10 @@ class TurnInputService:
                 .select_from(TurnInput)
                 .where(TurnInput.turn_id == turn_id, TurnInput.status == "pending")
             )
+            if response.remember and request.tool:
+                session = await db.get(Session, session_id)
+                if session is not None and request.tool not in (session.approved_tools or []):
+                    session.approved_tools = [*(session.approved_tools or []), request.tool]
             resumed = not left
             if resumed:
                 turn.status = "queued"

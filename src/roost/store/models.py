@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -106,6 +107,10 @@ class Session(Base):
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", Json, default=dict)
+    # Tools the user allowed for the rest of the session: their calls no longer wait.
+    approved_tools: Mapped[list[str]] = mapped_column(
+        Json, default=list, server_default=text("'[]'")
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
