@@ -79,3 +79,22 @@ async def test_cancel_stops_a_running_turn_and_drops_a_waiting_one() -> None:
     assert outcome == {"t1": "cancelled"}
     assert queue.cancel("t1") is False
     await queue.aclose()
+
+
+async def test_a_turn_submitted_again_before_it_ran_runs_once() -> None:
+    ran: list[str] = []
+
+    async def job(turn_id: str) -> None:
+        await asyncio.sleep(0.01)
+        ran.append(turn_id)
+
+    queue = LocalTurnQueue(job)
+    queue.submit("ses_1", "t1")
+    queue.submit("ses_1", "t2")
+    waiter = asyncio.create_task(queue.wait("t2"))
+    await asyncio.sleep(0)  # the waiter holds on to t2's end before it is submitted again
+    queue.submit("ses_1", "t2")  # released again while still waiting its turn
+    await asyncio.wait_for(waiter, 2)  # whoever waited on it first hears it ended
+    await queue.wait("t2")
+    assert ran == ["t1", "t2"]
+    await queue.aclose()

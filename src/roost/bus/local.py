@@ -79,8 +79,11 @@ class LocalTurnQueue:
         self._finished: dict[str, asyncio.Event] = {}
 
     def submit(self, session_id: str, turn_id: str) -> None:
-        self._waiting.setdefault(session_id, deque()).append(turn_id)
-        self._finished[turn_id] = asyncio.Event()
+        waiting = self._waiting.setdefault(session_id, deque())
+        if turn_id in waiting:
+            return  # submitted again (a held turn released) before it ran: once is enough
+        waiting.append(turn_id)
+        self._finished.setdefault(turn_id, asyncio.Event())
         if session_id not in self._workers:
             self._workers[session_id] = asyncio.create_task(
                 self._work(session_id), name=f"roost-session-{session_id}"
