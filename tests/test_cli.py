@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from roost import __version__
 from roost.cli import app
 from roost.testing import FakeLLM
-from tests.support.live import roost_process
+from tests.support.live import fake_model_env, roost_process
 
 ROOT = Path(__file__).parent.parent
 runner = CliRunner()
@@ -108,20 +108,14 @@ def test_readme_first_answer_streams_from_a_live_server(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- first-answer -->\n```sh\n(.*?)```", readme, re.S)
     assert block is not None
-    with FakeLLM() as fake:
-        env = {
-            "OPENAI_BASE_URL": fake.url,
-            "OPENAI_API_KEY": fake.api_key,
-            "ROOST_DEFAULT_MODEL": "fake-small",
-        }
-        with roost_process(tmp_path, env) as (_process, url):
-            script = block.group(1).replace("localhost:8787", url.removeprefix("http://"))
-            result = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", script],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+    with FakeLLM() as fake, roost_process(tmp_path, fake_model_env(fake)) as (_process, url):
+        script = block.group(1).replace("localhost:8787", url.removeprefix("http://"))
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("event: done") == 2
     assert "event: title" in result.stdout
@@ -144,12 +138,7 @@ def test_readme_project_agent_writes_and_runs_a_script_once_approved(tmp_path: P
             {"tool_calls": [{"name": "run_command", "arguments": {"command": "sh hello.sh"}}]},
             {"text": "It greets."},
         )
-        env = {
-            "OPENAI_BASE_URL": fake.url,
-            "OPENAI_API_KEY": fake.api_key,
-            "ROOST_DEFAULT_MODEL": "fake-small",
-            "ROOST_RUN_COMMAND_ENABLED": "true",
-        }
+        env = fake_model_env(fake, ROOST_RUN_COMMAND_ENABLED="true")
         with roost_process(tmp_path, env) as (_process, url):
             commands = block.group(1).replace("localhost:8787", url.removeprefix("http://"))
             result = subprocess.run(

@@ -12,7 +12,7 @@ import pytest
 from roost.app import create_app
 from roost.config import Settings
 from roost.testing import FakeLLM
-from tests.support.live import roost_process, serving
+from tests.support.live import fake_model_env, roost_process, serving
 from tests.support.sse import Frame, assert_well_formed, frames, parse
 
 
@@ -99,12 +99,7 @@ async def test_a_killed_server_leaves_an_interrupted_turn_with_its_partial_answe
     tmp_path: Path, database_url: str, fake_llm: FakeLLM
 ) -> None:
     fake_llm.add_replies({"tokens": 400, "token_delay_ms": 20})
-    env = {
-        "ROOST_DATABASE_URL": database_url,
-        "OPENAI_BASE_URL": fake_llm.url,
-        "OPENAI_API_KEY": fake_llm.api_key,
-        "ROOST_DEFAULT_MODEL": "fake-small",
-    }
+    env = fake_model_env(fake_llm, ROOST_DATABASE_URL=database_url)
     home = tmp_path / "home"
     with roost_process(home, env) as (process, url):
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:

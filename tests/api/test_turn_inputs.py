@@ -12,7 +12,7 @@ from roost.app import create_app
 from roost.config import AgentSettings, Settings
 from roost.engine.tools.registry import Tool, ToolContext
 from roost.testing import FakeLLM
-from tests.support.live import roost_process
+from tests.support.live import fake_model_env, roost_process
 from tests.support.sse import Frame, assert_well_formed, parse
 
 Client = httpx.AsyncClient
@@ -349,12 +349,7 @@ async def test_a_waiting_turn_survives_a_killed_server(
     tmp_path: Path, database_url: str, fake_llm: FakeLLM
 ) -> None:
     fake_llm.add_replies(ask("Still there?"), {"text": "Back again."})
-    env = {
-        "ROOST_DATABASE_URL": database_url,
-        "OPENAI_BASE_URL": fake_llm.url,
-        "OPENAI_API_KEY": fake_llm.api_key,
-        "ROOST_DEFAULT_MODEL": "fake-small",
-    }
+    env = fake_model_env(fake_llm, ROOST_DATABASE_URL=database_url)
     home = tmp_path / "home"
     with roost_process(home, env) as (process, url):
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:

@@ -15,6 +15,18 @@ from typing import Any
 import httpx
 import uvicorn
 
+from roost.testing import FakeLLM
+
+
+def fake_model_env(fake: FakeLLM, **more: str) -> dict[str, str]:
+    """The environment that points a ``roost serve`` at the fake model."""
+    return {
+        "OPENAI_BASE_URL": fake.url,
+        "OPENAI_API_KEY": fake.api_key,
+        "ROOST_DEFAULT_MODEL": "fake-small",
+        **more,
+    }
+
 
 @asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[str]:
