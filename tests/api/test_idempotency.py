@@ -5,10 +5,10 @@ from typing import Any
 
 import httpx
 
-from roost.app import create_app
 from roost.config import Settings
 from roost.testing import FakeLLM
 from tests.support.accounts import account
+from tests.support.apps import running
 from tests.support.sse import assert_well_formed, parse
 
 Client = httpx.AsyncClient
@@ -100,18 +100,15 @@ async def test_a_retried_stream_follows_the_same_turn(live_server: str, fake_llm
 
 
 async def test_keys_belong_to_their_user(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"auth": "required", "registration": "open"}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with Client(transport=transport, base_url="http://t") as client:
-            a = await account(client, "a@example.com")
-            b = await account(client, "b@example.com")
-            made = [
-                await client.post(
-                    "/api/sessions", json={"title": "mine"}, headers={**who.headers, **keyed("k")}
-                )
-                for who in (a, b)
-            ]
-            assert made[0].json()["id"] != made[1].json()["id"]
-            assert "idempotent-replayed" not in made[1].headers
-            assert len(await sessions(client, **b.headers)) == 1
+    async with running(settings, auth="required", registration="open") as (_app, client):
+        a = await account(client, "a@example.com")
+        b = await account(client, "b@example.com")
+        made = [
+            await client.post(
+                "/api/sessions", json={"title": "mine"}, headers={**who.headers, **keyed("k")}
+            )
+            for who in (a, b)
+        ]
+        assert made[0].json()["id"] != made[1].json()["id"]
+        assert "idempotent-replayed" not in made[1].headers
+        assert len(await sessions(client, **b.headers)) == 1

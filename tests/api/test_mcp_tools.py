@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from roost.app import create_app
 from roost.config import Settings
+from tests.support.apps import running
 from tests.support.mcp_fixtures import ARGS, COMMAND, alive, http_mcp_server
 
 Client = httpx.AsyncClient
@@ -105,15 +105,12 @@ async def test_a_crash_is_a_clear_error_and_the_next_call_works(client: Client) 
 
 
 async def test_a_hung_tool_times_out(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"tool_timeout_seconds": 1}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with Client(transport=transport, base_url="http://roost.test") as client:
-            await add_stdio(client)
-            hung = await run(client, "local__slow", seconds=30)
-            assert hung["success"] is False
-            assert hung["error"] == "Tool local__slow timed out after 1 s"
-            assert (await run(client, "local__echo", text="after"))["result"] == "after"
+    async with running(settings, tool_timeout_seconds=1) as (_app, client):
+        await add_stdio(client)
+        hung = await run(client, "local__slow", seconds=30)
+        assert hung["success"] is False
+        assert hung["error"] == "Tool local__slow timed out after 1 s"
+        assert (await run(client, "local__echo", text="after"))["result"] == "after"
 
 
 async def test_a_disabled_servers_tools_disappear_and_its_process_ends(client: Client) -> None:
@@ -162,12 +159,9 @@ async def test_deleting_a_server_stops_its_process(client: Client) -> None:
 
 
 async def test_shutting_down_stops_every_server_process(settings: Settings) -> None:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with Client(transport=transport, base_url="http://roost.test") as client:
-            servers = [await add_stdio(client, name=name) for name in ("one", "two")]
-            await tools_by_name(client)
-            pids = [(await status_of(client, s))["pid"] for s in servers]
-            assert all(pid is not None and alive(pid) for pid in pids)
+    async with running(settings) as (_app, client):
+        servers = [await add_stdio(client, name=name) for name in ("one", "two")]
+        await tools_by_name(client)
+        pids = [(await status_of(client, s))["pid"] for s in servers]
+        assert all(pid is not None and alive(pid) for pid in pids)
     assert not any(alive(pid) for pid in pids)

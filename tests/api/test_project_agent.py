@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from roost.app import create_app
 from roost.config import AgentSettings, Settings
 from roost.testing import FakeLLM
+from tests.support.apps import running
 from tests.support.mcp_fixtures import ARGS, COMMAND
 from tests.support.projects import new_project
 from tests.support.sse import Frame, assert_well_formed, parse
@@ -175,31 +175,28 @@ async def test_a_read_only_project_refuses_writes(client: Client, fake_llm: Fake
 async def test_commands_run_in_the_project_once_approved(
     settings: Settings, fake_llm: FakeLLM
 ) -> None:
-    app = create_app(settings.model_copy(update={"run_command_enabled": True}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with Client(transport=transport, base_url="http://t") as client:
-            project = await new_project(client, "Runner")
-            sid = await bound_session(client, project["id"])
-            fake_llm.add_replies(
-                {
-                    "tool_calls": [
-                        call("run_command", "sh", command="echo $((6*7)) > out.txt; cat out.txt")
-                    ]
-                },
-                {"text": "It printed 42."},
-            )
-            sent = await client.post(f"/api/sessions/{sid}/messages", json={"content": "run"})
-            waiting = sent.json()
-            [request] = waiting["input_required"]
-            assert request["kind"] == "tool_approval" and request["tool"] == "run_command"
-            assert not (Path(project["path"]) / "out.txt").exists()
-            turn_id = waiting["turn"]["id"]
-            await client.post(
-                f"/api/sessions/{sid}/turns/{turn_id}/input",
-                json={"request_id": request["id"], "approve": True},
-            )
-            events = parse((await client.get(f"/api/sessions/{sid}/turns/{turn_id}/events")).text)
+    async with running(settings, run_command_enabled=True) as (_app, client):
+        project = await new_project(client, "Runner")
+        sid = await bound_session(client, project["id"])
+        fake_llm.add_replies(
+            {
+                "tool_calls": [
+                    call("run_command", "sh", command="echo $((6*7)) > out.txt; cat out.txt")
+                ]
+            },
+            {"text": "It printed 42."},
+        )
+        sent = await client.post(f"/api/sessions/{sid}/messages", json={"content": "run"})
+        waiting = sent.json()
+        [request] = waiting["input_required"]
+        assert request["kind"] == "tool_approval" and request["tool"] == "run_command"
+        assert not (Path(project["path"]) / "out.txt").exists()
+        turn_id = waiting["turn"]["id"]
+        await client.post(
+            f"/api/sessions/{sid}/turns/{turn_id}/input",
+            json={"request_id": request["id"], "approve": True},
+        )
+        events = parse((await client.get(f"/api/sessions/{sid}/turns/{turn_id}/events")).text)
     assert_well_formed(events)
     result = results(events)["sh"]
     assert result["success"] is True and "42" in result["result"]
@@ -266,27 +263,22 @@ async def test_an_agent_runs_only_the_tools_it_is_given(
     settings: Settings, fake_llm: FakeLLM
 ) -> None:
     reader = AgentSettings(preamble="Read only.", tools=["read_file"])
-    app = create_app(settings.model_copy(update={"agents": {"reader": reader}}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with Client(transport=transport, base_url="http://t") as client:
-            project = await new_project(client, "Limited")
-            session = await client.post(
-                "/api/sessions", json={"project_id": project["id"], "agent": "reader"}
-            )
-            sid = session.json()["id"]
-            made_up = call("write_file", "w", path="x.txt", content="x")
-            fake_llm.add_replies({"tool_calls": [made_up]}, {"text": "Could not."})
-            done = results(await stream(client, sid))
-            offered = [
-                t["function"]["name"] for t in fake_llm.stats().last_requests[-1].body["tools"]
-            ]
-            fake_llm.add_replies({"tool_calls": [made_up]}, {"text": "No tools."})
-            bare = await client.post(
-                f"/api/sessions/{sid}/messages",
-                json={"content": "go", "stream": True, "tools": False},
-            )
-            without = results(parse(bare.text))
+    async with running(settings, agents={"reader": reader}) as (_app, client):
+        project = await new_project(client, "Limited")
+        session = await client.post(
+            "/api/sessions", json={"project_id": project["id"], "agent": "reader"}
+        )
+        sid = session.json()["id"]
+        made_up = call("write_file", "w", path="x.txt", content="x")
+        fake_llm.add_replies({"tool_calls": [made_up]}, {"text": "Could not."})
+        done = results(await stream(client, sid))
+        offered = [t["function"]["name"] for t in fake_llm.stats().last_requests[-1].body["tools"]]
+        fake_llm.add_replies({"tool_calls": [made_up]}, {"text": "No tools."})
+        bare = await client.post(
+            f"/api/sessions/{sid}/messages",
+            json={"content": "go", "stream": True, "tools": False},
+        )
+        without = results(parse(bare.text))
     assert offered == ["read_file"]
     assert done["w"]["success"] is False and done["w"]["error"] == "Unknown tool 'write_file'"
     assert without["w"]["success"] is False
