@@ -408,3 +408,21 @@ async def test_a_tool_allowed_for_the_session_stops_asking(
     await client.delete(f"/api/sessions/{sid}/current-turn")
     other = await new_session(client)  # another session asks as before
     assert (await client.get(f"/api/sessions/{other}")).json()["approved_tools"] == []
+
+
+async def test_floyds_blocking_chat_returns_when_the_turn_asks(
+    client: Client, fake_llm: FakeLLM
+) -> None:
+    fake_llm.add_replies(ask("Which file?"), {"text": "Opened it."})
+    answered = await client.post("/api/chat", json={"sessionId": None, "message": "open one"})
+    assert answered.status_code == 200, answered.text
+    body = answered.json()
+    [request] = body["input_required"]
+    assert request["prompt"] == "Which file?" and body["response"] == ""
+    sid, turn_id = body["session"]["id"], body["turn_id"]
+    await client.post(
+        f"/api/sessions/{sid}/turns/{turn_id}/input",
+        json={"request_id": request["id"], "answer": "notes.txt"},
+    )
+    events = await events_until_done(client, sid, turn_id)
+    assert events[-1].data["status"] == "completed"

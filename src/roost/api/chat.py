@@ -3,13 +3,13 @@
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
 from roost.api.schemas import Body, either
 from roost.api.sse import event_stream
-from roost.api.turn_schemas import Attachment, TurnOptions
-from roost.api.turns import TURN_RESPONSES, finished
+from roost.api.turn_schemas import Attachment, InputOut, TurnOptions
+from roost.api.turns import TURN_RESPONSES, finished, settled
 from roost.services.turns import TurnRequest
 
 router = APIRouter(tags=["chat"])
@@ -32,6 +32,10 @@ class ChatOut(BaseModel):
     usage: dict[str, int]
     session: ChatSession
     turn_id: str
+    input_required: list[InputOut] = Field(
+        default_factory=list,
+        description="What the turn asks when it waits on the user (see POST …/input).",
+    )
 
 
 async def _start(caller: Any, services: Services, body: ChatIn) -> tuple[str, str]:
@@ -49,8 +53,7 @@ async def _start(caller: Any, services: Services, body: ChatIn) -> tuple[str, st
 async def chat(caller: Caller, services: Services, body: ChatIn) -> ChatOut:
     """Send one message and wait for the answer."""
     session_id, turn_id = await _start(caller, services, body)
-    async for _ in services.turns.follow(session_id, turn_id):
-        pass
+    await settled(services, session_id, turn_id)
     result = await finished(services, turn_id)
     session = await services.sessions.get(caller, session_id)
     usage = result.turn.usage
@@ -59,6 +62,7 @@ async def chat(caller: Caller, services: Services, body: ChatIn) -> ChatOut:
         usage={"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens},
         session=ChatSession(id=session.id, title=session.custom_title or session.title or ""),
         turn_id=turn_id,
+        input_required=result.input_required,
     )
 
 

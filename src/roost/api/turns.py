@@ -54,14 +54,20 @@ async def respond(
     if background:
         body = TurnAccepted(turn=TurnOut.of(turn)).model_dump(mode="json")
         return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
-    events = services.turns.follow(turn.session_id, turn.id)
     if wants_stream(request, stream):
-        return event_stream(events)
+        return event_stream(services.turns.follow(turn.session_id, turn.id))
+    await settled(services, turn.session_id, turn.id)
+    return JSONResponse((await finished(services, turn.id)).model_dump(mode="json"))
+
+
+async def settled(services: Services, session_id: str, turn_id: str) -> None:
+    """Wait until the turn ends, or waits on the user (a blocking caller then hears what
+    it asks, rather than waiting for an answer only it can give)."""
+    events = services.turns.follow(session_id, turn_id)
     async with aclosing(events):
         async for batch in events:
             if any(event.type == "input_required" for event in batch):
-                break  # the turn waits on the user: say what it asks
-    return JSONResponse((await finished(services, turn.id)).model_dump(mode="json"))
+                return
 
 
 async def finished(services: Services, turn_id: str) -> TurnResult:
