@@ -35,6 +35,7 @@ from roost.api import (
 from roost.api.idempotency import IdempotencyMiddleware
 from roost.api.middleware import RequestContextMiddleware
 from roost.api.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimits
+from roost.api.sse import SESSION_HEADER, TURN_HEADER
 from roost.bus import redis as redis_bus
 from roost.config import Settings
 from roost.services import Services
@@ -147,7 +148,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         allow_credentials=True,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=["X-Request-ID", *EXPOSED_HEADERS],
+        expose_headers=["X-Request-ID", TURN_HEADER, SESSION_HEADER, *EXPOSED_HEADERS],
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -89,9 +89,13 @@ async def test_a_retried_stream_follows_the_same_turn(live_server: str, fake_llm
     async with httpx.AsyncClient(base_url=live_server, timeout=10) as client:
         sid = (await client.post("/api/sessions", json={})).json()["id"]
         url, body = f"/api/sessions/{sid}/messages", {"content": "hi", "stream": True}
-        first = parse((await client.post(url, json=body, headers=keyed("s"))).text)
+        started = await client.post(url, json=body, headers=keyed("s"))
+        first = parse(started.text)
         again = await client.post(url, json=body, headers=keyed("s"))
         turns = (await client.get(f"/api/sessions/{sid}/turns")).json()["data"]
+    # The stream names its turn before any event, so a client cut off at once can resume.
+    assert started.headers["x-turn-id"] == turns[0]["id"] == first[0].data["turn_id"]
+    assert started.headers["x-session-id"] == sid
     replayed = parse(again.text)
     assert_well_formed(replayed)
     assert again.headers["idempotent-replayed"] == "true"

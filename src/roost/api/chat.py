@@ -70,4 +70,5 @@ async def chat(caller: Caller, services: Services, body: ChatIn) -> ChatOut:
 async def chat_stream(caller: Caller, services: Services, body: ChatIn) -> Response:
     """Send one message and stream the turn's events."""
     session_id, turn_id = await _start(caller, services, body)
-    return event_stream(services.turns.follow(session_id, turn_id))
+    events = services.turns.follow(session_id, turn_id)
+    return event_stream(events, turn_id=turn_id, session_id=session_id)

@@ -11,13 +11,13 @@ log from the start, so nothing is lost and no second turn starts.
 import hashlib
 import re
 
-import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roost.api.deps import optional_caller
 from roost.api.error_handlers import render
 from roost.api.rate_limits import is_event_stream
+from roost.api.sse import SESSION_HEADER, TURN_HEADER
 from roost.errors import ApiError, Conflict, InvalidRequest
 from roost.services.idempotency import MAX_STORED_BYTES, Attempt, IdempotencyStore
 from roost.store.models import IdempotencyKey
@@ -25,7 +25,6 @@ from roost.store.models import IdempotencyKey
 HEADER = b"idempotency-key"
 REPLAYED = (b"idempotent-replayed", b"true")
 VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces
-TURN_LOOKAHEAD_BYTES = 64 * 1024  # the first event of a turn's stream names the turn
 
 
 class IdempotencyMiddleware:
@@ -94,24 +93,22 @@ async def _first(
         if message["type"] == "http.response.start":
             status = message["status"]
             streamed = is_event_stream(message)
-            content_type = _content_type(message)
-        elif message["type"] == "http.response.body" and not settled:
-            chunk = message.get("body", b"")
-            last = not message.get("more_body", False)
-            if len(kept) < max(MAX_STORED_BYTES, TURN_LOOKAHEAD_BYTES):
-                kept.extend(chunk)
-            succeeded = 200 <= status < 300
-            if streamed and succeeded:
-                turn = _turn_of(bytes(kept))
-                if turn is not None:
-                    settled = True
-                    await store.finish(attempt, status_code=status, turn=turn)
-                elif last or len(kept) >= TURN_LOOKAHEAD_BYTES:
-                    settled = True
-                    await store.forget(attempt)
-            elif last:
+            content_type = _header_of(message, b"content-type")
+            turn_id = _header_of(message, TURN_HEADER.lower().encode())
+            session_id = _header_of(message, SESSION_HEADER.lower().encode())
+            if streamed and 200 <= status < 300:
+                # A stream is kept as the turn it follows, named before any event is sent.
                 settled = True
-                if succeeded and len(kept) <= MAX_STORED_BYTES:
+                if turn_id and session_id:
+                    turn = {"session_id": session_id, "turn_id": turn_id}
+                    await store.finish(attempt, status_code=status, turn=turn)
+                else:
+                    await store.forget(attempt)
+        elif message["type"] == "http.response.body" and not settled:
+            kept.extend(message.get("body", b"")[: MAX_STORED_BYTES + 1 - len(kept)])
+            if not message.get("more_body", False):
+                settled = True
+                if 200 <= status < 300 and len(kept) <= MAX_STORED_BYTES:
                     await store.finish(
                         attempt, status_code=status, content_type=content_type, body=bytes(kept)
                     )
@@ -196,19 +193,6 @@ async def _whole_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _turn_of(stream: bytes) -> dict[str, str] | None:
-    """The session and turn the first complete event of a turn's stream names."""
-    for line in stream.split(b"\n"):
-        if line.startswith(b"data:"):
-            try:
-                data = orjson.loads(line[5:])
-            except orjson.JSONDecodeError:
-                return None  # a line cut by the chunk's end: wait for more
-            if isinstance(data, dict) and data.get("turn_id") and data.get("session_id"):
-                return {"session_id": str(data["session_id"]), "turn_id": str(data["turn_id"])}
-    return None
-
-
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
@@ -216,8 +200,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _content_type(message: Message) -> str | None:
+def _header_of(message: Message, name: bytes) -> str | None:
     for key, value in message.get("headers", ()):
-        if key.lower() == b"content-type":
+        if key.lower() == name:
             return str(value.decode("latin-1"))
     return None

@@ -23,8 +23,18 @@ async def _frames(batches: AsyncIterator[list[Event]]) -> AsyncIterator[bytes]:
         yield b"".join(frame(event) for event in batch)  # one write for what is ready
 
 
-def event_stream(batches: AsyncIterator[list[Event]]) -> StreamingResponse:
-    return StreamingResponse(_frames(batches), media_type="text/event-stream", headers=SSE_HEADERS)
+# A stream that starts a turn names it in its headers, before any event is sent: a client
+# that loses the connection at once still knows which turn to resume.
+TURN_HEADER, SESSION_HEADER = "X-Turn-ID", "X-Session-ID"
+
+
+def event_stream(
+    batches: AsyncIterator[list[Event]], *, turn_id: str | None = None, session_id: str = ""
+) -> StreamingResponse:
+    headers = dict(SSE_HEADERS)
+    if turn_id is not None:
+        headers |= {TURN_HEADER: turn_id, SESSION_HEADER: session_id}
+    return StreamingResponse(_frames(batches), media_type="text/event-stream", headers=headers)
 
 
 def wants_stream(request: Request, stream: bool | None) -> bool:

@@ -55,7 +55,8 @@ async def respond(
         body = TurnAccepted(turn=TurnOut.of(turn)).model_dump(mode="json")
         return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
     if wants_stream(request, stream):
-        return event_stream(services.turns.follow(turn.session_id, turn.id))
+        events = services.turns.follow(turn.session_id, turn.id)
+        return event_stream(events, turn_id=turn.id, session_id=turn.session_id)
     await settled(services, turn.session_id, turn.id)
     return JSONResponse((await finished(services, turn.id)).model_dump(mode="json"))
 

@@ -181,7 +181,7 @@ class ProjectService:
         project = await uninterrupted(self._find(owner_id, project_id))
         if project is None:
             return None
-        sandbox = await self._sandbox(project)
+        sandbox = await uninterrupted(self._sandbox(project))
         context = await asyncio.to_thread(project_context.render, sandbox, list(project.files))
         return TurnProject(project.id, str(sandbox.root), sandbox.policy, context)
 

@@ -226,14 +226,15 @@ class TurnExecutor:
             defaults,
             self.user_settings.providers.with_overrides(defaults.provider_settings()),
         )
+        # Ending a turn here runs to its end even if a cancel lands meanwhile, like any end.
         if turn.cancel_requested:
-            await self._finish(started, "cancelled", None)
+            await self._clean_up(self._finish(started, "cancelled", None))
             return None
         await self._apply_skills(started, history, announce=marked.responses is None)
         if marked.responses is not None:
             waiting = split_waiting(history, turn.id)
             if waiting is None:
-                await self._finish(started, "failed", _NOTHING_TO_RESUME)
+                await self._clean_up(self._finish(started, "failed", _NOTHING_TO_RESUME))
                 return None
             history, answer, results = waiting
             started.resumed = Resumed(answer, results, marked.responses)
@@ -243,9 +244,8 @@ class TurnExecutor:
             started.project = await self.projects.for_turn(session.owner_id, session.project_id)
             started.runner = await self._runner(started, history)
         except ApiError as unusable:  # e.g. its provider was removed, its folder moved
-            await self._finish(
-                started, "failed", {"code": unusable.code, "message": unusable.message}
-            )
+            failure = {"code": unusable.code, "message": unusable.message}
+            await self._clean_up(self._finish(started, "failed", failure))
             return None
         if started.resumed is not None:  # counted on from where the wait began
             started.runner.iterations = turn.iterations
@@ -382,9 +382,12 @@ class TurnExecutor:
         except (ProviderError, ApiError) as failure:
             log.warning("compaction failed", extra={"turn_id": turn.id, "error": str(failure)})
             return history
+        return await uninterrupted(self._read_history(turn))
+
+    async def _read_history(self, turn: Turn) -> list[Message]:
         async with self.database.read() as db:
-            refreshed, _ = await self._history(db, turn)
-        return refreshed
+            history, _ = await self._history(db, turn)
+        return history
 
     def _add_user_message(self, db: Any, session: Session, turn: Turn) -> str:
         content = str(turn.options.get("content", ""))
