@@ -78,8 +78,8 @@ async def test_a_busy_session_rejects_by_default(client: Client, fake_llm: FakeL
     assert second.json()["error"]["code"] == "TURN_IN_PROGRESS"
     assert second.json()["error"]["details"]["turn_id"] == first
     await client.delete(f"/api/sessions/{sid}/current-turn")
-    # Let the cancelled turn finish before the app shuts down (see the note on the
-    # rare SQLite teardown hang); the rejection above is what this test is about.
+    # The cancelled turn ends before the app shuts down; the rejection above is what this
+    # test is about.
     assert (await events_of(client, sid, first))[-1].data["status"] == "cancelled"
 
 

@@ -113,6 +113,9 @@ async def uninterrupted(work: Coroutine[Any, Any, T]) -> T:
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
-        with contextlib.suppress(BaseException):
-            await task
+        # Awaiting the task itself would pass a second cancel on to it (a worker being
+        # stopped cancels its turn twice): keep shielding it until it is done.
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
         raise
