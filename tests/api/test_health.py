@@ -6,6 +6,7 @@ import httpx
 from roost.app import create_app
 from roost.config import Settings
 from tests.conftest import service_url
+from tests.support.apps import running
 
 
 async def test_health_reports_every_field_of_the_contract(client: httpx.AsyncClient) -> None:
@@ -36,8 +37,19 @@ async def test_health_is_public_at_the_root_too(client: httpx.AsyncClient) -> No
 async def test_features_says_what_is_switched_on(client: httpx.AsyncClient) -> None:
     features = (await client.get("/api/features")).json()
     assert features["api_version"] == 1
-    assert features["single_user"] is True
+    assert features["single_user"] is True and features["auth"] is False
     assert features["scale_out"] is False
+    assert features["projects"] is features["approvals"] is features["idempotency"] is True
+    assert features["run_command"] is features["fetch_url"] is False
+
+
+async def test_features_follow_the_settings(settings: Settings) -> None:
+    team = {"auth": "required", "registration": "open", "run_command_enabled": True}
+    async with running(settings, **team) as (_app, client):
+        features = (await client.get("/api/features")).json()
+    assert features["auth"] is True and features["single_user"] is False
+    assert features["registration"] == "open"
+    assert features["run_command"] is True and features["fetch_url"] is False
 
 
 async def health_with(settings: Settings, redis_url: str) -> dict[str, Any]:

@@ -59,14 +59,20 @@ class SystemService:
 
     def features(self) -> dict[str, Any]:
         """Capabilities this server has switched on; clients hide what is off."""
+        required = self.settings.auth_mode == "required"
         return {
             "api_version": API_VERSION,
-            "auth": False,
-            "registration": "closed",
-            "single_user": True,
+            "auth": required,
+            "registration": self.settings.registration if required else "closed",
+            "single_user": not required,
             "websocket": False,
             "streaming": True,
             "mcp": True,
+            "projects": True,
+            "approvals": True,
+            "idempotency": True,
+            "run_command": self.settings.run_command_enabled,
+            "fetch_url": self.settings.fetch_url_enabled,
             "scheduler": False,
             "voice": False,
             "agent_browser": False,
