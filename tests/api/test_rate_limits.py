@@ -124,18 +124,30 @@ class Hold:
 async def test_every_api_response_carries_the_headers(settings: Settings, clock: Clock) -> None:
     async with running(settings, rate_limit_per_minute=6) as app, client_at(app) as client:
         answers = [
-            await client.get("/api/health"),
+            await client.get("/api/features"),
             await client.get("/api/no-such-thing"),
             await client.post("/api/sessions", json={"title": 5}),
             await client.post(
                 "/api/sessions", content=b'{"title": ', headers={"content-type": "application/json"}
             ),
             await client.delete("/api/folders"),
-            await client.get("/health"),
+            await client.get("/api/v1/features"),
         ]
         assert [a.status_code for a in answers] == [200, 404, 422, 400, 405, 200]
         assert [standing(a) for a in answers] == [(6, 5 - i, clock.window_end) for i in range(6)]
         assert no_limit_headers(await client.get("/docs"))  # not part of the API
+
+
+async def test_health_checks_are_never_counted_nor_refused(
+    settings: Settings, clock: Clock
+) -> None:
+    limits = {"auth": "required", "rate_limit_anonymous_per_minute": 2}
+    async with running(settings, **limits) as app, client_at(app, fresh_address()) as client:
+        for _ in range(10):  # a load balancer probing, from one address
+            for path in ("/health", "/api/health", "/api/v1/health"):
+                probe = await client.get(path)
+                assert probe.status_code == 200 and no_limit_headers(probe)
+        assert standing(await client.get("/api/features"))[1] == 1  # its budget is whole
 
 
 async def test_the_101st_request_in_a_minute_is_429(settings: Settings, clock: Clock) -> None:
@@ -166,10 +178,10 @@ async def test_callers_without_a_credential_get_ten_a_minute(settings: Settings)
         async with client_at(app, "203.0.113.7") as client:
             for i in range(10):
                 # Public routes and refused ones count alike against the address.
-                response = await client.get("/api/health" if i % 2 else "/api/sessions")
+                response = await client.get("/api/features" if i % 2 else "/api/sessions")
                 assert response.status_code == (200 if i % 2 else 401)
                 assert standing(response)[:2] == (10, 9 - i)
-            assert_rate_limited(await client.get("/api/health"), "10 requests per minute")
+            assert_rate_limited(await client.get("/api/features"), "10 requests per minute")
             mine = await client.get("/api/sessions", headers=ada.headers)
             assert mine.status_code == 200 and standing(mine)[0] == 100
 
@@ -218,8 +230,8 @@ async def test_a_stream_counts_once_and_frees_its_slot_when_it_starts(
                 stream = await streams.enter_async_context(client.stream("GET", "/api/test/stream"))
                 assert stream.status_code == 200
                 lines.append(stream.aiter_lines())
-            health = await client.get("/api/health")
-            assert health.status_code == 200 and standing(health)[1] == 20 - 6
+            public = await client.get("/api/features")
+            assert public.status_code == 200 and standing(public)[1] == 20 - 6
             for each in lines:  # every frame arrives, none of them counted
                 seen = [line async for line in _take(each, 8)]
                 assert [line for line in seen if line.startswith("id:")] == [
@@ -227,7 +239,7 @@ async def test_a_stream_counts_once_and_frees_its_slot_when_it_starts(
                     "id: 2",
                     "id: 3",
                 ]
-            assert standing(await client.get("/api/health"))[1] == 20 - 7
+            assert standing(await client.get("/api/features"))[1] == 20 - 7
             gate.set()
 
 
@@ -245,7 +257,7 @@ async def test_a_turns_event_stream_is_one_request(settings: Settings) -> None:
         assert events.headers["content-type"].startswith("text/event-stream")
         assert events.text.count("\nevent: ") >= 3
         assert standing(events)[1] == 7
-        assert standing(await client.get("/api/health"))[1] == 6
+        assert standing(await client.get("/api/features"))[1] == 6
 
 
 async def test_local_mode_limits_nothing_unless_asked(settings: Settings) -> None:
@@ -300,8 +312,8 @@ async def test_a_bad_credential_counts_against_the_address_and_still_gets_401(
         async with client_at(app, "198.51.100.9") as mallory:
             refused = await mallory.get("/api/sessions", headers=bearer(forged))
             assert refused.status_code == 401 and standing(refused)[:2] == (3, 2)
-            public = await mallory.get("/api/health", headers=bearer("nonsense"))
-            assert public.status_code == 200 and public.json()["authenticated"] is False
+            public = await mallory.get("/api/features", headers=bearer("nonsense"))
+            assert public.status_code == 200  # a public route: the bad token is ignored
             assert standing(public)[:2] == (3, 1)
             bad_key = await mallory.get("/api/sessions", headers={"X-API-Key": "rk_nope"})
             assert bad_key.status_code == 401 and standing(bad_key)[:2] == (3, 0)
@@ -328,10 +340,10 @@ async def test_two_replicas_share_their_limits_through_redis(settings: Settings)
         address = fresh_address()
         async with client_at(one, address) as first, client_at(two, address) as second:
             for i in range(6):
-                response = await (first, second)[i % 2].get("/api/health")
+                response = await (first, second)[i % 2].get("/api/features")
                 assert response.status_code == 200 and standing(response)[1] == 5 - i
-            assert_rate_limited(await first.get("/api/health"), "6 requests per minute")
-            assert_rate_limited(await second.get("/api/health"), "6 requests per minute")
+            assert_rate_limited(await first.get("/api/features"), "6 requests per minute")
+            assert_rate_limited(await second.get("/api/features"), "6 requests per minute")
         hold_one, hold_two = Hold(one), Hold(two)
         hold_two.gate.set()
         address = fresh_address()
@@ -373,8 +385,8 @@ async def test_a_crash_still_reports_the_window_and_frees_its_slot(settings: Set
 async def test_a_browser_on_another_origin_may_read_the_headers(settings: Settings) -> None:
     origin = {"Origin": "http://localhost:5173"}
     async with running(settings, rate_limit_per_minute=1) as app, client_at(app) as client:
-        await client.get("/api/health", headers=origin)
-        refused = await client.get("/api/health", headers=origin)
+        await client.get("/api/features", headers=origin)
+        refused = await client.get("/api/features", headers=origin)
         assert_rate_limited(refused, "1 request per minute")
         assert refused.headers["access-control-allow-origin"] == origin["Origin"]
         exposed = refused.headers["access-control-expose-headers"].lower()

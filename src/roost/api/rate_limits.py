@@ -35,10 +35,12 @@ WINDOW_SECONDS = 60
 DEFAULT_PER_MINUTE = 100
 DEFAULT_ANONYMOUS_PER_MINUTE = 10
 DEFAULT_CONCURRENT = 20
-# Paths that count: the API (``/api/v1`` included), the OpenAI-compatible routes of
-# API.md §15, and the root health alias. The docs page and static files do not.
+# Paths that count: the API (``/api/v1`` included) and the OpenAI-compatible routes of
+# API.md §15. Health checks do not: a load balancer probes often, from one address, and
+# must not use up that address's budget, nor be refused. Nor do the docs and static files.
 LIMITED_PREFIXES = ("/api/", "/v1/")
-LIMITED_PATHS = frozenset({"/api", "/v1", "/health"})
+LIMITED_PATHS = frozenset({"/api", "/v1"})
+UNLIMITED_PATHS = frozenset({"/health", "/api/health", "/api/v1/health"})
 # Headers a browser on another origin may read (CORS ``expose_headers``).
 EXPOSED_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After")
 # No slot frees at a known time; a client told to wait a second retries soon, not hard.
@@ -78,6 +80,8 @@ def _or(value: int | None, default: int) -> int:
 
 
 def limited(path: str) -> bool:
+    if path in UNLIMITED_PATHS:
+        return False
     return path in LIMITED_PATHS or path.startswith(LIMITED_PREFIXES)
 
 
