@@ -426,3 +426,32 @@ async def test_floyds_blocking_chat_returns_when_the_turn_asks(
     )
     events = await events_until_done(client, sid, turn_id)
     assert events[-1].data["status"] == "completed"
+
+
+async def test_the_inbox_lists_what_every_session_waits_on(
+    client: Client, fake_llm: FakeLLM
+) -> None:
+    fake_llm.add_replies(ask("First?"), ask("Second?"))
+    first_sid, second_sid = await new_session(client), await new_session(client)
+    first = await start(client, first_sid)
+    second = await start(client, second_sid)
+    inbox = (await client.get("/api/inputs")).json()
+    assert [r["prompt"] for r in inbox["data"]] == ["Second?", "First?"]  # newest first
+    assert [r["session_id"] for r in inbox["data"]] == [second_sid, first_sid]
+    page = (await client.get("/api/inputs", params={"limit": 1})).json()
+    assert page["has_more"] is True and len(page["data"]) == 1
+    rest = (await client.get("/api/inputs", params={"before": page["next_cursor"]})).json()
+    assert [r["prompt"] for r in rest["data"]] == ["First?"] and rest["has_more"] is False
+    bad = await client.get("/api/inputs", params={"before": "nonsense"})
+    assert bad.status_code == 400
+
+    fake_llm.add_replies({"text": "Thanks."})
+    request = first["input_required"][0]
+    await client.post(
+        f"/api/sessions/{first_sid}/turns/{first['turn']['id']}/input",
+        json={"request_id": request["id"], "answer": "yes"},
+    )
+    await client.delete(f"/api/sessions/{second_sid}/current-turn")
+    await events_until_done(client, first_sid, first["turn"]["id"])
+    assert (await client.get("/api/inputs")).json()["data"] == []
+    assert second["turn"]["status"] == "waiting"

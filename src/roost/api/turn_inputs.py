@@ -2,12 +2,25 @@
 
 from fastapi import APIRouter
 
-from roost.api.deps import Caller, Services
+from roost.api.deps import Before, Caller, Limit, Services
 from roost.api.schemas import ListOut
 from roost.api.turn_schemas import InputAnswerIn, InputAnswerOut, InputOut, TurnOut
 from roost.services.turn_inputs import InputResponse
 
 router = APIRouter(tags=["turns"])
+
+
+@router.get("/inputs", response_model=ListOut[InputOut])
+async def waiting_inputs(
+    caller: Caller, services: Services, limit: Limit = 50, before: Before = None
+) -> ListOut[InputOut]:
+    """What the caller's turns wait on, in every session, newest first."""
+    page = await services.turn_inputs.waiting_on(caller, limit=limit, before=before)
+    return ListOut(
+        data=[InputOut.of(row) for row in page.items],
+        has_more=page.has_more,
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get("/sessions/{session_id}/turns/{turn_id}/inputs", response_model=ListOut[InputOut])

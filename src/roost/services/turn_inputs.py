@@ -16,6 +16,7 @@ from roost.services.caller import Caller
 from roost.services.turns import TurnService, turn_not_found
 from roost.store.db import Database
 from roost.store.models import Session, Turn, TurnInput
+from roost.store.paging import Page, cut
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,28 @@ class TurnInputService:
         async with self.database.read() as db:
             query = select(TurnInput).where(TurnInput.turn_id == turn_id).order_by(TurnInput.id)
             return list((await db.execute(query)).scalars().all())
+
+    async def waiting_on(
+        self, caller: Caller, *, limit: int, before: str | None
+    ) -> Page[TurnInput]:
+        """Everything the caller's turns wait on, newest first: a client's inbox."""
+        query = (
+            select(TurnInput)
+            .join(Session, Session.id == TurnInput.session_id)
+            .where(Session.owner_id == caller.user_id, TurnInput.status == "pending")
+        )
+        if before is not None:
+            if not ids.is_valid("inp", before):
+                raise InvalidRequest(
+                    f"Cursor before={before} names no input request", details={"field": "before"}
+                )
+            query = query.where(TurnInput.id < before)
+        async with self.database.read() as db:
+            rows = (
+                await db.execute(query.order_by(TurnInput.id.desc()).limit(limit + 1))
+            ).scalars()
+            items, more = cut(list(rows), limit)
+        return Page(items, more, items[-1].id if more and items else None)
 
     async def pending(self, turn_id: str) -> list[TurnInput]:
         """What a turn its caller already owns waits on."""
