@@ -455,3 +455,29 @@ async def test_the_inbox_lists_what_every_session_waits_on(
     await events_until_done(client, first_sid, first["turn"]["id"])
     assert (await client.get("/api/inputs")).json()["data"] == []
     assert second["turn"]["status"] == "waiting"
+
+
+async def test_remembering_allows_the_tools_other_waiting_calls_too(
+    app: Any, client: Client, fake_llm: FakeLLM
+) -> None:
+    guarded = counting_tool(app, "deploy", requires_approval=True)
+    other = counting_tool(app, "wipe", requires_approval=True)
+    calls = [
+        {"id": "d1", "name": "deploy", "arguments": {"n": 1}},
+        {"id": "d2", "name": "deploy", "arguments": {"n": 2}},
+        {"id": "w1", "name": "wipe", "arguments": {}},
+    ]
+    fake_llm.add_replies({"tool_calls": calls}, {"text": "Done."})
+    sid = await new_session(client)
+    waiting = await start(client, sid)
+    requests = {r["call_id"]: r for r in waiting["input_required"]}
+    url = f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input"
+    remembered = await client.post(
+        url, json={"request_id": requests["d1"]["id"], "approve": True, "remember": True}
+    )
+    body = remembered.json()
+    assert body["resumed"] is False  # wipe still waits: it is another tool
+    assert [r["call_id"] for r in body["pending"]] == ["w1"]
+    await client.post(url, json={"request_id": requests["w1"]["id"], "deny": True})
+    await events_until_done(client, sid, waiting["turn"]["id"])
+    assert sorted(c["n"] for c in guarded) == [1, 2] and other == []

@@ -166,6 +166,17 @@ class TurnInputService:
                 session = await db.get(Session, session_id)
                 if session is not None and request.tool not in (session.approved_tools or []):
                     session.approved_tools = [*(session.approved_tools or []), request.tool]
+                # The tool's other calls waiting in this turn are allowed with it.
+                await db.execute(
+                    update(TurnInput)
+                    .where(
+                        TurnInput.turn_id == turn_id,
+                        TurnInput.status == "pending",
+                        TurnInput.kind == "tool_approval",
+                        TurnInput.tool == request.tool,
+                    )
+                    .values(status="answered", response=stored, answered_at=utcnow())
+                )
             resumed = not left
             if resumed:
                 turn.status = "queued"
