@@ -9,9 +9,7 @@ use; after it fails, the next use starts it again once a short backoff has passe
 import asyncio
 import contextlib
 import logging
-import os
 import time
-import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from mcp.shared.message import SessionMessage
 
 from roost import __version__
 from roost.clock import utcnow
+from roost.engine.tools.mcp_process import children, log_file, new_child, spawn_lock
 
 log = logging.getLogger("roost.mcp")
 
@@ -43,13 +42,7 @@ MAX_BACKOFF_SECONDS = 60.0
 MAX_BACKOFF_WAIT_SECONDS = 2.0
 STOP_GRACE_SECONDS = 10.0
 MAX_TOOL_PAGES = 20
-LOG_ROTATE_BYTES = 1024 * 1024
 MIN_SCRUBBED_LENGTH = 4  # shorter values would blank out ordinary words
-
-# One stdio spawn at a time (per event loop), so the one new child process is the server's.
-_spawn_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
-    weakref.WeakKeyDictionary()
-)
 
 
 @dataclass(frozen=True)
@@ -194,7 +187,7 @@ class McpConnection:
         """The connection's whole life, from start to stop or failure, in this one task."""
         error: str | None = None
         try:
-            with _log_file(self.log_dir, self.config.name) as errlog:
+            with log_file(self.log_dir, self.config.name) as errlog:
                 async with AsyncExitStack() as stack:
                     read, write = await stack.enter_async_context(self._open(errlog))
                     watched = _Watched(read, self._ended)
@@ -232,10 +225,10 @@ class McpConnection:
                 command=config.command or "", args=list(config.args), env=dict(config.env)
             )
             async with AsyncExitStack() as stack:
-                async with _spawn_lock():
-                    before = _children()
+                async with spawn_lock():
+                    before = children()
                     streams = await stack.enter_async_context(stdio_client(params, errlog))
-                    self.pid = _new_child(before)
+                    self.pid = new_child(before)
                 yield streams
             return
         timeout = httpx2.Timeout(min(self.timeout, 30.0), read=300.0)
@@ -367,39 +360,3 @@ class _Watched:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-@contextlib.contextmanager
-def _log_file(folder: Path, name: str) -> Any:
-    """A stdio server's stderr goes to ``<home>/mcp/<name>.log``, not into Roost's logs."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.log"
-    mode = "w" if path.exists() and path.stat().st_size > LOG_ROTATE_BYTES else "a"
-    with path.open(mode, encoding="utf-8", errors="replace") as handle:
-        yield handle
-
-
-def _spawn_lock() -> asyncio.Lock:
-    loop = asyncio.get_running_loop()
-    lock = _spawn_locks.get(loop)
-    if lock is None:
-        lock = _spawn_locks[loop] = asyncio.Lock()
-    return lock
-
-
-def _children() -> set[int]:
-    """This process's child processes (Linux); empty where ``/proc`` cannot tell."""
-    found: set[int] = set()
-    for listing in Path("/proc/self/task").glob("*/children"):
-        with contextlib.suppress(OSError, ValueError):
-            found.update(int(pid) for pid in listing.read_text().split())
-    return found
-
-
-def _new_child(before: set[int]) -> int | None:
-    """The server's pid: the one child that is new, and leads its own session."""
-    for pid in sorted(_children() - before):
-        with contextlib.suppress(OSError):
-            if os.getsid(pid) == pid:
-                return pid
-    return None
