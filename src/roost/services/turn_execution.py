@@ -1,8 +1,8 @@
 """Running one turn: the store and the event log around the engine's loop.
 
-This is the job the turn queue runs. It starts a queued turn (creating its user
-message only now, so that an enqueued message lands after the answer before it),
-drives :class:`TurnRunner`, and always ends the log with ``done``.
+This is the job the turn queue runs. It starts a queued turn (:mod:`turn_start`: its
+user message is created only now, so that an enqueued message lands after the answer
+before it), drives :class:`TurnRunner`, and always ends the log with ``done``.
 """
 
 import asyncio
@@ -10,23 +10,15 @@ import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-
-from roost import ids
 from roost.bus.base import EventBus
 from roost.clock import utcnow
-from roost.config import AgentSettings, Settings
-from roost.engine.events import Event
-from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError, ToolCall
-from roost.engine.providers.catalogue import context_window
+from roost.config import Settings
+from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError
 from roost.engine.providers.registry import ProviderRegistry
 from roost.engine.runner import (
-    Gate,
     InputNeeded,
-    InputRequest,
     MaxIterationsReached,
     Resumed,
     RunSettings,
@@ -34,21 +26,22 @@ from roost.engine.runner import (
     Usage,
 )
 from roost.engine.skills import as_instructions, for_turn
-from roost.engine.tools.ask import ASK_USER, question_of
+from roost.engine.tools.approval import approval_gate
 from roost.engine.tools.policy import SandboxPolicy
 from roost.engine.tools.registry import ToolContext, ToolRegistry
 from roost.errors import ApiError
 from roost.services.compaction import compact
 from roost.services.event_log import EventWriter
-from roost.services.history import split_waiting, to_chat, within_window
+from roost.services.history import split_waiting, to_chat
 from roost.services.projects import ProjectService, TurnProject
 from roost.services.skills import SkillService
 from roost.services.titles import generate_title
 from roost.services.turn_endings import end_turn
 from roost.services.turn_sink import TurnSink
+from roost.services.turn_start import history_of, mark_running
 from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database, uninterrupted
-from roost.store.models import Message, Session, Turn, TurnEvent, TurnInput
+from roost.store.models import Message, Session, Turn
 from roost.store.turns import TurnFenced, TurnRepo
 
 log = logging.getLogger("roost.turns")
@@ -73,19 +66,6 @@ class StartedTurn:
     skill_instructions: str | None = None
     resumed: Resumed | None = None
     project: TurnProject | None = None
-
-
-@dataclass
-class Marked:
-    """A turn just marked running, with what its run needs to begin."""
-
-    turn: Turn
-    session: Session
-    history: list[Message]
-    left_out: bool
-    start: Event
-    responses: dict[str, dict[str, Any]] | None  # set when a waiting turn goes on
-    answer_id: str | None  # the empty answer made with the start, for the first model call
 
 
 class TurnExecutor:
@@ -169,41 +149,8 @@ class TurnExecutor:
             status, error = "failed", {"code": "INTERNAL_ERROR", "message": "The turn failed"}
         await self._clean_up(self._finish(started, status, error))
 
-    async def _mark_running(self, turn_id: str) -> Marked | None:
-        """Start a queued turn in one transaction: its user message, its status and
-        ``turn_start``; with the history the model will read. A turn that waited on the
-        user goes on instead, with the user's responses."""
-        async with self.database.write() as db:
-            turn = await TurnRepo(db).get(turn_id)
-            if turn is None or turn.status != "queued":
-                return None
-            if await TurnRepo(db).waiting_before(turn):
-                return None  # held: it is submitted again once the waiting turn moves on
-            session = await db.get(Session, turn.session_id)
-            assert session is not None  # deleting a session deletes its turns
-            responses = None
-            if turn.options.get("resuming"):
-                turn.attempt += 1  # fences off any writer left from before the wait
-                turn.options = {k: v for k, v in turn.options.items() if k != "resuming"}
-                responses = await _responses(db, turn.id)
-            else:
-                await self._drop_rolled_back(db, turn)
-                if turn.user_message_id is None and turn.options.get("content") is not None:
-                    turn.user_message_id = self._add_user_message(db, session, turn)
-            now = utcnow()
-            turn.status, turn.started_at = "running", turn.started_at or now
-            session.status, session.updated_at = "running", now
-            history, left_out = await self._history(db, turn)
-            start = self._log_start(db, turn, now, resuming=responses is not None)
-            # The first answer's empty message joins this transaction, one fewer before
-            # the model is called; not when the turn continues an answer or goes on after a
-            # wait, nor when history must be summarised first (the summary comes before it).
-            fresh = responses is None and not turn.options.get("continue_message_id")
-            answer_id = _add_empty_answer(db, session, turn) if fresh and not left_out else None
-        return Marked(turn, session, history, left_out, start, responses, answer_id)
-
     async def _begin(self, turn_id: str) -> StartedTurn | None:
-        marked = await uninterrupted(self._mark_running(turn_id))
+        marked = await uninterrupted(mark_running(self.database, turn_id))
         if marked is None:
             return None
         turn, session, history = marked.turn, marked.session, marked.history
@@ -265,25 +212,6 @@ class TurnExecutor:
         for name in brought if announce else []:
             await started.writer.emit("status", status="skill", message=f"Using skill: {name}")
 
-    def _log_start(self, db: Any, turn: Turn, now: datetime, *, resuming: bool) -> Event:
-        """``turn_start`` (or, for a turn going on after a wait, a ``resumed`` status),
-        written in the transaction that starts the turn."""
-        type, data = (
-            "turn_start",
-            {
-                "message_id": turn.options.get("continue_message_id") or turn.user_message_id,
-                "model": turn.model,
-                "agent": turn.agent,
-                "kind": turn.kind,
-            },
-        )
-        if resuming:
-            type, data = "status", {"status": "resumed", "message": "Going on with your answers"}
-        event = Event(turn.id, turn.session_id, turn.last_seq + 1, type, now, data)
-        db.add(TurnEvent(turn_id=turn.id, seq=event.seq, type=event.type, data=data, ts=now))
-        turn.last_seq = event.seq
-        return event
-
     async def _runner(self, started: StartedTurn, history: list[Message]) -> TurnRunner:
         turn, session = started.turn, started.session
         agent = (
@@ -331,37 +259,13 @@ class TurnExecutor:
                 retries=self.settings.provider_retries,
                 continue_message_id=continuing,
             ),
-            self._gate(agent, session),
+            approval_gate(
+                self.tools,
+                requiring=self.settings.tools_requiring_approval,
+                always=agent.requires_approval,
+                allowed=session.approved_tools or [],
+            ),
         )
-
-    def _gate(self, agent: AgentSettings, session: Session) -> Gate:
-        """Which calls wait for the user: questions, and tools that need approval (by
-        their own policy, by settings, or because the agent asks before every call)
-        unless the user allowed them for the rest of the session."""
-        approval = set(self.settings.tools_requiring_approval)
-        allowed = set(session.approved_tools or [])
-
-        def gate(call: ToolCall) -> InputRequest | None:
-            if call.name == ASK_USER.name:
-                question, options = question_of(call.arguments)
-                return InputRequest(call, "question", question, options)
-            tool = self.tools.get(call.name)
-            if tool is None or tool.name in allowed:
-                return None  # unknown tools are refused when run
-            if agent.requires_approval or tool.requires_approval or tool.name in approval:
-                return InputRequest(call, "tool_approval", f"Allow {call.name} to run?")
-            return None
-
-        return gate
-
-    async def _history(self, db: Any, turn: Turn) -> tuple[list[Message], bool]:
-        """The messages the model is sent, and whether older ones did not fit."""
-        query = select(Message).where(Message.session_id == turn.session_id).order_by(Message.id)
-        messages = list((await db.execute(query)).scalars().all())
-        if turn.options.get("continue_message_id"):
-            until = turn.options["continue_message_id"]
-            messages = [m for m in messages if m.id <= until]
-        return within_window(messages, context_window((turn.model or "").partition("/")[2]))
 
     async def _compact_first(self, started: StartedTurn, history: list[Message]) -> list[Message]:
         """History outgrew the window: summarise what did not fit, then read it again."""
@@ -386,34 +290,8 @@ class TurnExecutor:
 
     async def _read_history(self, turn: Turn) -> list[Message]:
         async with self.database.read() as db:
-            history, _ = await self._history(db, turn)
+            history, _ = await history_of(db, turn)
         return history
-
-    def _add_user_message(self, db: Any, session: Session, turn: Turn) -> str:
-        content = str(turn.options.get("content", ""))
-        parts: list[dict[str, Any]] = [{"type": "text", "text": content}] if content else []
-        parts += turn.options.get("attachments") or []
-        message = Message(
-            id=ids.new_id("msg"),
-            session_id=session.id,
-            turn_id=turn.id,
-            role="user",
-            content=content,
-            parts=parts,
-            status="completed",
-        )
-        db.add(message)
-        session.message_count += 1
-        session.last_activity_at = utcnow()
-        return message.id
-
-    async def _drop_rolled_back(self, db: Any, turn: Turn) -> None:
-        """``on_busy=rollback``: the stopped turns and all they produced go."""
-        for old in turn.options.get("rollback") or []:
-            removed = await db.execute(delete(Message).where(Message.turn_id == old))
-            session = await db.get(Session, turn.session_id)
-            session.message_count = max(0, session.message_count - (removed.rowcount or 0))
-            await TurnRepo(db).delete(old)
 
     async def _finish(
         self, started: StartedTurn, status: str, error: dict[str, Any] | None
@@ -463,29 +341,3 @@ class TurnExecutor:
             usage=usage,
             iterations=iterations,
         )
-
-
-async def _responses(db: Any, turn_id: str) -> dict[str, dict[str, Any]]:
-    """The user's answered requests of a turn, by the call they answer (the newest answer
-    for a call id that came back in a later wait)."""
-    query = (
-        select(TurnInput)
-        .where(TurnInput.turn_id == turn_id, TurnInput.status == "answered")
-        .order_by(TurnInput.id)
-    )
-    return {row.call_id: row.response or {} for row in (await db.execute(query)).scalars()}
-
-
-def _add_empty_answer(db: Any, session: Session, turn: Turn) -> str:
-    message = Message(
-        id=ids.new_id("msg"),
-        session_id=session.id,
-        turn_id=turn.id,
-        role="assistant",
-        content="",
-        parts=[],
-        status="streaming",
-    )
-    db.add(message)
-    session.message_count += 1
-    return message.id

@@ -41,26 +41,11 @@ class TurnSink:
         if self.prepared is not None:
             message_id, self.prepared = self.prepared, None
             return message_id
-        message_id = ids.new_id("msg")
-        await uninterrupted(self._add_answer(message_id))
-        return message_id
+        return await uninterrupted(self._add_answer())
 
-    async def _add_answer(self, message_id: str) -> None:
+    async def _add_answer(self) -> str:
         async with self.database.write() as db:
-            db.add(
-                Message(
-                    id=message_id,
-                    session_id=self.turn.session_id,
-                    turn_id=self.turn.id,
-                    role="assistant",
-                    content="",
-                    parts=[],
-                    status="streaming",
-                )
-            )
-            session = await db.get(Session, self.turn.session_id)
-            if session is not None:
-                session.message_count += 1
+            return add_empty_answer(db, self.turn, await db.get(Session, self.turn.session_id))
 
     async def drop_unused(self) -> None:
         """The turn ended before its first model call: its prepared answer goes."""
@@ -178,6 +163,23 @@ class TurnSink:
             for row, ask in zip(rows, requests, strict=True)
         ]
         await self.writer.emit_with(wait, events)
+
+
+def add_empty_answer(db: Any, turn: Turn, session: Session | None) -> str:
+    """An empty assistant message for an answer about to stream, counted in its session."""
+    message = Message(
+        id=ids.new_id("msg"),
+        session_id=turn.session_id,
+        turn_id=turn.id,
+        role="assistant",
+        content="",
+        parts=[],
+        status="streaming",
+    )
+    db.add(message)
+    if session is not None:
+        session.message_count += 1
+    return message.id
 
 
 def _join_text(parts: list[dict[str, Any]], more: str) -> list[dict[str, Any]]:

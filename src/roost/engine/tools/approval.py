@@ -1,0 +1,29 @@
+"""Which of a model's tool calls wait for the user: its questions, and the calls that need
+approval (by the tool's own policy, by the server's settings, or because the agent asks
+before every call) unless the user allowed the tool for the rest of the session."""
+
+from collections.abc import Iterable
+
+from roost.engine.providers.base import ToolCall
+from roost.engine.runner import Gate, InputRequest
+from roost.engine.tools.ask import ASK_USER, question_of
+from roost.engine.tools.registry import ToolRegistry
+
+
+def approval_gate(
+    tools: ToolRegistry, *, requiring: Iterable[str], always: bool, allowed: Iterable[str]
+) -> Gate:
+    requiring, allowed = set(requiring), set(allowed)
+
+    def gate(call: ToolCall) -> InputRequest | None:
+        if call.name == ASK_USER.name:
+            question, options = question_of(call.arguments)
+            return InputRequest(call, "question", question, options)
+        tool = tools.get(call.name)
+        if tool is None or tool.name in allowed:
+            return None  # unknown tools are refused when run
+        if always or tool.requires_approval or tool.name in requiring:
+            return InputRequest(call, "tool_approval", f"Allow {call.name} to run?")
+        return None
+
+    return gate
