@@ -10,6 +10,7 @@ log from the start, so nothing is lost and no second turn starts.
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,7 +33,7 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, HEADER) if scope["type"] == "http" else None
+        key = _header(scope["headers"], HEADER) if scope["type"] == "http" else None
         if key is None or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
@@ -76,7 +77,6 @@ async def _first(
     """Run the request, keeping its answer (or its turn) when it succeeds."""
     given = False
     status = 0
-    streamed = False
     content_type: str | None = None
     kept = bytearray()
     settled = False
@@ -89,14 +89,14 @@ async def _first(
         return await receive()
 
     async def keep(message: Message) -> None:
-        nonlocal status, streamed, content_type, settled
+        nonlocal status, content_type, settled
         if message["type"] == "http.response.start":
             status = message["status"]
-            streamed = is_event_stream(message)
-            content_type = _header_of(message, b"content-type")
-            turn_id = _header_of(message, TURN_HEADER.lower().encode())
-            session_id = _header_of(message, SESSION_HEADER.lower().encode())
-            if streamed and 200 <= status < 300:
+            headers = message.get("headers", ())
+            content_type = _header(headers, b"content-type")
+            turn_id = _header(headers, TURN_HEADER.lower().encode())
+            session_id = _header(headers, SESSION_HEADER.lower().encode())
+            if is_event_stream(message) and 200 <= status < 300:
                 # A stream is kept as the turn it follows, named before any event is sent.
                 settled = True
                 if turn_id and session_id:
@@ -193,15 +193,9 @@ async def _whole_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-def _header_of(message: Message, name: bytes) -> str | None:
-    for key, value in message.get("headers", ()):
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """A header's value from a request scope's or a response's raw headers."""
+    for key, value in headers:
         if key.lower() == name:
             return str(value.decode("latin-1"))
     return None
