@@ -481,3 +481,22 @@ async def test_remembering_allows_the_tools_other_waiting_calls_too(
     await client.post(url, json={"request_id": requests["w1"]["id"], "deny": True})
     await events_until_done(client, sid, waiting["turn"]["id"])
     assert sorted(c["n"] for c in guarded) == [1, 2] and other == []
+
+
+async def test_remembering_the_only_tool_waiting_lets_the_turn_go_on(
+    app: Any, client: Client, fake_llm: FakeLLM
+) -> None:
+    guarded = counting_tool(app, "deploy", requires_approval=True)
+    calls = [{"id": f"d{n}", "name": "deploy", "arguments": {"n": n}} for n in (1, 2)]
+    fake_llm.add_replies({"tool_calls": calls}, {"text": "Both deployed."})
+    sid = await new_session(client)
+    waiting = await start(client, sid)
+    first = waiting["input_required"][0]
+    remembered = await client.post(
+        f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input",
+        json={"request_id": first["id"], "approve": True, "remember": True},
+    )
+    assert remembered.json()["resumed"] is True and remembered.json()["pending"] == []
+    events = await events_until_done(client, sid, waiting["turn"]["id"])
+    assert events[-1].data["status"] == "completed"
+    assert sorted(c["n"] for c in guarded) == [1, 2]

@@ -146,22 +146,8 @@ class TurnInputService:
                     details={"request_id": request_id, "status": request.status},
                 )
             stored = response.stored(request.kind, request_id)
-            claimed = await db.execute(
-                update(TurnInput)
-                .where(TurnInput.id == request_id, TurnInput.status == "pending")
-                .values(status="answered", response=stored, answered_at=utcnow())
-            )
-            if not claimed.rowcount:  # type: ignore[attr-defined]
-                raise Conflict(
-                    f"Input request {request_id} was answered already",
-                    code="INPUT_NOT_PENDING",
-                    details={"request_id": request_id, "status": "answered"},
-                )
-            left = await db.scalar(
-                select(func.count())
-                .select_from(TurnInput)
-                .where(TurnInput.turn_id == turn_id, TurnInput.status == "pending")
-            )
+            # The turn's row lock above makes this request's check and change one step.
+            request.status, request.response, request.answered_at = "answered", stored, utcnow()
             if response.remember and request.tool:
                 session = await db.get(Session, session_id)
                 if session is not None and request.tool not in (session.approved_tools or []):
@@ -177,6 +163,11 @@ class TurnInputService:
                     )
                     .values(status="answered", response=stored, answered_at=utcnow())
                 )
+            left = await db.scalar(
+                select(func.count())
+                .select_from(TurnInput)
+                .where(TurnInput.turn_id == turn_id, TurnInput.status == "pending")
+            )
             resumed = not left
             if resumed:
                 turn.status = "queued"
