@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import httpx
 import pytest
@@ -80,23 +81,28 @@ def test_serve_answers_health_at_both_paths(live_server: str) -> None:
     assert httpx.get(live_server + "/docs").status_code == 200
 
 
-def test_readme_tour_runs_against_a_live_server(live_server: str) -> None:
+def run_readme_block(marker: str, url: str, *, prelude: str = "") -> CompletedProcess[str]:
+    """The README's ``<!-- marker -->`` shell block, run with bash against ``url``."""
     require_curl()
     readme = (ROOT / "README.md").read_text()
-    tour = re.search(r"<!-- tour -->\n```sh\n(.*?)```", readme, re.S)
-    assert tour is not None
-    script = tour.group(1).replace("localhost:8787", live_server.removeprefix("http://"))
+    block = re.search(rf"<!-- {marker} -->\n```sh\n(.*?)```", readme, re.S)
+    assert block is not None, marker
+    script = block.group(1).replace("localhost:8787", url.removeprefix("http://"))
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", prelude + script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_readme_tour_runs_against_a_live_server(live_server: str) -> None:
     # Every curl must succeed, except the one that shows an error on purpose.
     strict = (
         'curl() { if [[ "$*" == *ses_unknown* ]]; then command curl "$@"; '
         'else command curl --fail-with-body "$@"; fi; }\n'
     )
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", strict + script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_readme_block("tour", live_server, prelude=strict)
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"SESSION_NOT_FOUND"' in result.stdout
     assert result.stdout.rstrip().endswith("204")
@@ -104,18 +110,8 @@ def test_readme_tour_runs_against_a_live_server(live_server: str) -> None:
 
 
 def test_readme_first_answer_streams_from_a_live_server(tmp_path: Path) -> None:
-    require_curl()
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- first-answer -->\n```sh\n(.*?)```", readme, re.S)
-    assert block is not None
     with FakeLLM() as fake, roost_process(tmp_path, fake_model_env(fake)) as (_process, url):
-        script = block.group(1).replace("localhost:8787", url.removeprefix("http://"))
-        result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = run_readme_block("first-answer", url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("event: done") == 2
     assert "event: title" in result.stdout
@@ -123,10 +119,6 @@ def test_readme_first_answer_streams_from_a_live_server(tmp_path: Path) -> None:
 
 
 def test_readme_project_agent_writes_and_runs_a_script_once_approved(tmp_path: Path) -> None:
-    require_curl()
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- project-agent -->\n```sh\n(.*?)```", readme, re.S)
-    assert block is not None
     script = "echo 'Hello from Roost'\n"
     with FakeLLM() as fake:
         fake.add_replies(
@@ -140,13 +132,7 @@ def test_readme_project_agent_writes_and_runs_a_script_once_approved(tmp_path: P
         )
         env = fake_model_env(fake, ROOST_RUN_COMMAND_ENABLED="true")
         with roost_process(tmp_path, env) as (_process, url):
-            commands = block.group(1).replace("localhost:8787", url.removeprefix("http://"))
-            result = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", commands],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            result = run_readme_block("project-agent", url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"resumed":true' in result.stdout
     assert "Hello from Roost" in result.stdout and "[exit code 0]" in result.stdout
