@@ -147,7 +147,7 @@ class TurnExecutor:
         except Exception:
             log.exception("turn failed", extra={"turn_id": turn_id})
             status, error = "failed", {"code": "INTERNAL_ERROR", "message": "The turn failed"}
-        await self._clean_up(self._finish(started, status, error))
+        await self._finish(started, status, error)
 
     async def _begin(self, turn_id: str) -> StartedTurn | None:
         marked = await uninterrupted(mark_running(self.database, turn_id))
@@ -173,15 +173,14 @@ class TurnExecutor:
             defaults,
             self.user_settings.providers.with_overrides(defaults.provider_settings()),
         )
-        # Ending a turn here runs to its end even if a cancel lands meanwhile, like any end.
         if turn.cancel_requested:
-            await self._clean_up(self._finish(started, "cancelled", None))
+            await self._finish(started, "cancelled", None)
             return None
         await self._apply_skills(started, history, announce=marked.responses is None)
         if marked.responses is not None:
             waiting = split_waiting(history, turn.id)
             if waiting is None:
-                await self._clean_up(self._finish(started, "failed", _NOTHING_TO_RESUME))
+                await self._finish(started, "failed", _NOTHING_TO_RESUME)
                 return None
             history, answer, results = waiting
             started.resumed = Resumed(answer, results, marked.responses)
@@ -192,7 +191,7 @@ class TurnExecutor:
             started.runner = await self._runner(started, history)
         except ApiError as unusable:  # e.g. its provider was removed, its folder moved
             failure = {"code": unusable.code, "message": unusable.message}
-            await self._clean_up(self._finish(started, "failed", failure))
+            await self._finish(started, "failed", failure)
             return None
         if started.resumed is not None:  # counted on from where the wait began
             started.runner.iterations = turn.iterations
@@ -294,6 +293,12 @@ class TurnExecutor:
         return history
 
     async def _finish(
+        self, started: StartedTurn, status: str, error: dict[str, Any] | None
+    ) -> None:
+        """End the turn: its last writes run to their end even if a cancel lands meanwhile."""
+        await self._clean_up(self._write_end(started, status, error))
+
+    async def _write_end(
         self, started: StartedTurn, status: str, error: dict[str, Any] | None
     ) -> None:
         turn, writer, runner = started.turn, started.writer, started.runner
