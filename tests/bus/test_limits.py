@@ -1,11 +1,12 @@
 """Rate-limit counters, in memory and in a real Redis."""
 
+import asyncio
 import uuid
 
 import pytest
 
 from roost.bus import redis as redis_bus
-from roost.bus.limits import MemoryCounters, RedisCounters
+from roost.bus.limits import Backoff, MemoryCounters, RedisCounters
 from tests.conftest import service_url
 
 
@@ -37,3 +38,38 @@ async def test_memory_peek_does_not_count(limit: int) -> None:
     counters = MemoryCounters()
     for _ in range(5):
         assert (await counters.peek("p", limit, 60)).remaining == limit
+
+
+BACKOFF = Backoff(free=2, first_seconds=0.05, longest_seconds=0.2, forget_seconds=60)
+
+
+async def test_memory_backoff_grows_to_its_longest_and_a_success_starts_again() -> None:
+    now = [1000.0]
+    counters = MemoryCounters(clock=lambda: now[0])
+    assert [await counters.attempt("b", BACKOFF) for _ in range(2)] == [0.0, 0.0]
+    waits = []
+    for _ in range(4):
+        waits.append(await counters.attempt("b", BACKOFF))  # refused: the wait left
+        now[0] += waits[-1]
+        assert await counters.attempt("b", BACKOFF) == 0.0
+    assert waits == pytest.approx([0.05, 0.1, 0.2, 0.2])
+    await counters.forget("b")
+    assert [await counters.attempt("b", BACKOFF) for _ in range(2)] == [0.0, 0.0]
+    now[0] += 61  # a key left alone long enough starts again
+    assert [await counters.attempt("b", BACKOFF) for _ in range(2)] == [0.0, 0.0]
+
+
+async def test_redis_backoff_lets_one_of_many_at_once_through() -> None:
+    client = redis_bus.connect(service_url("ROOST_TEST_REDIS_URL"))
+    counters = RedisCounters(client, prefix=f"roost:test:{uuid.uuid4().hex}:")
+    try:
+        waits = await asyncio.gather(*(counters.attempt("b", BACKOFF) for _ in range(30)))
+        assert waits.count(0.0) == BACKOFF.free
+        assert all(0 < wait <= 0.05 for wait in waits if wait)
+        await asyncio.sleep(0.06)
+        assert await counters.attempt("b", BACKOFF) == 0.0
+        assert 0.05 < await counters.attempt("b", BACKOFF) <= 0.1  # the wait doubled
+        await counters.forget("b")
+        assert await counters.attempt("b", BACKOFF) == 0.0
+    finally:
+        await client.aclose()

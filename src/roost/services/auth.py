@@ -1,14 +1,15 @@
 """Identity: registration, logins with rotating refresh tokens, API keys, and turning a
 credential into a :class:`Caller`."""
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text, update
 
 from roost import ids
-from roost.bus.limits import Counters
+from roost.bus.limits import Backoff, Counters
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.errors import Conflict, Forbidden, InvalidRequest, RateLimited, Unauthorized
@@ -25,9 +26,16 @@ REFRESH_PREFIX = "rt_"
 SCOPES = frozenset({"read", "write", "admin"})
 REGISTRATION_LOCK = 7_401_163_002
 KEY_TOUCH_SECONDS = 60
-# Guessing limits: failed logins per account and per address, registrations per address.
-LOGIN_FAILURES_PER_ACCOUNT = (10, 900)
-LOGIN_FAILURES_PER_ADDRESS = (50, 900)
+# Guessing limits. Each (account, address) pair has 5 tries at once, then waits 1 s, 2 s,
+# 4 s… up to 15 minutes between tries; a success starts it again. An account with 50
+# failures in 15 minutes, from anywhere, is under attack: then every address gets one
+# try at once before its waits start, so an address that has not failed (the owner's)
+# still gets in, and an attacker cannot lock the owner out. Logins per address, whatever
+# the account, bound password spraying.
+LOGIN_BACKOFF = Backoff(free=5, first_seconds=1, longest_seconds=900, forget_seconds=3600)
+LOGIN_BACKOFF_UNDER_ATTACK = replace(LOGIN_BACKOFF, free=1)
+LOGIN_FAILURES_PER_ACCOUNT = (50, 900)
+LOGINS_PER_ADDRESS = (100, 900)
 REGISTRATIONS_PER_ADDRESS = (20, 3600)
 BAD_LOGIN = "Invalid email or password"
 
@@ -162,15 +170,14 @@ class AuthService:
     async def login(self, email: str, password: str, address: str, agent: str) -> TokenPair:
         """Tokens for a good password; the same answer for an unknown email as a bad one."""
         key = email.strip().lower()[:254]
-        await self._throttle_peek(f"login:acct:{key}", *LOGIN_FAILURES_PER_ACCOUNT)
-        await self._throttle_peek(f"login:ip:{address}", *LOGIN_FAILURES_PER_ADDRESS)
+        pair = await self._admit_login(key, address)
         async with self.database.read() as db:
             user = (await db.execute(select(User).where(User.email == key))).scalar_one_or_none()
         if not await verify_password(user.password_hash if user else None, password):
             await self.counters.hit(f"login:acct:{key}", *LOGIN_FAILURES_PER_ACCOUNT)
-            await self.counters.hit(f"login:ip:{address}", *LOGIN_FAILURES_PER_ADDRESS)
             raise unauthorized(BAD_LOGIN)
         assert user is not None
+        await self.counters.forget(pair)
         if not user.is_active:
             raise Forbidden("This account is deactivated")
         return await self._new_login(user, agent)
@@ -369,10 +376,17 @@ class AuthService:
         if not standing.allowed:
             raise _too_many(standing.retry_after, f"{limit} per {window // 60} minutes")
 
-    async def _throttle_peek(self, key: str, limit: int, window: int) -> None:
-        standing = await self.counters.peek(key, limit, window)
-        if standing.remaining <= 0:
-            raise _too_many(standing.retry_after, f"{limit} failures per {window // 60} minutes")
+    async def _admit_login(self, account: str, address: str) -> str:
+        """Count a login try before its password is checked (so tries at once cannot
+        slip past a limit), or refuse it; the key of its (account, address) backoff."""
+        await self._throttle(f"login:ip:{address}", *LOGINS_PER_ADDRESS)
+        failures = await self.counters.peek(f"login:acct:{account}", *LOGIN_FAILURES_PER_ACCOUNT)
+        backoff = LOGIN_BACKOFF if failures.remaining > 0 else LOGIN_BACKOFF_UNDER_ATTACK
+        pair = f"login:pair:{account}:{address}"
+        wait = await self.counters.attempt(pair, backoff)
+        if wait > 0:
+            raise _too_many(math.ceil(wait), "growing delays after failed logins")
+        return pair
 
 
 def _too_many(retry_after: int, limit: str) -> RateLimited:
