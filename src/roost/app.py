@@ -19,6 +19,7 @@ from roost.api import (
     mcp,
     messages,
     models_api,
+    openapi,
     project_files,
     project_locations,
     project_templates,
@@ -139,6 +140,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         summary="Health (Mini-Devin's path)",
     )
     error_handlers.install(app)
+    openapi.install(app)
     # Inside CORS, so that a 429 carries the CORS headers a browser needs to read it.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware, limits=RateLimits.from_settings(settings))

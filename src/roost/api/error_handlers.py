@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 
 from roost.errors import (
@@ -37,9 +38,11 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     if error.status_code == 404:
         api_error = NotFound(f"No route {request.url.path}", details={"path": request.url.path})
     elif error.status_code == 405:
+        allow = ", ".join(allowed_methods(request))
         api_error = MethodNotAllowed(
             f"{request.method} is not allowed on {request.url.path}",
-            details={"method": request.method, "allow": (error.headers or {}).get("Allow")},
+            details={"method": request.method, "allow": allow},
+            headers={"Allow": allow},
         )
     elif error.status_code == 400:
         api_error = InvalidRequest(str(error.detail))
@@ -47,6 +50,22 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
         api_error = ApiError(str(error.detail), code="HTTP_ERROR")
         api_error.status = error.status_code
     return render(request, api_error)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path accepts (RFC 9110 ``Allow``).
+
+    The router's own 405 names only the first route that matched the path, while a path
+    may be served by several routes (``GET`` and ``POST /api/sessions`` are two). HEAD and
+    OPTIONS are not served unless declared, so they are not listed.
+    """
+    path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        pattern = getattr(route, "path_regex", None)
+        if route.methods and pattern is not None and pattern.match(path):
+            methods.update(route.methods)
+    return sorted(methods)
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

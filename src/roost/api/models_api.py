@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from roost.api.deps import Services
+from roost.api.deps import Caller, Services
+from roost.api.openapi import errors
 from roost.engine.providers.registry import PROVIDER_NAMES, describe
 from roost.errors import ApiError
 
@@ -53,7 +54,7 @@ class ProvidersOut(BaseModel):
 
 
 @router.get("/config/roles", response_model=RolesOut)
-async def list_roles(services: Services) -> RolesOut:
+async def list_roles(_caller: Caller, services: Services) -> RolesOut:
     """Coqui's roles: the agents, each with a description and its model."""
     agents = services.settings.all_agents
     return RolesOut(
@@ -66,7 +67,7 @@ async def list_roles(services: Services) -> RolesOut:
 
 
 @router.get("/providers", response_model=ProvidersOut)
-async def list_providers(services: Services) -> ProvidersOut:
+async def list_providers(_caller: Caller, services: Services) -> ProvidersOut:
     """Configured providers with their models (Floyd), counts and the default (Mini-Devin);
     well-known providers that are not configured are listed with ``configured: false``."""
     registry = services.providers
@@ -92,8 +93,9 @@ async def list_providers(services: Services) -> ProvidersOut:
     return ProvidersOut(providers=providers, models=models, default_model=default)
 
 
-@router.get("/models", response_model=ModelsOut)
+@router.get("/models", response_model=ModelsOut, responses=errors(404))
 async def list_models(
+    _caller: Caller,
     services: Services,
     provider: Annotated[str | None, Query(max_length=100, description="A provider id.")] = None,
 ) -> ModelsOut:

@@ -72,7 +72,7 @@ async def post_settings(caller: Caller, services: Services, body: SettingsIn) ->
 
 
 @router.get("/settings/schema", response_model=dict[str, Any])
-async def settings_schema() -> dict[str, Any]:
+async def settings_schema(_caller: Caller) -> dict[str, Any]:
     """The JSON schema of what PATCH /api/settings accepts (Oqto)."""
     return SettingsIn.model_json_schema()
 

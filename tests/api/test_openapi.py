@@ -1,0 +1,150 @@
+"""The served OpenAPI document is exact: every error a route answers is declared, in the
+envelope it is sent in; the credentials each route needs; the limits the server checks."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from roost.app import create_app
+from roost.config import Settings
+from tests.api.test_errors import assert_envelope
+from tests.support.apps import running
+
+Operation = tuple[str, str, dict[str, Any]]
+ENVELOPE_REF = "#/components/schemas/Error"
+# Paths that answer without a credential in required mode (API.md §3).
+PUBLIC = {
+    ("get", "/api/health"),
+    ("get", "/health"),
+    ("get", "/api/features"),
+    ("post", "/api/auth/register"),
+    ("post", "/api/auth/login"),
+    ("post", "/api/auth/refresh"),
+    ("post", "/api/auth/logout"),
+}
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    home = tmp_path_factory.mktemp("openapi")
+    app = create_app(Settings(home=home, database_url=f"sqlite+aiosqlite:///{home}/r.db"))
+    built: dict[str, Any] = app.openapi()
+    return built
+
+
+def operations(document: dict[str, Any]) -> Iterator[Operation]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield method, path, operation
+
+
+def test_no_fastapi_validation_error_remains(document: dict[str, Any]) -> None:
+    text = json.dumps(document)
+    assert "HTTPValidationError" not in text
+    assert "#/components/schemas/ValidationError" not in text
+
+
+def test_every_error_status_is_the_envelope(document: dict[str, Any]) -> None:
+    envelope = document["components"]["schemas"]["Error"]
+    assert set(envelope["required"]) == {"error", "request_id"}
+    for method, path, operation in operations(document):
+        errors = {int(s): r for s, r in operation["responses"].items() if int(s) >= 400}
+        assert 500 in errors, (method, path)
+        for status, response in errors.items():
+            content = response["content"]
+            assert list(content) == ["application/json"], (method, path, status)
+            assert content["application/json"]["schema"] == {"$ref": ENVELOPE_REF}
+
+
+def test_each_kind_of_route_declares_its_errors(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        statuses = {int(status) for status in operation["responses"]}
+        parameters = operation.get("parameters", [])
+        where = (method, path)
+        if operation["security"] and {} not in operation["security"]:
+            assert {401, 403} <= statuses, where
+        if any(p["in"] == "path" for p in parameters):
+            assert 404 in statuses, where
+        if parameters or "requestBody" in operation:
+            assert 422 in statuses, where
+        if "requestBody" in operation:
+            assert {400, 413} <= statuses, where
+        if path.startswith("/api/") and path != "/api/health":
+            assert 429 in statuses, where
+
+
+def test_security_schemes_are_declared_and_applied(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT or API key",
+        "description": schemes["bearer"]["description"],
+    }
+    assert schemes["apiKey"]["in"] == "header"
+    assert schemes["apiKey"]["name"] == "X-API-Key"
+    assert (schemes["cookie"]["in"], schemes["cookie"]["name"]) == ("cookie", "roost_access")
+    assert schemes["refreshCookie"]["name"] == "roost_refresh"
+    open_ones = set()
+    for method, path, operation in operations(document):
+        security = operation["security"]
+        if not security or {} in security:
+            open_ones.add((method, path))
+        else:
+            assert security == [{"bearer": []}, {"apiKey": []}, {"cookie": []}], (method, path)
+    assert open_ones == PUBLIC
+    assert "local mode" in document["info"]["description"]
+
+
+def test_constraints_the_server_checks_are_in_the_schema(document: dict[str, Any]) -> None:
+    listing = document["paths"]["/api/sessions"]["get"]["parameters"]
+    limit = next(p for p in listing if p["name"] == "limit")["schema"]
+    assert (limit["minimum"], limit["maximum"]) == (1, 200)
+    batch = document["components"]["schemas"]["InviteBatchIn"]["properties"]["count"]
+    assert (batch["minimum"], batch["maximum"]) == (1, 100)
+
+
+async def test_the_served_document_is_the_exact_one(client: httpx.AsyncClient) -> None:
+    served = (await client.get("/api/openapi.json")).json()
+    assert "securitySchemes" in served["components"]
+    assert "HTTPValidationError" not in json.dumps(served)
+
+
+async def test_an_undeclared_method_is_405_with_allow(client: httpx.AsyncClient) -> None:
+    response = await client.patch("/api/health")
+    error = assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET"
+    assert error["details"] == {"method": "PATCH", "allow": "GET"}
+    # Two routes serve /api/sessions: Allow names both of their methods.
+    response = await client.put("/api/v1/sessions")
+    assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET, POST"
+    response = await client.post("/api/sessions/ses_nope")
+    assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "DELETE, GET, PATCH, PUT"
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "TRACE"])
+async def test_head_and_options_are_not_served(client: httpx.AsyncClient, method: str) -> None:
+    response = await client.request(method, "/api/sessions")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+
+
+async def test_listings_of_the_setup_need_a_credential_in_required_mode(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with running(settings, auth="required") as (_, client):
+        for path in (
+            "/api/config/roles",
+            "/api/providers",
+            "/api/models",
+            "/api/settings/schema",
+        ):
+            response = await client.get(path)
+            assert_envelope(response, 401, "UNAUTHORIZED")
+        assert (await client.get("/api/features")).status_code == 200
