@@ -4,7 +4,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from roost import __version__
@@ -34,6 +34,7 @@ from roost.api import (
     workspace,
 )
 from roost.api.idempotency import IdempotencyMiddleware
+from roost.api.json_body import plain_json_body
 from roost.api.middleware import RequestContextMiddleware
 from roost.api.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimits
 from roost.api.sse import SESSION_HEADER, TURN_HEADER
@@ -125,6 +126,8 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # Before any route reads a body, and so before authentication, like a JSON syntax error.
+        dependencies=[Depends(plain_json_body)],
     )
     router = api_router(settings)
     app.include_router(router, prefix=API_PREFIXES[0])
