@@ -92,6 +92,7 @@ def test_user_create_asks_twice_without_echo_and_list_shows_users(home: Path) ->
         (["user", "reset-password", "ghost@example.com", "--password-stdin"], PASSWORD, "ghost"),
         (["key", "create", "ghost@example.com", "--name", "ci"], None, "ghost"),
         (["key", "create", "taken@example.com", "--name", "ci", "--scopes", "root"], None, "root"),
+        (["key", "create", "taken@example.com", "--name", "ci", "--scopes", "admin"], None, "hold"),
         (["key", "list", "ghost@example.com"], None, "ghost"),
         (["key", "revoke", "key_01m8a97z54byzvm9agg9cemc09"], None, "not found"),
     ],
@@ -156,3 +157,13 @@ def test_a_created_key_authenticates_until_revoked(home: Path) -> None:
 
     assert with_api(home, refused) == 401
     assert key_id not in roost(home, "key", "list", "bob@example.com").stdout
+
+
+def test_a_key_gets_what_its_user_holds_unless_told_less(home: Path) -> None:
+    create_user(home, "bob@example.com")
+    create_user(home, "ada@example.com", "--admin")
+    for email in ("bob@example.com", "ada@example.com"):
+        assert roost(home, "key", "create", email, "--name", "all").exit_code == 0
+    bob = roost(home, "key", "list", "bob@example.com").stdout.splitlines()[1].split()
+    ada = roost(home, "key", "list", "ada@example.com").stdout.splitlines()[1].split()
+    assert (bob[2], ada[2]) == ("read,write", "admin,read,write")

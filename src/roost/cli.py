@@ -254,7 +254,8 @@ def key_create(
     email: Email,
     name: Annotated[str, typer.Option(help="What the key is for.")],
     scopes: Annotated[
-        str, typer.Option(help="Comma-separated: read, write, admin (default: all).")
+        str,
+        typer.Option(help="Comma-separated: read, write, admin (default: all the user holds)."),
     ] = "",
     expires_days: Annotated[
         int | None, typer.Option(min=1, max=3650, help="Days until it expires.")
@@ -270,7 +271,7 @@ def key_create(
     wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
     expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
     key, secret = _with_admin(
-        home, database_url, lambda a: a.users.create_key(email, name, wanted, expires_at)
+        home, database_url, lambda a: a.users.create_key(email, name, wanted or None, expires_at)
     )
     typer.echo(f"created {key.id} ({key.name}); the secret is shown this once:", err=True)
     typer.echo(secret)
@@ -284,7 +285,7 @@ def key_list(email: Email, home: Home = None, database_url: DatabaseUrl = None) 
     keys = _with_admin(home, database_url, lambda a: a.users.keys(email))
     typer.echo(f"{'ID':<31} {'PREFIX':<13} {'SCOPES':<17} {'EXPIRES':<25} NAME")
     for key in keys:
-        scopes = ",".join(key.scopes) or "all"
+        scopes = ",".join(key.scopes) or "none"
         expires = isoformat(key.expires_at) if key.expires_at else "never"
         typer.echo(f"{key.id:<31} {key.prefix:<13} {scopes:<17} {expires:<25} {key.name}")
 

@@ -80,7 +80,11 @@ class TokensOut(BaseModel):
 class ApiKeyIn(ClientModel):
     name: Name
     expires_at: datetime | None = None
-    scopes: list[ShortName] = Field(default_factory=list, max_length=3)
+    scopes: Annotated[list[ShortName], Field(min_length=1, max_length=3)] | None = Field(
+        None,
+        description="Some of read, write, admin, each held by the caller; left out: the "
+        "caller's own.",
+    )
 
 
 class ApiKeyOut(BaseModel):
@@ -219,7 +223,8 @@ async def dev_login(request: Request, response: Response, services: Services) ->
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=NewApiKeyOut)
 async def create_api_key(caller: Caller, services: Services, body: ApiKeyIn) -> NewApiKeyOut:
-    """``scopes`` (optional): ``read``, ``write``, ``admin``; none means all."""
+    """``scopes``: some of ``read``, ``write``, ``admin``, none of them beyond the
+    caller's own (403); left out, the new key gets the caller's own."""
     key, secret = await services.auth.create_key(caller, body.name, body.expires_at, body.scopes)
     return NewApiKeyOut(**ApiKeyOut.of(key).model_dump(), key=secret)
 

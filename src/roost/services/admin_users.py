@@ -228,8 +228,10 @@ class UserAdmin:
     # --- API keys of any user (the command line) ----------------------------------------
 
     async def create_key(
-        self, email: str, name: str, scopes: list[str], expires_at: datetime | None
+        self, email: str, name: str, scopes: list[str] | None, expires_at: datetime | None
     ) -> tuple[ApiKey, str]:
+        """A key of the user's, as if made through their login: ``None`` grants all they
+        hold, and no more than that."""
         user = await self.by_email(email)
         return await self.auth.create_key(_acting_as(user), name, expires_at, scopes)
 

@@ -13,6 +13,7 @@ from roost.bus.limits import Backoff, Counters
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.errors import Conflict, Forbidden, InvalidRequest, RateLimited, Unauthorized
+from roost.services import key_scopes
 from roost.services.caller import Caller
 from roost.services.passwords import check_strength, hash_password, verify_password
 from roost.services.tokens import AccessClaims, TokenSigner, hash_secret, new_secret
@@ -23,7 +24,6 @@ from roost.store.users import LOCAL_USER_ID
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}")
 API_KEY_PREFIX = "rk_"
 REFRESH_PREFIX = "rt_"
-SCOPES = frozenset({"read", "write", "admin"})
 REGISTRATION_LOCK = 7_401_163_002
 KEY_TOUCH_SECONDS = 60
 # Guessing limits. Each (account, address) pair has 5 tries at once, then waits 1 s, 2 s,
@@ -107,8 +107,7 @@ class AuthService:
                 await db.execute(
                     update(ApiKey).where(ApiKey.id == found.id).values(last_used_at=now)
                 )
-        scopes = frozenset(found.scopes) if found.scopes else None
-        return Caller(user.id, user.is_admin, True, f"key:{found.id}", scopes)
+        return Caller(user.id, user.is_admin, True, f"key:{found.id}", frozenset(found.scopes))
 
     # --- accounts ---------------------------------------------------------------------
 
@@ -307,12 +306,11 @@ class AuthService:
     # --- API keys ---------------------------------------------------------------------
 
     async def create_key(
-        self, caller: Caller, name: str, expires_at: datetime | None, scopes: list[str]
+        self, caller: Caller, name: str, expires_at: datetime | None, scopes: list[str] | None
     ) -> tuple[ApiKey, str]:
-        """A new key; its secret is returned now and never again."""
-        unknown = set(scopes) - SCOPES
-        if unknown:
-            raise InvalidRequest(f"Unknown scopes: {sorted(unknown)}", details={"field": "scopes"})
+        """A new key, with no scope its maker lacks (``None``: all the maker's); its secret
+        is returned now and never again."""
+        granted = key_scopes.granted(caller, scopes)
         if expires_at is not None and expires_at <= utcnow():
             raise InvalidRequest("expires_at is in the past", details={"field": "expires_at"})
         secret = new_secret(API_KEY_PREFIX)
@@ -322,7 +320,7 @@ class AuthService:
             name=name,
             prefix=secret[:12],
             key_hash=hash_secret(secret),
-            scopes=sorted(set(scopes)),
+            scopes=granted,
             expires_at=expires_at,
         )
         async with self.database.write() as db:
