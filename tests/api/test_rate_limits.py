@@ -205,7 +205,7 @@ async def test_the_21st_request_at_once_is_429_until_one_ends(settings: Settings
             assert (await client.get("/api/sessions", headers=ada.headers)).status_code == 200
 
 
-async def test_a_stream_counts_once_and_frees_its_slot_when_it_starts(
+async def test_a_stream_counts_once_and_holds_its_slot_until_it_closes(
     settings: Settings,
 ) -> None:
     async with running(settings, rate_limit_per_minute=20, rate_limit_concurrent=2) as app:
@@ -220,26 +220,32 @@ async def test_a_stream_counts_once_and_frees_its_slot_when_it_starts(
             return StreamingResponse(frames(), media_type="text/event-stream")
 
         app.add_api_route("/api/test/stream", follow, methods=["GET"])
-        async with (
-            serving(app) as url,
-            httpx.AsyncClient(base_url=url) as client,
-            AsyncExitStack() as streams,
-        ):
-            lines = []
-            for _ in range(5):  # more streams than slots
-                stream = await streams.enter_async_context(client.stream("GET", "/api/test/stream"))
-                assert stream.status_code == 200
-                lines.append(stream.aiter_lines())
-            public = await client.get("/api/features")
-            assert public.status_code == 200 and standing(public)[1] == 20 - 6
-            for each in lines:  # every frame arrives, none of them counted
-                seen = [line async for line in _take(each, 8)]
-                assert [line for line in seen if line.startswith("id:")] == [
-                    "id: 1",
-                    "id: 2",
-                    "id: 3",
-                ]
-            assert standing(await client.get("/api/features"))[1] == 20 - 7
+        async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+            async with AsyncExitStack() as streams:
+                lines = []
+                for _ in range(2):
+                    stream = await streams.enter_async_context(
+                        client.stream("GET", "/api/test/stream")
+                    )
+                    assert stream.status_code == 200
+                    lines.append(stream.aiter_lines())
+                for each in lines:  # every frame arrives, none of them counted
+                    seen = [line async for line in _take(each, 8)]
+                    assert [line for line in seen if line.startswith("id:")] == [
+                        "id: 1",
+                        "id: 2",
+                        "id: 3",
+                    ]
+                # Both slots are held by the open streams, however long they last.
+                assert_rate_limited(await client.get("/api/test/stream"), "2 concurrent requests")
+                assert_rate_limited(await client.get("/api/features"), "2 concurrent requests")
+            # The client left both streams: their slots are free again.
+            for _ in range(100):
+                public = await client.get("/api/features")
+                if public.status_code == 200:
+                    break
+                await asyncio.sleep(0.02)
+            assert public.status_code == 200 and standing(public)[1] <= 20 - 5
             gate.set()
 
 

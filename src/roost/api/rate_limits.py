@@ -11,8 +11,8 @@ This is a pure-ASGI layer inside CORS rather than a route dependency, because:
   included (FastAPI parses the body before it runs any dependency), so every response
   can carry ``X-RateLimit-*``;
 - it refuses before the body is read, so a throttled client cannot make us parse 10 MB;
-- it sees the ASGI messages, so a concurrency slot is released exactly when a stream's
-  response starts, or when any other response has been sent.
+- it holds a concurrency slot until the whole response has been sent: a stream's until
+  it ends or its client leaves.
 
 The caller is still resolved by :func:`roost.api.deps.optional_caller`, which caches it on
 ``request.state``; the route's own dependencies reuse it rather than verify again.
@@ -142,26 +142,16 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def release() -> None:
-            nonlocal holding
-            if holding:
-                holding = False
-                # Shielded: a cancelled request must still give its slot back (in Redis
-                # it would otherwise stay taken until the key expires).
-                with anyio.CancelScope(shield=True):
-                    await counters.release(key)
-
-        async def send_releasing(message: Message) -> None:
-            await send(message)
-            # A stream is one request however long it is followed: its slot frees as
-            # soon as it starts, so a client following many streams is not locked out.
-            if message["type"] == "http.response.start" and is_event_stream(message):
-                await release()
-
+        # A stream holds its slot for as long as it is open, so that no principal can keep
+        # unbounded readers (each a connection and a database reader); the slot frees when
+        # the stream ends or its client leaves, which ends the app's call.
         try:
-            await self.app(scope, receive, send_releasing)
+            await self.app(scope, receive, send)
         finally:
-            await release()
+            # Shielded: a cancelled request must still give its slot back (in Redis it
+            # would otherwise stay taken until the key expires).
+            with anyio.CancelScope(shield=True):
+                await counters.release(key)
 
     async def _count(
         self, counters: Counters, key: str, anonymous: bool, scope: Scope

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from roost.engine.events import Event
+from roost.errors import ValidationFailed
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
@@ -44,9 +45,24 @@ def wants_stream(request: Request, stream: bool | None) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
 
 
-def resume_point(request: Request, after: int | None) -> int:
-    """Where a reader resumes: ``?after=`` wins over the ``Last-Event-ID`` header."""
+# A seq is stored in a 32-bit INTEGER column: no turn can log more events than this.
+MAX_SEQ = 2**31 - 1
+RESUME_HEADER = "Last-Event-ID"
+
+
+def resume_point(after: int | None, last_event_id: str | None) -> int:
+    """Where a reader resumes: ``?after=`` wins over the ``Last-Event-ID`` header (which
+    an empty value leaves unset). Checked before the stream starts: once its 200 is out,
+    an error could only cut the stream."""
     if after is not None:
         return after
-    last = request.headers.get("last-event-id", "").strip()
-    return int(last) if last.isdigit() else 0
+    value = (last_event_id or "").strip()
+    if not value:
+        return 0
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > MAX_SEQ:
+        reason = f"a seq is a whole number from 0 to {MAX_SEQ}"
+        raise ValidationFailed(
+            f"{RESUME_HEADER} is not a seq",
+            [{"field": RESUME_HEADER, "in": "header", "reason": reason}],
+        )
+    return int(value)

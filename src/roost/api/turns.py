@@ -4,12 +4,13 @@ list and cancel turns; regenerate, continue and edit (API.md §7)."""
 from contextlib import aclosing
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from roost.api.deps import Caller, Limit, Services
+from roost.api.openapi import errors
 from roost.api.session_schemas import MessageOut, SessionOut
-from roost.api.sse import event_stream, resume_point, wants_stream
+from roost.api.sse import MAX_SEQ, RESUME_HEADER, event_stream, resume_point, wants_stream
 from roost.api.turn_schemas import (
     CancelledOut,
     EditOut,
@@ -38,6 +39,7 @@ TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {"text/event-stream": {}},
     },
     202: {"model": TurnAccepted, "description": "Started; follow its events."},
+    **errors(409, 502, 503),
 }
 
 
@@ -194,16 +196,22 @@ async def get_turn(caller: Caller, services: Services, session_id: str, turn_id:
     responses={200: {"content": {"text/event-stream": {}}, "description": "The events."}},
 )
 async def turn_events(
-    request: Request,
     caller: Caller,
     services: Services,
     session_id: str,
     turn_id: str,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this seq.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_SEQ, description="Resume after this seq.")
+    ] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(alias=RESUME_HEADER, description="Resume after this seq; `?after=` wins."),
+    ] = None,
 ) -> Response:
-    """Replay after ``Last-Event-ID`` (or ``?after=``), then follow live until ``done``."""
+    """Replay after ``Last-Event-ID`` (or ``?after=``), then follow live until ``done``;
+    at the end of a finished turn the stream closes at once."""
     events = await services.turns.events(
-        caller, session_id, turn_id, after=resume_point(request, after)
+        caller, session_id, turn_id, after=resume_point(after, last_event_id)
     )
     return event_stream(events)
 

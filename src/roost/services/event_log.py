@@ -144,9 +144,9 @@ async def follow_batches(
     last = after
     try:
         while True:
-            replayed, exists = await _replay(database, turn_id, session_id, last, check=True)
-            if not exists:
-                return  # deleted with its session: nothing more to say
+            replayed, more = await _replay(database, turn_id, session_id, last, check=True)
+            if not more:
+                return  # ended before the cursor, or deleted with its session
             batch, last, finished = _fresh(replayed, last)
             if batch:
                 yield batch
@@ -189,13 +189,22 @@ def _fresh(events: list[Event], last: int) -> tuple[list[Event], int, bool]:
 async def _replay(
     database: Database, turn_id: str, session_id: str, after: int, *, check: bool = False
 ) -> tuple[list[Event], bool]:
-    """The logged events after ``after``; and, when asked, whether the turn still exists
-    (answered by the events themselves when there are some)."""
+    """The logged events after ``after``; and, when asked, whether any can follow them
+    (answered by the events themselves when there are some). None can when the turn is
+    gone, or when its log ended with ``done`` at or before ``after``: a reader resuming
+    at the end of a finished turn is told so at once instead of waiting for ever."""
 
     async def read() -> tuple[list[Event], bool]:
         async with database.read() as db:
             rows = await EventRepo(db).after(turn_id, after, limit=REPLAY_BATCH)
-            exists = bool(rows) or not check or await TurnRepo(db).get(turn_id) is not None
-        return [event_of(row, session_id) for row in rows], exists
+            more = bool(rows) or not check or await _open(db, turn_id)
+        return [event_of(row, session_id) for row in rows], more
 
     return await uninterrupted(read())
+
+
+async def _open(db: AsyncSession, turn_id: str) -> bool:
+    """Whether the turn exists and its log has not ended (``done`` is always last)."""
+    if await TurnRepo(db).get(turn_id) is None:
+        return False
+    return not await EventRepo(db).of_types(turn_id, ["done"])

@@ -14,6 +14,7 @@ from roost.engine.events import Event
 from roost.errors import Conflict, InvalidRequest, NotFound, message_not_found, session_not_found
 from roost.services.caller import Caller
 from roost.services.compaction import compact, fork
+from roost.services.cursors import anchor
 from roost.services.event_log import follow_batches
 from roost.services.turn_endings import end_turn
 from roost.services.user_settings import SettingsService
@@ -154,20 +155,24 @@ class TurnService:
     ) -> Page[Turn]:
         async with self.database.read() as db:
             await self._owned(db, caller, session_id)
-            if before is not None and (
-                not ids.is_valid("turn", before) or await TurnRepo(db).get(before) is None
-            ):
-                raise InvalidRequest(
-                    f"Cursor before={before} names no turn", details={"field": "before"}
-                )
+            if before is not None:
+                await anchor(db, Turn, "turn", "before", before, Turn.session_id == session_id)
             items, more = await TurnRepo(db).page(session_id, limit=limit, before=before)
         return Page(items, more, items[-1].id if more and items else None)
 
     async def events(
         self, caller: Caller, session_id: str, turn_id: str, *, after: int = 0
     ) -> AsyncIterator[list[Event]]:
-        """The turn's events after ``after``, then live until ``done``, in batches."""
-        await self.get(caller, session_id, turn_id)
+        """The turn's events after ``after``, then live until ``done``, in batches.
+
+        Events are stored before anyone sees them, so a cursor past the last stored one
+        names nothing a reader was sent: refused rather than followed."""
+        turn = await self.get(caller, session_id, turn_id)
+        if after > turn.last_seq:
+            raise InvalidRequest(
+                f"Cursor after={after} is past the turn's last event ({turn.last_seq})",
+                details={"field": "after", "cursor": after, "last_seq": turn.last_seq},
+            )
         return self.follow(session_id, turn_id, after=after)
 
     def follow(
