@@ -154,6 +154,14 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Programs run_command may start (comma-separated); any when empty.",
     )
+    run_command_bwrap: str = Field(
+        "bwrap",
+        description="The bubblewrap program run_command sandboxes commands with; without "
+        "a working one, run_command is for admins only.",
+    )
+    run_command_network: bool = Field(
+        False, description="Lets sandboxed commands reach the network (and the project's policy)."
+    )
     fetch_url_enabled: bool = Field(False, description="Lets agents fetch web pages.")
     fetch_url_allow_private: bool = Field(
         False, description="Lets fetch_url reach loopback and private addresses."

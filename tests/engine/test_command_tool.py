@@ -1,5 +1,6 @@
 """``run_command``: its refusals, its scrubbed environment, its limits, and that nothing
-it starts outlives the call."""
+it starts outlives the call. These run it as on a server without a sandbox (for an admin);
+``test_command_sandbox`` runs it inside bubblewrap."""
 
 import asyncio
 import os
@@ -25,20 +26,30 @@ def project(tmp_path: Path) -> Path:
     return root.resolve()
 
 
+MISSING_BWRAP = "/nonexistent/bwrap"
+
+
 def registry(tmp_path: Path, **settings: Any) -> ToolRegistry:
     tools = ToolRegistry()
-    chosen: dict[str, Any] = {"run_command_enabled": True, **settings}
+    chosen: dict[str, Any] = {
+        "run_command_enabled": True,
+        "run_command_bwrap": MISSING_BWRAP,
+        **settings,
+    }
     tools.register(command_tool(Settings(home=tmp_path / "home", **chosen)))
     return tools
 
 
-def context(project: Path | None, policy: SandboxPolicy | None = None) -> ToolContext:
+def context(
+    project: Path | None, policy: SandboxPolicy | None = None, *, admin: bool = True
+) -> ToolContext:
     return ToolContext(
         session_id="ses_x",
         turn_id="turn_x",
         owner_id="usr_x",
         working_directory=str(project) if project is not None else None,
         policy=policy or SandboxPolicy(),
+        admin=admin,
     )
 
 
@@ -79,6 +90,19 @@ def test_the_tool_asks_for_approval_and_outlasts_the_commands_own_limit(tmp_path
     assert tool.input_schema["properties"]["timeout_seconds"]["maximum"] == 7
     relaxed = command_tool(Settings(home=tmp_path, tools_requiring_approval=[]))
     assert relaxed.requires_approval is False
+
+
+async def test_without_a_sandbox_only_admins_may_run_commands(project: Path) -> None:
+    tools = registry(project.parent)
+    assert tools.tools["run_command"].admin_only
+    assert "admins only" in tools.tools["run_command"].description
+    assert await tools.available_specs(admin=False) == []
+    command = {"command": "touch made"}
+    refused = await tools.execute("run_command", command, context(project, admin=False))
+    assert not refused.success and refused.error == "Only admins may use run_command on this server"
+    assert not (project / "made").exists()
+    ran = await tools.execute("run_command", command, context(project))
+    assert ran.success and (project / "made").exists()
 
 
 async def test_a_disabled_server_refuses(project: Path) -> None:

@@ -7,8 +7,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
+from roost.api.openapi import errors
 from roost.api.schemas import ClientModel, Metadata, ShortName
-from roost.engine.tools.registry import ToolContext
+from roost.engine.tools.approval import needs_approval
+from roost.engine.tools.registry import ToolContext, ToolError
+from roost.errors import Forbidden
 
 router = APIRouter(prefix="/tools", tags=["tools"])
 
@@ -20,6 +23,9 @@ class ToolOut(BaseModel):
     inputSchema: dict[str, Any] = Field(description="Floyd's name for input_schema.")
     source: str
     requires_approval: bool
+    admin_only: bool = Field(
+        description="Only admins may use it (run_command on a server without a sandbox)."
+    )
 
 
 class ToolsOut(BaseModel):
@@ -55,18 +61,23 @@ async def list_tools(caller: Caller, services: Services) -> ToolsOut:
             inputSchema=t.input_schema,
             source=t.source,
             requires_approval=t.requires_approval,
+            admin_only=t.admin_only,
         )
         for t in await services.tools.available()
     ]
     return ToolsOut(tools=tools, data=tools)
 
 
-@router.post("/execute", response_model=ExecuteOut)
+@router.post("/execute", response_model=ExecuteOut, responses=errors(404))
 async def execute_tool(caller: Caller, services: Services, body: ExecuteIn) -> ExecuteOut:
     """Run a tool outside any turn: ``{success, result}`` or ``{success: false, error}``
     (a tool's failure is an answer, not an HTTP error). File tools work in the project
-    named, else the caller's active one. The caller runs it, so no approval is asked."""
-    context = ToolContext(session_id="", turn_id="", owner_id=caller.user_id)
+    named, else the caller's active one. A tool whose calls need approval runs only in
+    a turn, where the call waits for it (403 APPROVAL_REQUIRED), except for admins."""
+    admin = caller.acts_as_admin
+    if not admin:
+        await _refuse_if_approval_needed(services, body.name)
+    context = ToolContext(session_id="", turn_id="", owner_id=caller.user_id, admin=admin)
     project_id = body.project_id
     if project_id is None:
         active = await services.projects.active_of(caller.user_id)
@@ -82,3 +93,17 @@ async def execute_tool(caller: Caller, services: Services, body: ExecuteIn) -> E
         duration_ms=outcome.duration_ms,
         truncated=outcome.truncated,
     )
+
+
+async def _refuse_if_approval_needed(services: Services, name: str) -> None:
+    try:
+        tool = await services.tools.find(name)
+    except ToolError:
+        return  # its source is unreachable: running it fails with the reason
+    requiring = services.settings.tools_requiring_approval
+    if tool is not None and needs_approval(tool, requiring=requiring):
+        raise Forbidden(
+            f"{name} needs the user's approval for each call, so it runs only in a turn",
+            code="APPROVAL_REQUIRED",
+            details={"tool": name},
+        )

@@ -76,12 +76,12 @@ class Services:
             timeout_seconds=settings.tool_timeout_seconds,
             output_cap_bytes=settings.tool_output_cap_bytes,
         )
-        for tool in builtin_tools(settings):
+        locations = LocationService(database, settings)
+        for tool in builtin_tools(settings, locations.roots):
             tools.register(tool)
         mcp = McpServerService(database, box, settings)
         tools.add_source(mcp.servers)
         skills = SkillService(database)
-        locations = LocationService(database, settings)
         projects = ProjectService(database, settings, locations)
         executor = TurnExecutor(database, bus, user_settings, skills, tools, projects, settings)
         queue = LocalTurnQueue(executor)

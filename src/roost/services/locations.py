@@ -52,6 +52,11 @@ class LocationService:
         async with self.database.read() as db:
             return await LocationRepo(db).all()
 
+    async def roots(self) -> list[Path]:
+        """Every location's folder, configured or added since."""
+        configured = list(self.settings.project_locations) or [self.settings.home / "projects"]
+        return [*configured, *(Path(location.path) for location in await self.all())]
+
     async def save(
         self, caller: Caller, path: str, name: str | None, active: bool
     ) -> tuple[ProjectLocation, bool]:

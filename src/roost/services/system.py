@@ -6,6 +6,7 @@ from roost import __version__
 from roost.bus.redis import ping
 from roost.config import Settings
 from roost.engine.providers.registry import ProviderRegistry
+from roost.engine.tools.command_sandbox import find_bubblewrap
 from roost.store.db import Database
 
 API_VERSION = 1
@@ -57,6 +58,15 @@ class SystemService:
             "has_api_key": config.api_key is not None,
         }
 
+    def _command_sandbox(self) -> dict[str, Any]:
+        """How run_command is contained: by bubblewrap for everyone, else admins only."""
+        enabled = self.settings.run_command_enabled
+        sandboxed = enabled and find_bubblewrap(self.settings.run_command_bwrap) is not None
+        return {
+            "run_command_sandbox": "bubblewrap" if sandboxed else None,
+            "run_command_admin_only": enabled and not sandboxed,
+        }
+
     def features(self) -> dict[str, Any]:
         """Capabilities this server has switched on; clients hide what is off."""
         required = self.settings.auth_mode == "required"
@@ -72,6 +82,7 @@ class SystemService:
             "approvals": True,
             "idempotency": True,
             "run_command": self.settings.run_command_enabled,
+            **self._command_sandbox(),
             "fetch_url": self.settings.fetch_url_enabled,
             "scheduler": False,
             "voice": False,

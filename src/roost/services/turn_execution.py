@@ -43,6 +43,7 @@ from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database, uninterrupted
 from roost.store.models import Message, Session, Turn
 from roost.store.turns import TurnFenced, TurnRepo
+from roost.store.users import get_user
 
 log = logging.getLogger("roost.turns")
 
@@ -232,11 +233,14 @@ class TurnExecutor:
         ]
         system = "\n\n".join(part for part in instructions if part) or None
         tool_names = agent.tools if turn.options.get("tools", True) else []
+        async with self.database.read() as db:
+            owner = await get_user(db, session.owner_id)
+        admin = owner is not None and owner.is_admin
         request = ModelRequest(
             model=model,
             messages=chat,
             system=system,
-            tools=await self.tools.available_specs(tool_names),
+            tools=await self.tools.available_specs(tool_names, admin=admin),
             max_tokens=started.defaults.max_tokens or self.settings.max_tokens,
         )
         context = ToolContext(
@@ -246,6 +250,7 @@ class TurnExecutor:
             working_directory=project.root if project else None,
             emit=started.writer.emit,
             policy=project.policy if project else SandboxPolicy(),
+            admin=admin,
         )
         return TurnRunner(
             started.providers.get(provider_id),

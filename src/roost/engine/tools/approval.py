@@ -7,7 +7,13 @@ from collections.abc import Iterable
 from roost.engine.providers.base import ToolCall
 from roost.engine.runner import Gate, InputRequest
 from roost.engine.tools.ask import ASK_USER, question_of
-from roost.engine.tools.registry import ToolRegistry
+from roost.engine.tools.registry import Tool, ToolRegistry
+
+
+def needs_approval(tool: Tool, *, requiring: Iterable[str], always: bool = False) -> bool:
+    """Whether each call of ``tool`` waits for the user: by its own policy, the server's
+    settings (``requiring``), or because every call does (``always``)."""
+    return always or tool.requires_approval or tool.name in set(requiring)
 
 
 def approval_gate(
@@ -22,7 +28,7 @@ def approval_gate(
         tool = tools.get(call.name)
         if tool is None or tool.name in allowed:
             return None  # unknown tools are refused when run
-        if always or tool.requires_approval or tool.name in requiring:
+        if needs_approval(tool, requiring=requiring, always=always):
             return InputRequest(call, "tool_approval", f"Allow {call.name} to run?")
         return None
 

@@ -1,14 +1,15 @@
 """``run_command``: one command in the project folder, with a time limit, an output cap
 and a scrubbed environment; nothing it starts outlives the call.
 
-This is not a sandbox. The command runs as the server's user and can read whatever
-that user can (absolute paths, the network); the project's ``denied_paths`` bind the
-file tools only. What it does guarantee: the working directory starts inside the
+Where bubblewrap works (:mod:`command_sandbox`), the command runs inside it: it can
+write the project and nothing else of the system, cannot see Roost's home, database,
+keys or other projects, and has no network unless the server allows it. Where it does
+not, the command runs as the server's user and can read whatever that user can: then
+only admins may use the tool. Either way the working directory starts inside the
 project, the server's environment (keys, tokens, ``ROOST_*``) is not passed on, and
-the whole process group is killed when the call ends, times out or is cancelled. A
-process that starts a session of its own (``setsid``) leaves the group and escapes
-that last guarantee; only an operating-system sandbox (a container, a dedicated
-user) can contain it.
+everything the command started is killed when the call ends, times out or is cancelled
+(outside the sandbox, a process that starts a session of its own leaves the group that
+is killed; inside, its whole process namespace ends with the call).
 """
 
 import asyncio
@@ -17,12 +18,15 @@ import shlex
 import shutil
 import signal
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from roost.config import Settings
+from sqlalchemy.engine import make_url
+
+from roost.config import Settings, config_file
+from roost.engine.tools.command_sandbox import Bubblewrap, Confinement, find_bubblewrap
 from roost.engine.tools.registry import Tool, ToolContext, ToolError
 from roost.engine.tools.sandbox import Sandbox
 
@@ -36,6 +40,15 @@ PASSED_VARIABLES = ("PATH", "LANG", "TZ", "TERM")
 # Without a shell these would reach the program as plain arguments, which is never
 # what a command written with them means.
 SHELL_METACHARACTERS = frozenset("|&;<>()$`*?\n\r")
+KEY_FILES = ("jwt.key", "secret.key")  # in the home; see services.tokens and crypto
+
+# The folders of every project location, for the sandbox to hide (all but the project
+# the command runs in, which it shows again).
+Locations = Callable[[], Awaitable[list[Path]]]
+
+
+async def _no_locations() -> list[Path]:
+    return []
 
 
 def _schema(limit: float) -> dict[str, Any]:
@@ -255,10 +268,20 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
+def server_paths(settings: Settings) -> list[Path]:
+    """Where Roost keeps what no command may read: its home, database, keys and config."""
+    paths = [settings.home, *(settings.home / name for name in KEY_FILES), config_file()]
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        paths += [database.parent, *(Path(f"{database}{end}") for end in ("", "-wal", "-shm"))]
+    return paths
+
+
 async def run_command(
-    command: str, argv: list[str], cwd: Path, env: dict[str, str], limit: float, cap: int
+    argv: list[str], cwd: Path, env: dict[str, str], limit: float, cap: int
 ) -> str:
-    """Run ``argv`` (or ``command`` through /bin/sh when ``argv`` is empty) to its end."""
+    """Run ``argv`` to its end."""
     common: dict[str, Any] = {
         "cwd": cwd,
         "env": env,
@@ -267,10 +290,7 @@ async def run_command(
         "stderr": asyncio.subprocess.STDOUT,  # one stream, in the order it was written
         "start_new_session": True,  # its own process group, to be ended as a whole
     }
-    if argv:
-        process = await asyncio.create_subprocess_exec(*argv, **common)
-    else:
-        process = await asyncio.create_subprocess_exec("/bin/sh", "-c", command, **common)
+    process = await asyncio.create_subprocess_exec(*argv, **common)
     assert process.stdout is not None
     output = CappedOutput(cap, bytearray())
     reader = asyncio.create_task(output.read_from(process.stdout))
@@ -287,10 +307,12 @@ async def run_command(
     return _report(output, process.returncode, limit if timed_out else None)
 
 
-def command_tool(settings: Settings) -> Tool:
-    """``run_command``, refusing every call unless enabled on the server and the project."""
+def command_tool(settings: Settings, locations: Locations = _no_locations) -> Tool:
+    """``run_command``, refusing every call unless enabled on the server and the project;
+    sandboxed by bubblewrap when it works here, else for admins only."""
     limit = settings.run_command_timeout_seconds
     cap = settings.tool_output_cap_bytes
+    bubblewrap = find_bubblewrap(settings.run_command_bwrap)
 
     async def handler(args: dict[str, Any], context: ToolContext) -> str:
         cwd = _folder(context, settings, args)
@@ -304,9 +326,24 @@ def command_tool(settings: Settings) -> Tool:
             argv = (
                 allowed_argv(command, settings.run_command_allow, env["PATH"])
                 if settings.run_command_allow
-                else []
+                else ["/bin/sh", "-c", command]
             )
-            return await run_command(command, argv, cwd, env, _time_limit(args, limit), cap)
+            if bubblewrap is not None:
+                argv = await _confined(bubblewrap, argv, context, cwd, Path(home))
+            return await run_command(argv, cwd, env, _time_limit(args, limit), cap)
+
+    async def _confined(
+        bubblewrap: Bubblewrap, argv: list[str], context: ToolContext, cwd: Path, home: Path
+    ) -> list[str]:
+        assert context.working_directory is not None  # checked by _folder
+        confinement = Confinement(
+            project=Path(context.working_directory),
+            cwd=cwd,
+            home=home,
+            hidden=(*server_paths(settings), *await locations()),
+            network=settings.run_command_network and context.policy.allow_network,
+        )
+        return await asyncio.to_thread(bubblewrap.argv, argv, confinement)  # reads the disk
 
     allowed = ", ".join(settings.run_command_allow)
     return Tool(
@@ -317,10 +354,17 @@ def command_tool(settings: Settings) -> Tool:
             f"only these programs, without a shell: {allowed}."
             if allowed
             else "runs through /bin/sh."
+        )
+        + (
+            " It runs in a sandbox: only the project folder and /tmp are writable"
+            + ("." if settings.run_command_network else ", and there is no network.")
+            if bubblewrap is not None
+            else " No sandbox on this server: admins only."
         ),
         _schema(limit),
         handler,
         requires_approval="run_command" in settings.tools_requiring_approval,
+        admin_only=bubblewrap is None,
         # The command's own limit fires first and reports what it printed; this one
         # only covers the kill grace and draining the pipe.
         timeout_seconds=limit + KILL_GRACE_SECONDS + DRAIN_SECONDS + 3,

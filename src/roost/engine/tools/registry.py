@@ -33,6 +33,7 @@ class ToolContext:
     working_directory: str | None = None  # the project root, when the session has one
     emit: Emit = _nowhere
     policy: SandboxPolicy = field(default_factory=SandboxPolicy)
+    admin: bool = False  # whether whoever the call acts for is an admin
 
 
 Handler = Callable[[dict[str, Any], ToolContext], Awaitable[Any]]
@@ -46,6 +47,7 @@ class Tool:
     handler: Handler
     source: str = "builtin"
     requires_approval: bool = False
+    admin_only: bool = False  # offered to admins' turns only, refused to anyone else
     # None: the registry's limits (ROOST_TOOL_TIMEOUT_SECONDS, ROOST_TOOL_OUTPUT_CAP_BYTES)
     timeout_seconds: float | None = None
     output_cap_bytes: int | None = None
@@ -137,8 +139,12 @@ class ToolRegistry:
             return list(found.values())
         return [found[name] for name in dict.fromkeys(names) if name in found]
 
-    async def available_specs(self, names: list[str] | None = None) -> list[ToolSpec]:
-        return [tool.spec() for tool in await self.available(names)]
+    async def available_specs(
+        self, names: list[str] | None = None, *, admin: bool = True
+    ) -> list[ToolSpec]:
+        """What a turn offers the model: no tool only admins may use, unless ``admin``."""
+        tools = await self.available(names)
+        return [tool.spec() for tool in tools if admin or not tool.admin_only]
 
     async def find(self, name: str) -> Tool | None:
         """A static tool, else a source's; may raise :class:`ToolError` (see ToolSource)."""
@@ -162,6 +168,8 @@ class ToolRegistry:
             return _failed(str(error), started)
         if tool is None:
             return _failed(f"Unknown tool {name!r}", started)
+        if tool.admin_only and not context.admin:
+            return _failed(f"Only admins may use {name} on this server", started)
         limit = tool.timeout_seconds or self.timeout_seconds
         try:
             result = await asyncio.wait_for(tool.handler(args, context), limit)
