@@ -11,7 +11,7 @@ from roost.errors import session_not_found
 from roost.services.admin_invites import InviteAdmin
 from roost.services.admin_users import UserAdmin, UserStats
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape, unknown_cursor
+from roost.services.cursors import anchor
 from roost.services.sessions import SessionService
 from roost.store.db import Database
 from roost.store.models import Message, Session, Turn, User
@@ -56,13 +56,11 @@ class ServerAdmin:
             query = query.where(Session.owner_id == owner_id)
         async with self.database.read() as db:
             if after is not None:
-                check_cursor_shape("ses", "after", after)
-                anchor = await db.get(Session, after)
-                if anchor is None:
-                    raise unknown_cursor("after", after)
+                owned = [] if owner_id is None else [Session.owner_id == owner_id]
+                start = await anchor(db, Session, "ses", "after", after, *owned)
                 query = query.where(
                     tuple_(Session.last_activity_at, Session.id)
-                    < tuple_(anchor.last_activity_at, anchor.id)
+                    < tuple_(start.last_activity_at, start.id)
                 )
             query = query.order_by(Session.last_activity_at.desc(), Session.id.desc())
             rows, more = cut((await db.execute(query.limit(limit + 1))).all(), limit)

@@ -12,7 +12,7 @@ from roost import ids
 from roost.clock import utcnow
 from roost.errors import Conflict, InvalidRequest, NotFound
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape
+from roost.services.cursors import anchor
 from roost.store.db import Database
 from roost.store.models import InviteCode
 from roost.store.paging import Page, cut
@@ -77,11 +77,11 @@ class InviteAdmin:
     async def page(self, *, limit: int, after: str | None) -> Page[InviteCode]:
         """Newest codes first."""
         query = select(InviteCode)
-        if after is not None:
-            check_cursor_shape("inv", "after", after)
-            query = query.where(InviteCode.id < after)
-        query = query.order_by(InviteCode.id.desc()).limit(limit + 1)
         async with self.database.read() as db:
+            if after is not None:
+                await anchor(db, InviteCode, "inv", "after", after)
+                query = query.where(InviteCode.id < after)
+            query = query.order_by(InviteCode.id.desc()).limit(limit + 1)
             items, more = cut((await db.execute(query)).scalars().all(), limit)
         return Page(items, more, items[-1].id if more and items else None)
 

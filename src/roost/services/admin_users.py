@@ -15,7 +15,7 @@ from roost.config import Settings
 from roost.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from roost.services.auth import AuthService, normalise_email
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape
+from roost.services.cursors import anchor
 from roost.services.passwords import check_strength, hash_password
 from roost.services.turns import TurnService
 from roost.store.db import Database
@@ -95,10 +95,10 @@ class UserAdmin:
             )
         if where.active is not None:
             query = query.where(User.is_active.is_(where.active))
-        if after is not None:
-            check_cursor_shape("usr", "after", after)
-            query = query.where(User.id < after)
         async with self.database.read() as db:
+            if after is not None:
+                await anchor(db, User, "usr", "after", after)
+                query = query.where(User.id < after)
             rows = (await db.execute(query.order_by(User.id.desc()).limit(limit + 1))).scalars()
             items, more = cut(rows.all(), limit)
         return Page(items, more, items[-1].id if more and items else None)

@@ -1,7 +1,14 @@
 """Checks shared by every list that pages by an id cursor."""
 
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from roost import ids
 from roost.errors import InvalidRequest
+
+Row = TypeVar("Row")
 
 
 def check_cursor_shape(prefix: str, name: str, value: str) -> None:
@@ -14,6 +21,25 @@ def unknown_cursor(name: str, value: str) -> InvalidRequest:
         f"Cursor {name}={value} names nothing in this list",
         details={"field": name, "cursor": value},
     )
+
+
+async def anchor(
+    db: AsyncSession,
+    model: type[Row],
+    prefix: str,
+    name: str,
+    value: str,
+    *scope: ColumnElement[bool],
+) -> Row:
+    """The row a cursor names in its list. ``scope`` is what makes the list: its session,
+    its owner. A row outside it (another user's, another session's) is the same 400 as an
+    unknown id, so a cursor cannot tell whether someone else's id exists."""
+    check_cursor_shape(prefix, name, value)
+    key: Any = model.id  # type: ignore[attr-defined]
+    found = (await db.execute(select(model).where(key == value, *scope))).scalar_one_or_none()
+    if found is None:
+        raise unknown_cursor(name, value)
+    return found
 
 
 def one_direction(before: str | None, after: str | None) -> None:

@@ -22,7 +22,7 @@ from roost.engine.tools.mcp import McpServerConfig, McpStatus
 from roost.engine.tools.mcp_source import McpServers
 from roost.errors import Conflict, InvalidRequest, NotFound
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape
+from roost.services.cursors import anchor
 from roost.store.db import Database, uninterrupted
 from roost.store.models import McpServer
 from roost.store.paging import Page, cut
@@ -76,10 +76,10 @@ class McpServerService:
     async def page(self, *, limit: int, after: str | None) -> Page[McpServerView]:
         """Oldest first."""
         query = select(McpServer)
-        if after is not None:
-            check_cursor_shape("mcp", "after", after)
-            query = query.where(McpServer.id > after)
         async with self.database.read() as db:
+            if after is not None:
+                await anchor(db, McpServer, "mcp", "after", after)
+                query = query.where(McpServer.id > after)
             rows = (await db.execute(query.order_by(McpServer.id).limit(limit + 1))).scalars()
             items, more = cut(rows.all(), limit)
         return Page([self._view(s) for s in items], more, items[-1].id if more and items else None)

@@ -13,6 +13,7 @@ from roost import ids
 from roost.clock import utcnow
 from roost.errors import Conflict, InvalidRequest, NotFound
 from roost.services.caller import Caller
+from roost.services.cursors import anchor
 from roost.services.turns import TurnService, turn_not_found
 from roost.store.db import Database
 from roost.store.models import Session, Turn, TurnInput
@@ -98,13 +99,11 @@ class TurnInputService:
             .join(Session, Session.id == TurnInput.session_id)
             .where(Session.owner_id == caller.user_id, TurnInput.status == "pending")
         )
-        if before is not None:
-            if not ids.is_valid("inp", before):
-                raise InvalidRequest(
-                    f"Cursor before={before} names no input request", details={"field": "before"}
-                )
-            query = query.where(TurnInput.id < before)
         async with self.database.read() as db:
+            if before is not None:
+                mine = select(Session.id).where(Session.owner_id == caller.user_id)
+                await anchor(db, TurnInput, "inp", "before", before, TurnInput.session_id.in_(mine))
+                query = query.where(TurnInput.id < before)
             rows = (
                 await db.execute(query.order_by(TurnInput.id.desc()).limit(limit + 1))
             ).scalars()
