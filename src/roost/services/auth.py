@@ -45,6 +45,7 @@ class TokenPair:
     access_token: str
     expires_in: int
     refresh_token: str
+    refresh_expires_in: int  # seconds, so a cookie holding it lives exactly as long
     user: User
 
 
@@ -359,7 +360,7 @@ class AuthService:
                 id=ids.new_id("rt"),
                 login_id=login_id,
                 token_hash=hash_secret(secret),
-                expires_at=utcnow() + timedelta(days=self.settings.refresh_token_days),
+                expires_at=utcnow() + self._refresh_lifetime,
             )
         )
         return secret
@@ -367,7 +368,12 @@ class AuthService:
     def _pair(self, user: User, version: int, login_id: str, refresh: str) -> TokenPair:
         lifetime = timedelta(minutes=self.settings.access_token_minutes)
         access = self.signer.issue(AccessClaims(user.id, version, login_id), lifetime)
-        return TokenPair(access, int(lifetime.total_seconds()), refresh, user)
+        refresh_lifetime = int(self._refresh_lifetime.total_seconds())
+        return TokenPair(access, int(lifetime.total_seconds()), refresh, refresh_lifetime, user)
+
+    @property
+    def _refresh_lifetime(self) -> timedelta:
+        return timedelta(days=self.settings.refresh_token_days)
 
     async def _throttle(self, key: str, limit: int, window: int) -> None:
         standing = await self.counters.hit(key, limit, window)
