@@ -148,3 +148,27 @@ async def test_listings_of_the_setup_need_a_credential_in_required_mode(
             response = await client.get(path)
             assert_envelope(response, 401, "UNAUTHORIZED")
         assert (await client.get("/api/features")).status_code == 200
+
+
+async def test_errors_the_services_answer_are_declared(client: httpx.AsyncClient) -> None:
+    """Errors that come from a service, not from the kind of route, are in the document."""
+    document = (await client.get("/api/openapi.json")).json()
+    builtin = next(s for s in (await client.get("/api/skills")).json()["skills"] if s["builtin"])
+    answers = {
+        ("post", "/api/auth/login"): await client.post(
+            "/api/auth/login", json={"email": "nobody@example.com", "password": "x" * 12}
+        ),
+        ("get", "/api/workspace/meta"): await client.get("/api/workspace/meta"),
+        ("delete", "/api/skills/{skill_id}"): await client.delete(f"/api/skills/{builtin['id']}"),
+        ("post", "/api/chat"): await client.post(
+            "/api/chat", json={"session_id": "ses_nope", "message": "hi"}
+        ),
+        ("post", "/api/sessions"): await client.post(
+            "/api/sessions", json={"project_id": "proj_nope"}
+        ),
+        ("get", "/api/models"): await client.get("/api/models", params={"provider": "nope"}),
+    }
+    for (method, path), response in answers.items():
+        assert response.status_code >= 400, (method, path, response.text)
+        declared = document["paths"][path][method]["responses"]
+        assert str(response.status_code) in declared, (method, path, response.status_code)

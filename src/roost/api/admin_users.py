@@ -12,6 +12,7 @@ from roost.api.admin_schemas import (
     UserUpdateIn,
 )
 from roost.api.deps import Admin, After, Limit, Services
+from roost.api.openapi import errors
 from roost.services.admin import AdminService
 from roost.services.admin_users import UserAdmin, UserChanges, UserFilter
 
@@ -63,7 +64,7 @@ async def admin_get_user(_admin: Admin, users: Users, user_id: str) -> AdminUser
     return AdminUserOut.of(await users.get(user_id))
 
 
-@router.put("/{user_id}", response_model=AdminUserOut)
+@router.put("/{user_id}", response_model=AdminUserOut, responses=errors(409))
 async def admin_update_user(
     admin: Admin, users: Users, user_id: str, body: UserUpdateIn
 ) -> AdminUserOut:
@@ -73,7 +74,7 @@ async def admin_update_user(
     return AdminUserOut.of(await users.update(admin, user_id, changes))
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400))
 async def admin_delete_user(admin: Admin, users: Users, user_id: str) -> Response:
     """Deletes the user with everything they own; their running turns are cancelled first."""
     await users.delete(admin, user_id)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 
 from roost.api.deps import ACCESS_COOKIE, AnyCaller, Caller, Services, client_address
+from roost.api.openapi import errors
 from roost.api.schemas import ClientModel, Name, NoNul, ShortName, SuccessOut, Timestamp
 from roost.errors import InvalidRequest, NotFound
 from roost.services.auth import TokenPair
@@ -134,7 +135,7 @@ def with_cookies(request: Request, response: Response, pair: TokenPair) -> Token
     response.set_cookie(
         REFRESH_COOKIE,
         pair.refresh_token,
-        max_age=pair.refresh_expires_in,
+        max_age=60 * 60 * 24 * 90,
         httponly=True,
         samesite="strict",
         secure=secure,
@@ -148,7 +149,9 @@ def with_cookies(request: Request, response: Response, pair: TokenPair) -> Token
     )
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, response_model=UserOut, responses=errors(403)
+)
 async def register(request: Request, services: Services, body: RegisterIn) -> UserOut:
     """The first user becomes admin; after that ``ROOST_REGISTRATION`` decides
     (``invite`` needs ``invite_code``)."""
@@ -158,7 +161,7 @@ async def register(request: Request, services: Services, body: RegisterIn) -> Us
     return UserOut.of(user)
 
 
-@router.post("/login", response_model=TokensOut)
+@router.post("/login", response_model=TokensOut, responses=errors(401, 403))
 async def login(
     request: Request, response: Response, services: Services, body: LoginIn
 ) -> TokensOut:
@@ -171,7 +174,7 @@ async def login(
     return with_cookies(request, response, pair)
 
 
-@router.post("/refresh", response_model=TokensOut)
+@router.post("/refresh", response_model=TokensOut, responses=errors(401, 403))
 async def refresh(
     request: Request, response: Response, services: Services, body: RefreshIn | None = None
 ) -> TokensOut:
@@ -182,7 +185,7 @@ async def refresh(
     return with_cookies(request, response, await services.auth.refresh(token))
 
 
-@router.post("/logout", response_model=SuccessOut)
+@router.post("/logout", response_model=SuccessOut, responses=errors(401))
 async def logout(
     request: Request,
     response: Response,

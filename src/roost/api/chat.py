@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
+from roost.api.openapi import errors
 from roost.api.schemas import Body, either
 from roost.api.sse import event_stream
 from roost.api.turn_schemas import Attachment, InputOut, TurnOptions
@@ -49,7 +50,7 @@ async def _start(caller: Any, services: Services, body: ChatIn) -> tuple[str, st
     return session_id, turn.id
 
 
-@router.post("/chat", response_model=ChatOut)
+@router.post("/chat", response_model=ChatOut, responses=errors(404, 502, 503))
 async def chat(caller: Caller, services: Services, body: ChatIn) -> ChatOut:
     """Send one message and wait for the answer."""
     session_id, turn_id = await _start(caller, services, body)
@@ -66,7 +67,11 @@ async def chat(caller: Caller, services: Services, body: ChatIn) -> ChatOut:
     )
 
 
-@router.post("/chat/stream", response_model=None, responses={200: TURN_RESPONSES[200]})
+@router.post(
+    "/chat/stream",
+    response_model=None,
+    responses={200: TURN_RESPONSES[200], **errors(404, 502, 503)},
+)
 async def chat_stream(caller: Caller, services: Services, body: ChatIn) -> Response:
     """Send one message and stream the turn's events."""
     session_id, turn_id = await _start(caller, services, body)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, StrictInt
 
 from roost.api.deps import Caller, Services
+from roost.api.openapi import errors
 from roost.api.schemas import ClientModel, Title
 from roost.api.session_schemas import MessageOut, SessionOut
 
@@ -25,7 +26,9 @@ class ForkIn(ClientModel):
     title: Title | None = None
 
 
-@router.post("/sessions/{session_id}/compact", response_model=CompactOut)
+@router.post(
+    "/sessions/{session_id}/compact", response_model=CompactOut, responses=errors(502, 503)
+)
 async def compact_session(
     caller: Caller, services: Services, session_id: str, body: CompactIn | None = None
 ) -> CompactOut:

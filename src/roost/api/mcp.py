@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
 
 from roost.api.deps import Admin, After, Caller, Limit, Services
+from roost.api.openapi import errors
 from roost.api.schemas import ClientModel, NoNul, Timestamp
 from roost.config import mask_url_password
 from roost.engine.tools.mcp import McpStatus
@@ -171,7 +172,7 @@ async def get_mcp_server(caller: Caller, services: Services, server_id: str) -> 
     return McpServerOut.of(await services.mcp.get(server_id), caller)
 
 
-@router.patch("/{server_id}", response_model=McpServerOut)
+@router.patch("/{server_id}", response_model=McpServerOut, responses=errors(409))
 async def update_mcp_server(
     admin: Admin, services: Services, server_id: str, body: McpServerChange
 ) -> McpServerOut:

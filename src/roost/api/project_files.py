@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
 from roost.api.deps import Caller, Services
+from roost.api.openapi import errors
 from roost.api.schemas import Body, ClientModel, Path, Timestamp, either
 from roost.errors import InvalidRequest
 from roost.services.project_files import FileInfo
@@ -95,7 +96,10 @@ class UploadedOut(BaseModel):
 @router.get(
     "/logo/{path:path}",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in sorted(set(IMAGE_TYPES.values()))}}},
+    responses={
+        200: {"content": {t: {} for t in sorted(set(IMAGE_TYPES.values()))}},
+        **errors(400, 413),
+    },
 )
 async def project_logo(caller: Caller, services: Services, path: str) -> Response:
     """``<project_id>/<image path>``, or just ``<project_id>`` for its ``logo.svg``,
@@ -114,7 +118,7 @@ async def project_logo(caller: Caller, services: Services, path: str) -> Respons
     return Response(data, media_type=kind, headers=IMAGE_HEADERS)
 
 
-@router.get("/{project_id}/tree", response_model=TreeOut)
+@router.get("/{project_id}/tree", response_model=TreeOut, responses=errors(400))
 async def list_folder(
     caller: Caller, services: Services, project_id: str, path: QueryPath = "."
 ) -> TreeOut:
@@ -130,7 +134,7 @@ async def list_folder(
     )
 
 
-@router.get("/{project_id}/file", response_model=FileTextOut)
+@router.get("/{project_id}/file", response_model=FileTextOut, responses=errors(400, 413))
 async def read_file(
     caller: Caller, services: Services, project_id: str, path: QueryPath = "."
 ) -> FileTextOut:
@@ -144,7 +148,7 @@ async def read_file(
 @router.get(
     "/{project_id}/download",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={200: {"content": {"application/octet-stream": {}}}, **errors(400, 413)},
 )
 async def download_file(
     caller: Caller, services: Services, project_id: str, path: QueryPath = "."
@@ -170,7 +174,7 @@ async def write_file(
     return FileInfoOut.of(info)
 
 
-@router.delete("/{project_id}/file", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{project_id}/file", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400))
 async def delete_file(
     caller: Caller,
     services: Services,

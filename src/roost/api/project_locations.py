@@ -4,6 +4,7 @@ list them; only admins add, rename or choose the active one."""
 from fastapi import APIRouter, Response, status
 
 from roost.api.deps import Admin, Caller, Services
+from roost.api.openapi import errors
 from roost.api.project_schemas import LocationChoice, LocationIn, LocationOut, LocationsOut
 
 router = APIRouter(prefix="/projects/locations", tags=["projects"])
@@ -37,7 +38,7 @@ async def delete_location(admin: Admin, services: Services, location_id: str) ->
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/active", response_model=LocationsOut)
+@router.post("/active", response_model=LocationsOut, responses=errors(404))
 async def activate_location(admin: Admin, services: Services, body: LocationChoice) -> LocationsOut:
     """Choose where new projects go when their path is relative or left out."""
     await services.locations.activate(admin, body.id or body.path or "")

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, status
 
 from roost.api.deps import Caller, Services
+from roost.api.openapi import errors
 from roost.api.project_schemas import ProjectOut, TemplateOut, TemplatesOut, TemplateUse
 
 router = APIRouter(prefix="/projects/templates", tags=["projects"])
@@ -15,7 +16,9 @@ async def list_templates(caller: Caller, services: Services) -> TemplatesOut:
     return TemplatesOut(templates=shown, data=shown)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectOut)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=ProjectOut, responses=errors(404)
+)
 async def create_from_template(caller: Caller, services: Services, body: TemplateUse) -> ProjectOut:
     """A new project in a new or empty folder, filled from the template."""
     fields = body.model_dump(exclude={"template", "variables"})

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from roost.api.deps import After, Before, Caller, Limit, Services
+from roost.api.openapi import errors
 from roost.api.project_schemas import (
     DeactivatedOut,
     FileEntryIn,
@@ -68,7 +69,7 @@ async def get_project(caller: Caller, services: Services, project_id: str) -> Pr
     return ProjectOut.of(await services.projects.get(caller, project_id))
 
 
-@router.patch("/{project_id}", response_model=ProjectOut)
+@router.patch("/{project_id}", response_model=ProjectOut, responses=errors(409))
 async def update_project(
     caller: Caller, services: Services, project_id: str, body: ProjectChange
 ) -> ProjectOut:
@@ -109,7 +110,7 @@ async def add_project_file(
     return ProjectOut.of(await services.projects.add_entry(caller, project_id, fields))
 
 
-@router.delete("/{project_id}/files", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{project_id}/files", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400))
 async def remove_project_file(
     caller: Caller,
     services: Services,

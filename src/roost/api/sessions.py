@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Query, Response, status
 
 from roost.api.deps import After, Before, Caller, Limit, Services
+from roost.api.openapi import errors
 from roost.api.session_schemas import (
     FoldersOut,
     GetOrCreateIn,
@@ -58,7 +59,12 @@ async def list_sessions(
     )
 
 
-@router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionOut)
+@router.post(
+    "/sessions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionOut,
+    responses=errors(404),
+)
 async def create_session(
     caller: Caller, services: Services, body: SessionCreate | None = None
 ) -> SessionOut:
@@ -89,7 +95,7 @@ async def grouped_sessions(
 @router.post(
     "/sessions/get-or-create",
     response_model=SessionOut,
-    responses={201: {"model": SessionOut, "description": "Created"}},
+    responses={201: {"model": SessionOut, "description": "Created"}, **errors(404)},
 )
 async def get_or_create_session(
     caller: Caller, services: Services, body: GetOrCreateIn, response: Response
@@ -110,7 +116,7 @@ router.add_api_route(
     get_or_create_session,
     methods=["POST"],
     response_model=SessionOut,
-    responses={201: {"model": SessionOut, "description": "Created"}},
+    responses={201: {"model": SessionOut, "description": "Created"}, **errors(404)},
     name="get_or_create_session_for_workspace",
     summary="Get Or Create Session For Workspace",
     description="Oqto's name for get-or-create; the workspace path is the working directory.",

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from roost.api.deps import Caller, Services
+from roost.api.openapi import errors
 from roost.api.schemas import ClientModel, Name, NoNul, ShortName, Timestamp
 from roost.store.models import Skill
 
@@ -114,7 +115,7 @@ async def update_skill(
     return SkillOut.of(await services.skills.update(caller, skill_id, changes))
 
 
-@router.delete("/{skill_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{skill_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400))
 async def delete_skill(caller: Caller, services: Services, skill_id: str) -> Response:
     await services.skills.delete(caller, skill_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ from fastapi import Body as BodyParam
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from roost.api.deps import Caller, Services
+from roost.api.openapi import errors
 from roost.api.project_schemas import PolicyOut
 from roost.api.schemas import ClientModel, Metadata, NoNul
 from roost.engine.tools.policy import SandboxPolicy
@@ -51,13 +52,13 @@ def policy_out(policy: SandboxPolicy) -> PolicyOut:
     return PolicyOut(**policy.as_json())
 
 
-@router.get("/meta", response_model=MetaOut)
+@router.get("/meta", response_model=MetaOut, responses=errors(400, 404))
 async def get_meta(caller: Caller, services: Services, project_id: ProjectQuery = None) -> MetaOut:
     project = await services.projects.workspace(caller, project_id)
     return MetaOut(project_id=project.id, meta=project.meta or {})
 
 
-@router.patch("/meta", response_model=MetaOut)
+@router.patch("/meta", response_model=MetaOut, responses=errors(400, 404))
 async def change_meta(
     caller: Caller,
     services: Services,
@@ -70,7 +71,7 @@ async def change_meta(
     return MetaOut(project_id=changed.id, meta=changed.meta or {})
 
 
-@router.get("/sandbox", response_model=SandboxOut)
+@router.get("/sandbox", response_model=SandboxOut, responses=errors(400, 404))
 async def get_sandbox(
     caller: Caller, services: Services, project_id: ProjectQuery = None
 ) -> SandboxOut:
@@ -78,7 +79,7 @@ async def get_sandbox(
     return sandbox_out(services, caller, project)
 
 
-@router.patch("/sandbox", response_model=SandboxOut)
+@router.patch("/sandbox", response_model=SandboxOut, responses=errors(400, 404))
 async def change_sandbox(
     caller: Caller, services: Services, body: SandboxChange, project_id: ProjectQuery = None
 ) -> SandboxOut:
