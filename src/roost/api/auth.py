@@ -120,8 +120,15 @@ class ApiKeysOut(BaseModel):
     next_cursor: str | None = None
 
 
+def unstored(response: Response) -> None:
+    """The answer holds a secret: no cache may keep it, nor may an idempotent retry
+    (whose layer keeps no answer marked so, and tells the retry why)."""
+    response.headers["Cache-Control"] = "no-store"
+
+
 def with_cookies(request: Request, response: Response, pair: TokenPair) -> TokensOut:
     """Browsers get the tokens as HttpOnly cookies too; scripts use the body."""
+    unstored(response)
     secure = request.url.scheme == "https"
     response.set_cookie(
         ACCESS_COOKIE,
@@ -225,9 +232,12 @@ async def dev_login(request: Request, response: Response, services: Services) ->
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=NewApiKeyOut)
-async def create_api_key(caller: Caller, services: Services, body: ApiKeyIn) -> NewApiKeyOut:
+async def create_api_key(
+    response: Response, caller: Caller, services: Services, body: ApiKeyIn
+) -> NewApiKeyOut:
     """``scopes``: some of ``read``, ``write``, ``admin``, none of them beyond the
     caller's own (403); left out, the new key gets the caller's own."""
+    unstored(response)
     key, secret = await services.auth.create_key(caller, body.name, body.expires_at, body.scopes)
     return NewApiKeyOut(**ApiKeyOut.of(key).model_dump(), key=secret)
 

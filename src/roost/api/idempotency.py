@@ -6,6 +6,11 @@ A retry of a request that is still running is refused (409); of one that ended w
 2xx, answered again from the store (``Idempotent-Replayed: true``); of one that failed,
 run again. A streamed turn is not kept as bytes: its retry follows the same turn's event
 log from the start, so nothing is lost and no second turn starts.
+
+This layer answers before the route's own checks, so it answers only the credential that
+sent the first request, with the rights it had then (any other is refused). And an
+answer marked ``Cache-Control: no-store`` (a new key's secret, tokens) is never kept:
+its retry gets 409 saying the work was done, never the secret.
 """
 
 import hashlib
@@ -51,7 +56,13 @@ class IdempotencyMiddleware:
             return
         body = await _whole_body(receive)
         attempt = Attempt(
-            caller.user_id, key, "POST", scope["path"], hashlib.sha256(body).hexdigest()
+            caller.user_id,
+            caller.principal,
+            caller.acts_as_admin,
+            key,
+            "POST",
+            scope["path"],
+            hashlib.sha256(body).hexdigest(),
         )
         store: IdempotencyStore = scope["app"].state.services.idempotency
         found = await store.claim(attempt)
@@ -96,7 +107,10 @@ async def _first(
             content_type = _header(headers, b"content-type")
             turn_id = _header(headers, TURN_HEADER.lower().encode())
             session_id = _header(headers, SESSION_HEADER.lower().encode())
-            if is_event_stream(message) and 200 <= status < 300:
+            if _secret(headers) and 200 <= status < 300:
+                settled = True
+                await store.withhold(attempt, status)
+            elif is_event_stream(message) and 200 <= status < 300:
                 # A stream is kept as the turn it follows, named before any event is sent.
                 settled = True
                 if turn_id and session_id:
@@ -124,11 +138,24 @@ async def _first(
 
 
 def _refusal(attempt: Attempt, found: IdempotencyKey) -> ApiError | None:
+    if not attempt.comes_as(found):  # says nothing of the first request
+        return InvalidRequest(
+            "This Idempotency-Key was used through another credential, or with other "
+            "rights; use a new key",
+            code="IDEMPOTENCY_KEY_REUSED",
+        )
     if not attempt.asks_the_same_as(found):
         return InvalidRequest(
             "This Idempotency-Key was used for a different request; use a new key",
             code="IDEMPOTENCY_KEY_REUSED",
             details={"path": found.path},
+        )
+    if found.state == "withheld":
+        return Conflict(
+            "The request with this Idempotency-Key succeeded, but its answer held a secret, "
+            "which is shown once and never kept",
+            code="IDEMPOTENCY_ANSWER_NOT_KEPT",
+            details={"status_code": found.status_code},
         )
     if found.state != "done":
         return Conflict(
@@ -191,6 +218,15 @@ async def _whole_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _secret(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Whether a response says it must not be stored (``Cache-Control: no-store``)."""
+    return any(
+        b"no-store" in (directive.strip() for directive in value.lower().split(b","))
+        for name, value in headers
+        if name.lower() == b"cache-control"
+    )
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:

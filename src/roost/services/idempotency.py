@@ -1,5 +1,6 @@
 """Idempotent retries (API.md §1): the first POST with a key does the work; a retry with
-the same key gets the first answer back instead of doing it again."""
+the same key, from the same credential, gets the first answer back instead of doing it
+again. An answer that carries a secret is never kept: its retry is told so."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,13 +19,22 @@ MAX_STORED_BYTES = 1024 * 1024  # a larger answer is not kept: its retry does th
 
 @dataclass(frozen=True)
 class Attempt:
-    """One POST sent with a key: who sent it, the key, and what it asked."""
+    """One POST sent with a key: who sent it, through which credential and with what
+    rights, the key, and what it asked."""
 
     owner_id: str
+    principal: str
+    as_admin: bool
     key: str
     method: str
     path: str
     body_hash: str
+
+    def comes_as(self, row: IdempotencyKey) -> bool:
+        """Sent through the credential that sent ``row``, with the same rights: then the
+        route's authorisation answers as it did the first time (keys' scopes never
+        change, and what a user owns is the same)."""
+        return (row.principal, row.as_admin) == (self.principal, self.as_admin)
 
     def asks_the_same_as(self, row: IdempotencyKey) -> bool:
         return (row.method, row.path, row.body_hash) == (self.method, self.path, self.body_hash)
@@ -54,6 +64,8 @@ class IdempotencyStore:
                 IdempotencyKey(
                     owner_id=attempt.owner_id,
                     key=attempt.key,
+                    principal=attempt.principal,
+                    as_admin=attempt.as_admin,
                     method=attempt.method,
                     path=attempt.path,
                     body_hash=attempt.body_hash,
@@ -70,6 +82,11 @@ class IdempotencyStore:
     async def finish(self, attempt: Attempt, **answer: Any) -> None:
         """Keep the answer (``status_code``, ``content_type`` and ``body``, or ``turn``)."""
         await uninterrupted(self._set(attempt, state="done", **answer))
+
+    async def withhold(self, attempt: Attempt, status_code: int) -> None:
+        """The request succeeded with an answer that must not be kept (it holds a
+        secret): only that it happened is."""
+        await uninterrupted(self._set(attempt, state="withheld", status_code=status_code))
 
     async def _set(self, attempt: Attempt, **values: Any) -> None:
         async with self.database.write() as db:

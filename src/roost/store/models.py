@@ -369,9 +369,14 @@ class IdempotencyKey(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The credential that asked ("user:<id>" for the user's logins, "key:<id>" for one
+    # API key) and whether it acted as an admin: only the same may be answered again.
+    principal: Mapped[str] = mapped_column(String(80))
+    as_admin: Mapped[bool] = mapped_column(Boolean)
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(2048))
     body_hash: Mapped[str] = mapped_column(String(64))
+    # running, done, or withheld: done, but its answer held a secret and is not kept.
     state: Mapped[str] = mapped_column(String(20), default="running")
     status_code: Mapped[int | None] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(200))
