@@ -117,8 +117,14 @@ def schemathesis(url: str, key: str, args: argparse.Namespace, out: Path) -> dic
     command += ["--suppress-health-check", "all", "--no-color", "--output-sanitize", "true"]
     command += ["--report", "json", "--report-json-path", str(report)]
     with out.open("w") as log:
+        # In the scratch folder: schemathesis keeps a cache (.schemathesis/) where it runs.
         subprocess.run(
-            command, stdout=log, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT_S, check=False
+            command,
+            cwd=out.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=RUN_TIMEOUT_S,
+            check=False,
         )
     document: dict[str, Any] = json.loads(report.read_text())
     return document
