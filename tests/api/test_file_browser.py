@@ -157,7 +157,8 @@ async def test_every_way_out_is_refused_for_reading(
     for route in ("file", "download", "tree"):
         answer = await client.get(url(project, route), params={"path": path})
         assert answer.status_code == 400, (route, answer.text)
-        assert code(answer) == "PATH_OUTSIDE_PROJECT"
+        listed_file = route == "tree" and path == "hard.txt"  # a file: not a folder to list
+        assert code(answer) == ("NOT_A_DIRECTORY" if listed_file else "PATH_OUTSIDE_PROJECT")
         assert SECRET not in answer.text
     spelled = quote(path, safe="/").replace(".", "%2E")  # no client may tidy the dots away
     logo = await client.get(f"/api/projects/logo/{project['id']}/{spelled}.png")
@@ -176,7 +177,11 @@ async def test_every_way_out_is_refused_for_writing(
     ]
     for method, route, kwargs in attempts:
         answer = await client.request(method, url(project, route), **kwargs)
-        assert answer.status_code in (400, 404), (route, answer.text)
+        # A link or a file of other links in the way of a move is there: not replaced.
+        assert answer.status_code in (400, 404, 409 if route == "rename" else 400), (
+            route,
+            answer.text,
+        )
     assert read(outside / "secret.txt") == SECRET
     assert os.listdir(outside) == ["secret.txt"]
     assert read(Path(project["path"]) / "README.md") == "# Browse\n"

@@ -59,9 +59,18 @@ def test_a_hard_link_to_a_file_outside_is_refused(project: Sandbox) -> None:
 def test_a_link_swapped_in_after_the_check_is_not_followed(project: Sandbox) -> None:
     checked = project.path("swap.txt")
     checked.symlink_to(project.root.parent / "secret.txt")  # swapped in after the check
-    with pytest.raises(OSError):
-        project.write_text(checked, "pwned")
+    with pytest.raises(SandboxError, match="link"):
+        project.write_text("swap.txt", "pwned")
     assert (project.root.parent / "secret.txt").read_text() == "the secret"
+
+
+def test_links_inside_the_project_are_not_followed_either(project: Sandbox) -> None:
+    (project.root / "inner").symlink_to(project.root / "src")
+    (project.root / "app-link.py").symlink_to(project.root / "src" / "app.py")
+    for path in ("inner/app.py", "app-link.py"):
+        with pytest.raises(SandboxError, match="link"):
+            read_file(project, {"path": path})
+    assert list_dir(project, {}) == ["README.md", "app-link.py", "inner", "src/"]
 
 
 def test_read_write_and_line_ranges(project: Sandbox) -> None:
@@ -119,5 +128,6 @@ def test_denied_paths_are_hidden_from_every_tool(tmp_path: Path) -> None:
 
 def test_a_symlink_loop_is_a_clear_error(project: Sandbox) -> None:
     (project.root / "loop").symlink_to(project.root / "loop")
-    with pytest.raises(ToolError, match="cannot be resolved"):
-        read_file(project, {"path": "loop/x"})
+    for path in ("loop", "loop/x"):
+        with pytest.raises(ToolError, match="goes through a link"):
+            read_file(project, {"path": path})

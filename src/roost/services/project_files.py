@@ -1,20 +1,21 @@
 """The file browser of a project: list, read, write, upload, move and delete inside its
-folder, through the same :class:`Sandbox` the agent's tools use, under its policy."""
+folder, through the same :class:`Sandbox` the agent's tools use, under its policy: every
+entry is reached beneath the folder's handle without following a link, so a folder or
+file swapped meanwhile is refused, never followed out."""
 
 import asyncio
 import os
-import shutil
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
-from roost.engine.tools.sandbox import Sandbox, SandboxError
-from roost.errors import Conflict, Forbidden, InvalidRequest, PayloadTooLarge
+from roost.engine.tools.sandbox import Parts, Sandbox, SandboxError, read_up_to
+from roost.errors import InvalidRequest, PayloadTooLarge
 from roost.services.caller import Caller
 from roost.services.projects import ProjectService
-from roost.services.sandbox_errors import checked, existing, file_not_found
+from roost.services.sandbox_errors import answering, file_not_found
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -53,8 +54,8 @@ class Download:
 
 
 class ProjectFiles:
-    """Each operation checks its paths through the project's sandbox, then runs in a
-    thread: file systems can be slow, the event loop must not wait on them."""
+    """Each operation runs in a thread (file systems can be slow, the event loop must not
+    wait on them); the sandbox's refusals become answers through :func:`answering`."""
 
     def __init__(self, projects: ProjectService) -> None:
         self.projects = projects
@@ -114,61 +115,60 @@ class ProjectFiles:
 
 def _tree(sandbox: Sandbox, given: str) -> Listing:
     """A folder's entries, folders first; denied entries are left out."""
-    folder = existing(sandbox, given)
-    if not folder.is_dir():
-        raise _not_a("directory", sandbox, folder)
-    entries = []
-    for child in sorted(folder.iterdir(), key=lambda p: (not _is_dir(p), p.name)):
-        if not sandbox.policy.denies(sandbox.relative(child)):
-            entries.append(_info(sandbox, child))
-    return Listing(sandbox.relative(folder), entries[:MAX_LISTED], len(entries) > MAX_LISTED)
+    with answering(given):
+        parts = sandbox.parts(given)
+        found = sandbox.listing(parts)
+    found.sort(key=lambda entry: (not stat.S_ISDIR(entry[1].st_mode), entry[0]))
+    entries = [_info(sandbox, (*parts, name), status) for name, status in found[:MAX_LISTED]]
+    return Listing(sandbox.relative(parts), entries, len(found) > MAX_LISTED)
 
 
 def _read_text(sandbox: Sandbox, given: str) -> TextFile:
-    path = _file(sandbox, given)
-    data = _capped(sandbox, path, MAX_TEXT_BYTES, "; download it")
+    parts, status, data = _capped(sandbox, given, MAX_TEXT_BYTES, "; download it")
     try:
         if b"\x00" in data:
             raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
         content = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidRequest(
-            f"{sandbox.relative(path)} is not UTF-8 text; download it",
+            f"{sandbox.relative(parts)} is not UTF-8 text; download it",
             code="FILE_NOT_TEXT",
-            details={"path": sandbox.relative(path)},
+            details={"path": sandbox.relative(parts)},
         ) from error
-    return TextFile(_info(sandbox, path), content)
+    return TextFile(_info(sandbox, parts, status), content)
 
 
 def _read_capped(sandbox: Sandbox, given: str, limit: int) -> bytes:
-    return _capped(sandbox, _file(sandbox, given), limit)
+    return _capped(sandbox, given, limit)[2]
 
 
-def _capped(sandbox: Sandbox, path: Path, limit: int, hint: str = "") -> bytes:
-    data = sandbox.read_bytes(path, limit + 1)
-    if len(data) > limit:
+def _capped(
+    sandbox: Sandbox, given: str, limit: int, hint: str = ""
+) -> tuple[Parts, os.stat_result, bytes]:
+    """A file's bytes and status, read through one handle; refused when over ``limit``."""
+    with answering(given), sandbox.opened(given) as handle:
+        parts, status = sandbox.parts(given), os.fstat(handle)
+        data = read_up_to(handle, limit + 1) if status.st_size <= limit else b""
+    if status.st_size > limit or len(data) > limit:
         raise PayloadTooLarge(
-            f"{sandbox.relative(path)} is over {limit // 1024} KiB{hint}",
+            f"{sandbox.relative(parts)} is over {limit // 1024} KiB{hint}",
             code="FILE_TOO_LARGE",
-            details={"path": sandbox.relative(path), "max_bytes": limit},
+            details={"path": sandbox.relative(parts), "max_bytes": limit},
         )
-    return data
+    return parts, status, data
 
 
 def _download(sandbox: Sandbox, given: str) -> Download:
-    path = _file(sandbox, given)
-    # Opened once, without following a final link; the response streams that handle.
-    handle = os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
-    return Download(path.name, _chunks(handle))
+    # Opened once, beneath the root and through no link; the response streams that handle.
+    with answering(given), sandbox.opened(given) as handle:
+        name = sandbox.parts(given)[-1]
+        return Download(name, _chunks(os.fdopen(os.dup(handle), "rb")))
 
 
 def _write_text(sandbox: Sandbox, given: str, text: str) -> FileInfo:
-    path = checked(sandbox, given)
-    _writable(sandbox)
-    if path.is_dir():
-        raise _not_a("file", sandbox, path)
-    _guarded(lambda: sandbox.write_text(path, text), given)
-    return _info(sandbox, path)
+    with answering(given):
+        status = sandbox.write(given, [text.encode()])
+        return _info(sandbox, sandbox.parts(given), status)
 
 
 def _upload(
@@ -176,143 +176,65 @@ def _upload(
 ) -> list[FileInfo]:
     if not files:
         raise InvalidRequest("Send at least one file (form field file)", code="NO_FILES")
-    _writable(sandbox)
-    folder = existing(sandbox, folder_given)
-    if not folder.is_dir():
-        raise _not_a("directory", sandbox, folder)
+    with answering(folder_given):
+        sandbox.writable()
+        folder = sandbox.parts(folder_given)
+        if not stat.S_ISDIR(sandbox.status(folder).st_mode):
+            raise SandboxError(f"{sandbox.relative(folder)} is not a directory", "not_a_directory")
     targets = []
     for filename, source in files:  # every name checked before anything is written
-        path = checked(sandbox, sandbox.relative(folder / _base_name(filename)))
-        if path.is_dir():
-            raise _not_a("file", sandbox, path)
-        if path.exists() and not overwrite:
-            raise _exists(sandbox, path)
-        targets.append((path, source))
+        given = sandbox.relative((*folder, _base_name(filename)))
+        with answering(given):
+            _may_write(sandbox, sandbox.parts(given), overwrite)
+        targets.append((given, source))
     written = []
-    for path, source in targets:
-        _write_bytes(sandbox, path, source, overwrite=overwrite)
-        written.append(_info(sandbox, path))
+    for given, source in targets:
+        with answering(given):
+            status = sandbox.write(given, _pieces(source), parents=False, replace=overwrite)
+            written.append(_info(sandbox, sandbox.parts(given), status))
     return written
 
 
+def _may_write(sandbox: Sandbox, parts: Parts, overwrite: bool) -> None:
+    try:
+        status = sandbox.status(parts)
+    except SandboxError as error:
+        if error.reason == "missing":
+            return
+        raise
+    if stat.S_ISDIR(status.st_mode):
+        raise SandboxError(f"{sandbox.relative(parts)} is a directory", "not_a_file")
+    if not overwrite:
+        raise SandboxError(f"{sandbox.relative(parts)} exists", "exists")
+
+
 def _make_folder(sandbox: Sandbox, given: str) -> FileInfo:
-    path = checked(sandbox, given)
-    _writable(sandbox)
-    if path.exists():
-        raise _exists(sandbox, path)
-    _guarded(lambda: path.mkdir(parents=True), given)
-    return _info(sandbox, path)
+    with answering(given):
+        status = sandbox.make_folder(given)
+        return _info(sandbox, sandbox.parts(given), status)
 
 
 def _delete(sandbox: Sandbox, given: str, recursive: bool) -> None:
-    entry = _entry(sandbox, given)
-    _writable(sandbox)
-    if entry.is_dir() and not entry.is_symlink():
-        if not recursive and any(entry.iterdir()):
-            raise InvalidRequest(
-                f"{sandbox.relative(entry)} is a folder that is not empty; "
-                "send recursive=true to delete it with its contents",
-                code="DIRECTORY_NOT_EMPTY",
-                details={"path": sandbox.relative(entry)},
-            )
-        _no_denied_inside(sandbox, entry)
-        _guarded(lambda: shutil.rmtree(entry), given)
-    else:
-        _guarded(entry.unlink, given)
+    with answering(given):
+        sandbox.remove(given, recursive=recursive)
 
 
 def _rename(sandbox: Sandbox, source: str, target: str) -> FileInfo:
-    entry = _entry(sandbox, source)
-    destination = checked(sandbox, target)
-    _writable(sandbox)
-    if os.path.lexists(destination):
-        raise _exists(sandbox, destination)
-    if not destination.parent.is_dir():
-        raise _not_a("directory", sandbox, destination.parent)
-    if entry.is_dir() and not entry.is_symlink():
-        # Moving a folder must not carry a denied file to a name that is not denied.
-        _no_denied_inside(sandbox, entry)
-    _guarded(lambda: os.rename(entry, destination), source)
-    return _info(sandbox, destination)
+    with answering(target):
+        with answering(source):
+            sandbox.parts(source)
+        moved = sandbox.rename(source, target)
+        return _info(sandbox, moved, sandbox.status(moved))
 
 
 def _first_existing(sandbox: Sandbox, names: list[str]) -> str:
     for name in names:
         try:
-            if sandbox.path(name, must_exist=True).is_file():
+            if stat.S_ISREG(sandbox.status(sandbox.parts(name)).st_mode):
                 return name
         except SandboxError:
             continue
     raise file_not_found(names[0])
-
-
-def _file(sandbox: Sandbox, given: str) -> Path:
-    path = existing(sandbox, given)
-    if not path.is_file():
-        raise _not_a("file", sandbox, path)
-    return path
-
-
-def _entry(sandbox: Sandbox, given: str) -> Path:
-    """The entry ``given`` names, itself: a link is not followed to what it points to."""
-    folder, name = os.path.split(given.rstrip("/"))
-    if name in ("", ".", ".."):
-        raise InvalidRequest(
-            "Name a file or folder inside the project",
-            code="PATH_OUTSIDE_PROJECT",
-            details={"path": given},
-        )
-    parent = existing(sandbox, folder or ".")
-    entry = parent / name
-    if entry.is_symlink():
-        if sandbox.policy.denies(sandbox.relative(entry)):
-            raise Forbidden(
-                f"{sandbox.relative(entry)} is denied by the project's sandbox",
-                code="PATH_DENIED",
-                details={"path": given},
-            )
-        return entry
-    path = existing(sandbox, given)
-    if path == sandbox.root:
-        raise InvalidRequest(
-            "The project folder itself cannot be moved or deleted",
-            code="PATH_OUTSIDE_PROJECT",
-            details={"path": given},
-        )
-    return path
-
-
-def _writable(sandbox: Sandbox) -> None:
-    if sandbox.policy.read_only:
-        raise Forbidden("The project is read-only", code="PROJECT_READ_ONLY")
-
-
-def _no_denied_inside(sandbox: Sandbox, folder: Path) -> None:
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in [*dirnames, *filenames]:
-            relative = sandbox.relative(Path(dirpath) / name)
-            if sandbox.policy.denies(relative):
-                raise Forbidden(
-                    f"{sandbox.relative(folder)} holds {relative}, which the sandbox denies",
-                    code="PATH_DENIED",
-                    details={"path": sandbox.relative(folder), "denied": relative},
-                )
-
-
-def _guarded(action: Callable[[], object], given: str) -> None:
-    """Run a file system change; what the system refuses is the client's error, not ours."""
-    try:
-        action()
-    except SandboxError as error:
-        raise InvalidRequest(
-            str(error), code="PATH_OUTSIDE_PROJECT", details={"path": given}
-        ) from error
-    except OSError as error:
-        raise InvalidRequest(
-            f"{given}: {error.strerror or error}",
-            code="FILE_OPERATION_FAILED",
-            details={"path": given},
-        ) from error
 
 
 def _base_name(filename: str) -> str:
@@ -326,59 +248,30 @@ def _base_name(filename: str) -> str:
     return name
 
 
-def _write_bytes(sandbox: Sandbox, path: Path, source: BinaryIO, *, overwrite: bool) -> None:
-    """Like :meth:`Sandbox.write_text`, for bytes: never through a final link."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if overwrite else os.O_EXCL)
-    try:
-        descriptor = os.open(path, flags, 0o644)
-    except FileExistsError as error:
-        raise _exists(sandbox, path) from error
-    except OSError as error:
-        raise InvalidRequest(
-            f"{sandbox.relative(path)}: {error.strerror}",
-            code="FILE_OPERATION_FAILED",
-            details={"path": sandbox.relative(path)},
-        ) from error
-    with os.fdopen(descriptor, "wb") as handle:
-        shutil.copyfileobj(source, handle, CHUNK_BYTES)
-
-
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:
     with handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            yield chunk
+        yield from _pieces(handle)
 
 
-def _info(sandbox: Sandbox, path: Path) -> FileInfo:
-    stat = path.lstat()
-    kind = _kind(path)
+def _pieces(source: BinaryIO) -> Iterator[bytes]:
+    while chunk := source.read(CHUNK_BYTES):
+        yield chunk
+
+
+def _info(sandbox: Sandbox, parts: Parts, status: os.stat_result) -> FileInfo:
+    kind = _kind(status)
     return FileInfo(
-        path.name,
-        sandbox.relative(path),
+        parts[-1] if parts else sandbox.root.name,
+        sandbox.relative(parts),
         kind,
-        stat.st_size if kind == "file" else 0,
-        datetime.fromtimestamp(stat.st_mtime, UTC),
+        status.st_size if kind == "file" else 0,
+        datetime.fromtimestamp(status.st_mtime, UTC),
     )
 
 
-def _kind(path: Path) -> str:
-    if path.is_symlink():
+def _kind(status: os.stat_result) -> str:
+    if stat.S_ISLNK(status.st_mode):
         return "symlink"
-    if path.is_dir():
+    if stat.S_ISDIR(status.st_mode):
         return "directory"
-    return "file" if path.is_file() else "other"
-
-
-def _is_dir(path: Path) -> bool:
-    return path.is_dir() and not path.is_symlink()
-
-
-def _not_a(kind: str, sandbox: Sandbox, path: Path) -> InvalidRequest:
-    code = "NOT_A_DIRECTORY" if kind == "directory" else "NOT_A_FILE"
-    relative = sandbox.relative(path) if path.is_relative_to(sandbox.root) else str(path)
-    return InvalidRequest(f"{relative} is not a {kind}", code=code, details={"path": relative})
-
-
-def _exists(sandbox: Sandbox, path: Path) -> Conflict:
-    relative = sandbox.relative(path)
-    return Conflict(f"{relative} exists", code="ALREADY_EXISTS", details={"path": relative})
+    return "file" if stat.S_ISREG(status.st_mode) else "other"

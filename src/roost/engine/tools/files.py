@@ -1,13 +1,14 @@
 """Built-in file tools, each confined to the project root by a :class:`Sandbox`."""
 
 import fnmatch
+import os
 import re
+import stat
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from roost.engine.tools.registry import Tool, ToolContext, ToolError
-from roost.engine.tools.sandbox import Sandbox
+from roost.engine.tools.sandbox import Parts, Sandbox, SandboxError
 
 MAX_READ_BYTES = 256 * 1024
 MAX_LISTED = 500
@@ -42,12 +43,10 @@ def _int(args: dict[str, Any], name: str, default: int) -> int:
 
 
 def read_file(sandbox: Sandbox, args: dict[str, Any]) -> str:
-    path = sandbox.path(_text(args, "path"), must_exist=True)
-    if not path.is_file():
-        raise ToolError(f"{sandbox.relative(path)} is not a file")
-    data = sandbox.read_bytes(path, MAX_READ_BYTES + 1)
+    given = _text(args, "path")
+    data = sandbox.read_bytes(given, MAX_READ_BYTES + 1)
     if b"\x00" in data[:8192]:
-        raise ToolError(f"{sandbox.relative(path)} looks binary; not read")
+        raise ToolError(f"{sandbox.relative(sandbox.parts(given))} looks binary; not read")
     text = data[:MAX_READ_BYTES].decode("utf-8", errors="replace")
     lines = text.splitlines(keepends=True)
     start = _int(args, "offset", 1)
@@ -58,67 +57,62 @@ def read_file(sandbox: Sandbox, args: dict[str, Any]) -> str:
 
 
 def write_file(sandbox: Sandbox, args: dict[str, Any]) -> str:
-    path = sandbox.path(_text(args, "path"))
-    sandbox.writable(path)
-    content = _text(args, "content")
-    if path.is_dir():
-        raise ToolError(f"{sandbox.relative(path)} is a directory")
-    sandbox.write_text(path, content)
-    return f"Wrote {len(content.encode())} bytes to {sandbox.relative(path)}"
+    given, content = _text(args, "path"), _text(args, "content")
+    sandbox.write_text(given, content)
+    return f"Wrote {len(content.encode())} bytes to {sandbox.relative(sandbox.parts(given))}"
 
 
 def edit_file(sandbox: Sandbox, args: dict[str, Any]) -> str:
     """Replace an exact piece of text: absent or ambiguous matches are clear errors."""
-    path = sandbox.path(_text(args, "path"), must_exist=True)
+    given = _text(args, "path")
+    shown = sandbox.relative(sandbox.parts(given))
     old, new = _text(args, "old_text"), _text(args, "new_text")
     if not old:
         raise ToolError("old_text must not be empty")
-    text = sandbox.read_bytes(path, MAX_READ_BYTES * 16).decode("utf-8")
-    found = text.count(old)
     every = bool(args.get("replace_all", False))
-    if found == 0:
-        raise ToolError(f"old_text was not found in {sandbox.relative(path)}")
-    if found > 1 and not every:
-        raise ToolError(
-            f"old_text occurs {found} times in {sandbox.relative(path)}; add context to make it "
-            "unique, or set replace_all"
-        )
-    sandbox.write_text(path, text.replace(old, new) if every else text.replace(old, new, 1))
-    return f"Replaced {found if every else 1} occurrence(s) in {sandbox.relative(path)}"
+    found = 0
+
+    def change(data: bytes) -> bytes:
+        nonlocal found
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ToolError(f"{shown} is not UTF-8 text; not edited") from error
+        found = text.count(old)
+        if found == 0:
+            raise ToolError(f"old_text was not found in {shown}")
+        if found > 1 and not every:
+            raise ToolError(
+                f"old_text occurs {found} times in {shown}; add context to make it unique, "
+                "or set replace_all"
+            )
+        return (text.replace(old, new) if every else text.replace(old, new, 1)).encode()
+
+    sandbox.update(given, MAX_READ_BYTES * 16, change)
+    return f"Replaced {found if every else 1} occurrence(s) in {shown}"
 
 
 def list_dir(sandbox: Sandbox, args: dict[str, Any]) -> list[str]:
-    path = sandbox.path(_text(args, "path", "."), must_exist=True)
-    if not path.is_dir():
-        raise ToolError(f"{sandbox.relative(path)} is not a directory")
-    shown = (p for p in path.iterdir() if not sandbox.denied(p))
-    entries = sorted(shown, key=lambda p: p.name)[:MAX_LISTED]
-    return [p.name + ("/" if p.is_dir() else "") for p in entries]
+    entries = sandbox.listing(sandbox.parts(_text(args, "path", ".")))[:MAX_LISTED]
+    return [name + ("/" if stat.S_ISDIR(status.st_mode) else "") for name, status in entries]
 
 
-def _walk(sandbox: Sandbox, start: Path) -> list[Path]:
-    """Files under ``start``, not following symlinks, skipping tool caches and what the
-    project's policy denies."""
-    found: list[Path] = []
-    stack = [start]
-    while stack and len(found) < 20_000:
-        folder = stack.pop()
-        for entry in sorted(folder.iterdir(), key=lambda p: p.name, reverse=True):
-            if entry.is_symlink() or sandbox.denied(entry):
-                continue
-            if entry.is_dir():
-                if entry.name not in SKIPPED_DIRS:
-                    stack.append(entry)
-            elif entry.is_file():
-                found.append(entry)
-    return sorted(found)
+def _files(sandbox: Sandbox, start: Parts) -> list[Parts]:
+    """Regular files under ``start``, links not followed, skipping tool caches and what
+    the project's policy denies."""
+
+    def skipped(parts: Parts, status: os.stat_result) -> bool:
+        return stat.S_ISDIR(status.st_mode) and parts[-1] in SKIPPED_DIRS
+
+    found = sandbox.walk(start, skipped, 20_000)
+    return sorted(parts for parts, status in found if stat.S_ISREG(status.st_mode))
 
 
 def glob(sandbox: Sandbox, args: dict[str, Any]) -> list[str]:
     pattern = _text(args, "pattern")
-    if pattern.startswith("/") or ".." in Path(pattern).parts:
+    if pattern.startswith("/") or ".." in pattern.split("/"):
         raise ToolError("A pattern is relative to the project and stays inside it")
-    names = [sandbox.relative(p) for p in _walk(sandbox, sandbox.root)]
+    names = ["/".join(parts) for parts in _files(sandbox, ())]
     return [n for n in names if fnmatch.fnmatch(n, pattern)][:MAX_LISTED]
 
 
@@ -127,18 +121,19 @@ def grep(sandbox: Sandbox, args: dict[str, Any]) -> list[str]:
         regex = re.compile(_text(args, "pattern"))
     except re.error as bad:
         raise ToolError(f"Not a regular expression: {bad}") from bad
-    start = sandbox.path(_text(args, "path", "."), must_exist=True)
+    start = sandbox.parts(_text(args, "path", "."))
     only = args.get("glob")
-    files = _walk(sandbox, start) if start.is_dir() else [start]
+    is_folder = stat.S_ISDIR(sandbox.status(start).st_mode)
     matches: list[str] = []
-    for file in files:
+    for file in _files(sandbox, start) if is_folder else [start]:
         name = sandbox.relative(file)
         if only and not fnmatch.fnmatch(name, str(only)):
             continue
-        if file.stat().st_size > MAX_GREP_FILE_BYTES or file.stat().st_nlink > 1:
+        try:  # a file of other links, or one changed meanwhile, is passed over
+            data = sandbox.read_bytes(name, MAX_GREP_FILE_BYTES + 1)
+        except SandboxError:
             continue
-        data = sandbox.read_bytes(file, MAX_GREP_FILE_BYTES)
-        if b"\x00" in data[:8192]:
+        if len(data) > MAX_GREP_FILE_BYTES or b"\x00" in data[:8192]:
             continue
         for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
             if regex.search(line):
