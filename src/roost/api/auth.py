@@ -142,7 +142,7 @@ def with_cookies(request: Request, response: Response, pair: TokenPair) -> Token
     response.set_cookie(
         REFRESH_COOKIE,
         pair.refresh_token,
-        max_age=60 * 60 * 24 * 90,
+        max_age=pair.refresh_expires_in,
         httponly=True,
         samesite="strict",
         secure=secure,
