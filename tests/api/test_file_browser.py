@@ -279,3 +279,30 @@ async def test_big_or_binary_files_are_for_download(
     assert len(whole.content) == 1024 * 1024 + 1
     folder = await client.get(url(project, "file"), params={"path": "src"})
     assert folder.status_code == 400 and code(folder) == "NOT_A_FILE"
+
+
+LONG = "n" * 256  # one byte over what a file system takes as a name
+
+
+@pytest.mark.parametrize("path", [LONG, f"src/{LONG}", f"{'é' * 128}/x"])
+async def test_a_name_over_255_bytes_is_a_clear_error_in_every_route(
+    client: Client, project: dict[str, Any], path: str
+) -> None:
+    attempts: list[tuple[str, str, dict[str, Any]]] = [
+        ("GET", "tree", {"params": {"path": path}}),
+        ("GET", "file", {"params": {"path": path}}),
+        ("GET", "download", {"params": {"path": path}}),
+        ("PUT", "file", {"json": {"path": path, "content": "x"}}),
+        ("DELETE", "file", {"params": {"path": path}}),
+        ("POST", "mkdir", {"json": {"path": path}}),
+        ("POST", "rename", {"json": {"from": path, "to": "x.md"}}),
+        ("POST", "rename", {"json": {"from": "README.md", "to": path}}),
+        ("POST", "upload", {"data": {"path": path}, "files": {"file": ("x.txt", b"x")}}),
+        ("POST", "upload", {"files": {"file": (LONG, b"x")}}),
+        ("GET", f"../logo/{project['id']}/{path}.png", {}),
+    ]
+    for method, route, kwargs in attempts:
+        answer = await client.request(method, url(project, route), **kwargs)
+        assert answer.status_code == 400, (method, route, answer.text)
+        assert answer.json()["error"]["message"], route
+    assert read(Path(project["path"]) / "README.md") == "# Browse\n"

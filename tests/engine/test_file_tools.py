@@ -131,3 +131,22 @@ def test_a_symlink_loop_is_a_clear_error(project: Sandbox) -> None:
     for path in ("loop", "loop/x"):
         with pytest.raises(ToolError, match="goes through a link"):
             read_file(project, {"path": path})
+
+
+LONG = "n" * 256  # one byte over what a file system takes as a name
+
+
+@pytest.mark.parametrize("path", [LONG, f"src/{LONG}/app.py", "é" * 128])
+def test_a_name_over_255_bytes_is_a_clear_error(project: Sandbox, path: str) -> None:
+    calls: list[tuple[Any, dict[str, Any]]] = [
+        (read_file, {"path": path}),
+        (write_file, {"path": path, "content": "x"}),
+        (edit_file, {"path": path, "old_text": "a", "new_text": "b"}),
+        (list_dir, {"path": path}),
+        (grep, {"pattern": "x", "path": path}),
+    ]
+    for tool, args in calls:
+        with pytest.raises(SandboxError, match="255") as refused:
+            tool(project, args)
+        assert refused.value.reason == "invalid", tool
+    assert glob(project, {"pattern": LONG}) == []
