@@ -181,11 +181,7 @@ def _content(data: bytes, values: dict[str, str]) -> bytes:
 
 
 def _write_new(sandbox: Sandbox, relative: str, data: bytes) -> None:
-    path = sandbox.path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
+    sandbox.write(relative, [data], replace=False)  # beneath the new folder, no link followed
 
 
 def _load(folder: Path, source: str) -> ProjectTemplate | None:
