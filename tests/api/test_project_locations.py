@@ -167,3 +167,37 @@ async def test_another_users_projects_do_not_exist(team: Team) -> None:
         and still["sandbox"]["read_only"] is False
     )
     assert not exists(Path(mine["path"]) / "x.txt")
+
+
+@pytest.mark.parametrize("path", ["/", "/etc", "/usr/lib", "/var", "/var/run", "HOME", "ABOVE"])
+async def test_system_folders_and_roosts_home_are_refused_as_locations(
+    team: Team, settings: Settings, path: str
+) -> None:
+    home = settings.home.resolve()
+    given = {"HOME": str(home), "ABOVE": str(home.parent)}.get(path, path)
+    refused = await team.call("POST", "/api/projects/locations", json={"path": given})
+    assert refused.status_code == 409 and code(refused) == "PATH_RESERVED", refused.text
+    assert "force" in refused.json()["error"]["message"]
+    listed = (await team.call("GET", "/api/projects/locations")).json()["locations"]
+    assert len(listed) == 1  # the configured one only
+
+
+async def test_nothing_is_made_inside_a_system_folder_that_is_refused(team: Team) -> None:
+    refused = await team.call("POST", "/api/projects/locations", json={"path": "/etc/roost-x"})
+    assert refused.status_code == 409 and code(refused) == "PATH_RESERVED"
+    assert not exists("/etc/roost-x")
+
+
+async def test_an_admin_may_force_a_system_folder(team: Team) -> None:
+    for path in ("/", "/etc"):
+        body = {"path": path, "force": True}
+        forced = await team.call("POST", "/api/projects/locations", json=body)
+        assert forced.status_code == 201 and forced.json()["path"] == path, forced.text
+        renamed = await team.call(
+            "POST", "/api/projects/locations", json={"path": path, "name": "x"}
+        )
+        assert renamed.status_code == 200 and renamed.json()["name"] == "x"
+    member = await team.member("bob@example.com")
+    body = {"path": "/var", "force": True}
+    refused = await team.client.post("/api/projects/locations", json=body, headers=member.headers)
+    assert refused.status_code == 403

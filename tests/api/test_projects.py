@@ -236,10 +236,10 @@ async def test_a_project_folder_gone_is_a_clear_error(client: Client) -> None:
 async def test_no_project_may_hold_roosts_own_data(
     client: Client, settings: Settings, tmp_path: Path
 ) -> None:
-    # An admin adds a location around the home (here the test's folder holds both).
+    # An admin forces a location around the home (here the test's folder holds both).
     home = settings.home.resolve()
     added = await client.post(
-        "/api/projects/locations", json={"path": str(tmp_path), "name": "all"}
+        "/api/projects/locations", json={"path": str(tmp_path), "name": "all", "force": True}
     )
     assert added.status_code in (200, 201), added.text
     for path in (home, home / "mcp", home / "projects" / ".." / "keys"):

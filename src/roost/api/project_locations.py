@@ -18,14 +18,17 @@ async def list_locations(caller: Caller, services: Services) -> LocationsOut:
 @router.post(
     "",
     response_model=LocationOut,
-    responses={201: {"model": LocationOut, "description": "Added"}},
+    responses={201: {"model": LocationOut, "description": "Added"}, **errors(409)},
 )
 async def save_location(
     admin: Admin, services: Services, body: LocationIn, response: Response
 ) -> LocationOut:
     """Add a location (201; its folder is made if missing), or rename the one at that
-    real path (200)."""
-    location, created = await services.locations.save(admin, body.path, body.name, body.active)
+    real path (200). ``/``, system folders and Roost's home are refused (409
+    PATH_RESERVED) unless ``force`` is true."""
+    location, created = await services.locations.save(
+        admin, body.path, body.name, body.active, force=body.force
+    )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return LocationOut.of(location)
 

@@ -157,6 +157,9 @@ class LocationIn(ClientModel):
     path: Path = Field(min_length=1, description="An absolute folder; made if missing.")
     name: Name | None = None
     active: StrictBool = Field(False, description="Also make it the active location.")
+    force: StrictBool = Field(
+        False, description="Add it even where it is a system folder or holds Roost's home."
+    )
 
 
 class LocationChoice(ClientModel):

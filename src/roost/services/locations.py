@@ -14,6 +14,16 @@ from roost.store.models import ProjectLocation
 from roost.store.projects import LocationRepo
 
 MAX_FOLDER_NAME = 100
+# The system's own folders: no place for projects, nor for anything inside them.
+SYSTEM_TREES = [
+    *("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"),
+    *("/boot", "/dev", "/proc", "/sys"),
+]
+# Folders that hold much more than projects, refused as locations themselves.
+SYSTEM_FOLDERS = {
+    *("/", "/var", "/root", "/home", "/run", "/srv", "/opt", "/mnt"),
+    "/tmp",  # noqa: S108 - refused, not used
+}
 
 
 def location_not_found(given: str) -> NotFound:
@@ -58,12 +68,23 @@ class LocationService:
         return [*configured, *(Path(location.path) for location in await self.all())]
 
     async def save(
-        self, caller: Caller, path: str, name: str | None, active: bool
+        self, caller: Caller, path: str, name: str | None, active: bool, force: bool = False
     ) -> tuple[ProjectLocation, bool]:
-        """Add a location, or rename the one at the same real path; True when added."""
+        """Add a location, or rename the one at the same real path; True when added.
+        A system folder or Roost's home is refused as a new location unless ``force``."""
         if not path.startswith("/"):
             raise InvalidRequest(
                 "A location is an absolute path", code="INVALID_PATH", details={"path": path}
+            )
+        wanted = Path(_real(path))
+        async with self.database.read() as db:
+            known = await LocationRepo(db).by_path(str(wanted)) is not None
+        reason = None if known or force else self.reserved(wanted)
+        if reason is not None:
+            raise Conflict(
+                f"{wanted} is {reason}: send force: true to make it a location anyway",
+                code="PATH_RESERVED",
+                details={"path": str(wanted)},
             )
         real = make_folder(Path(path))
         async with self.database.write() as db:
@@ -81,6 +102,15 @@ class LocationService:
             if active:
                 await repo.set_active(location.id)
         return await self._reloaded(location.id), created
+
+    def reserved(self, path: Path) -> str | None:
+        """Why ``path`` (a real path) is no place for projects, or None."""
+        home = self.settings.home.resolve()
+        if str(path) in SYSTEM_FOLDERS or any(path.is_relative_to(t) for t in SYSTEM_TREES):
+            return "a system folder"
+        if home.is_relative_to(path):
+            return "Roost's home or a folder holding it"
+        return None
 
     async def activate(self, caller: Caller, given: str) -> ProjectLocation:
         """Make the location with this id (or path) the one new projects go to."""
