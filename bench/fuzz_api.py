@@ -110,7 +110,7 @@ def schemathesis(url: str, key: str, args: argparse.Namespace, out: Path) -> dic
         sys.exit("schemathesis is not installed: .venv/bin/pip install -e '.[fuzz]'")
     report = out.with_suffix(".json")
     command = [str(executable), "run", f"{url}/api/openapi.json"]
-    command += ["--checks", ",".join(CHECKS), "--phases", PHASES]
+    command += ["--checks", args.checks, "--phases", PHASES]
     command += ["--seed", str(args.seed), "--max-examples", str(args.max_examples)]
     command += ["--workers", str(args.workers), "--request-timeout", "30"]
     command += ["--header", f"Authorization: Bearer {key}", "--continue-on-failure"]
@@ -131,10 +131,18 @@ def schemathesis(url: str, key: str, args: argparse.Namespace, out: Path) -> dic
 
 
 def unhandled(log: Path) -> list[str]:
-    """The server's records of unhandled errors (with their tracebacks)."""
+    """The server's unhandled errors, one line per kind: how many, the exception's last
+    line and the first path it was seen at (the log has each traceback in full)."""
     if not log.exists():
         return []
-    return [line for line in log.read_text(errors="replace").splitlines() if UNHANDLED in line]
+    kinds: dict[str, list[str]] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        if UNHANDLED not in line:
+            continue
+        record = json.loads(line)
+        last = str(record.get("exception", "")).strip().splitlines()[-1:] or ["?"]
+        kinds.setdefault(last[0], []).append(str(record.get("path")))
+    return [f"{len(paths)} x {kind} (first at {paths[0]})" for kind, paths in kinds.items()]
 
 
 def summary_lines(result: dict[str, Any], seconds: float, args: argparse.Namespace) -> list[str]:
@@ -174,7 +182,9 @@ def section(lines: list[str], args: argparse.Namespace) -> str:
             "",
             f"Run {when} on {machine}: schemathesis against `/api/openapi.json` of a real "
             "`roost serve --auth required` (SQLite, the fake model), as an ordinary user "
-            "with a read-write API key; checks " + ", ".join(f"`{c}`" for c in CHECKS) + ".",
+            "with a read-write API key; checks "
+            + ", ".join(f"`{c}`" for c in args.checks.split(","))
+            + ".",
             "",
             *lines,
             "",
@@ -197,6 +207,7 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=Path(tempfile.gettempdir()) / "roost-fuzz" / "fuzz.log"
     )
+    parser.add_argument("--checks", default=",".join(CHECKS), help="Comma-separated.")
     parser.add_argument("--write", action="store_true", help="Update docs/benchmarks.md.")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -210,11 +221,9 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines = summary_lines(result, seconds, args)
+    lines += [f"- unhandled error logged: {kind}" for kind in crashes[:SHOWN_CRASHES]]
     print("\n".join(lines))
     print(f"\nFull report with reproductions: {args.out}")
-    if crashes:
-        print(f"\nThe server logged {len(crashes)} unhandled errors; the first:")
-        print("\n".join(crashes[:SHOWN_CRASHES]))
     if args.write:
         write_section("fuzz_api", section(lines, args))
 

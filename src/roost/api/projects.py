@@ -82,6 +82,7 @@ router.add_api_route(
     update_project,
     methods=["PUT"],
     response_model=ProjectOut,
+    responses=errors(409),
     name="replace_project",
     summary="Update Project (Floyd's PUT)",
     description="The same as PATCH: the fields sent are changed.",
