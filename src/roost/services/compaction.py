@@ -12,6 +12,7 @@ from roost.engine.providers.retry import complete
 from roost.errors import InvalidRequest, message_not_found
 from roost.services.history import since_summary
 from roost.store.db import Database, uninterrupted
+from roost.store.messages import in_conversation
 from roost.store.models import Message, Session
 
 SUMMARY_PROMPT = (
@@ -53,7 +54,11 @@ async def compact(
 
 async def _history(database: Database, session_id: str) -> list[Message]:
     async with database.read() as db:
-        query = select(Message).where(Message.session_id == session_id).order_by(Message.id)
+        query = (
+            select(Message)
+            .where(Message.session_id == session_id, in_conversation())
+            .order_by(Message.id)
+        )
         return list((await db.execute(query)).scalars().all())
 
 
@@ -71,7 +76,12 @@ async def fork(
 ) -> Session:
     """A new session with the source's settings and its history up to ``until``."""
     async with database.write() as db:
-        query = select(Message).where(Message.session_id == source.id).order_by(Message.id)
+        # A queued message stays with the turn that will send it, in the source.
+        query = (
+            select(Message)
+            .where(Message.session_id == source.id, in_conversation())
+            .order_by(Message.id)
+        )
         history = list((await db.execute(query)).scalars().all())
         if until is not None:
             index = next((i for i, m in enumerate(history) if m.id == until), None)

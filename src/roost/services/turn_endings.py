@@ -3,12 +3,13 @@ behind by a process that stopped."""
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from roost.bus.base import EventBus
 from roost.clock import utcnow
 from roost.services.event_log import EventWriter
 from roost.store.db import Database
+from roost.store.messages import QUEUED
 from roost.store.models import Message, Session, Turn, TurnInput
 from roost.store.turns import EventRepo, TurnRepo
 
@@ -36,6 +37,7 @@ async def end_turn(
         usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0} | (turn.usage or {})
         turn.usage = usage
         message_id = await _keep_partial_answer(db, turn, status)
+        await _drop_queued_message(db, turn)
         await close_inputs(db, turn.id)
         await settle_session(db, turn.session_id)
         attempt, last_seq, session_id = turn.attempt, turn.last_seq, turn.session_id
@@ -76,6 +78,21 @@ async def _keep_partial_answer(db: Any, turn: Turn, status: str) -> str | None:
         message.status = status
         message_id = message.id
     return message_id
+
+
+async def _drop_queued_message(db: Any, turn: Turn) -> None:
+    """A message still queued never reached the model: it leaves history with its turn,
+    rather than stay where it was stored, among the answers it waited behind."""
+    removed = await db.execute(
+        delete(Message).where(Message.turn_id == turn.id, Message.status == QUEUED)
+    )
+    if removed.rowcount:
+        turn.user_message_id = None
+        await db.execute(
+            update(Session)
+            .where(Session.id == turn.session_id)
+            .values(message_count=Session.message_count - removed.rowcount)
+        )
 
 
 async def settle_session(db: Any, session_id: str) -> None:

@@ -1,13 +1,14 @@
 """Starting a queued turn: one transaction that marks it running, stores its user
-message (and the empty answer the model's first reply streams into), logs ``turn_start``
-and reads the history the model is sent. A turn that waited on the user goes on here too.
+message (or moves the one stored while it was queued to the end of history), with the
+empty answer the model's first reply streams into, logs ``turn_start`` and reads the
+history the model is sent. A turn that waited on the user goes on here too.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from roost import ids
 from roost.clock import utcnow
@@ -16,6 +17,7 @@ from roost.engine.providers.catalogue import context_window
 from roost.services.history import within_window
 from roost.services.turn_sink import add_empty_answer
 from roost.store.db import Database
+from roost.store.messages import QUEUED, in_conversation
 from roost.store.models import Message, Session, Turn, TurnEvent, TurnInput
 from roost.store.turns import TurnRepo
 
@@ -53,7 +55,9 @@ async def mark_running(database: Database, turn_id: str) -> Marked | None:
         else:
             await _drop_rolled_back(db, turn)
             if turn.user_message_id is None and turn.options.get("content") is not None:
-                turn.user_message_id = _add_user_message(db, session, turn)
+                turn.user_message_id = add_user_message(db, session, turn)
+            elif turn.kind == "message":
+                await _take_off_queue(db, session, turn)
         now = utcnow()
         turn.status, turn.started_at = "running", turn.started_at or now
         session.status, session.updated_at = "running", now
@@ -69,7 +73,11 @@ async def mark_running(database: Database, turn_id: str) -> Marked | None:
 
 async def history_of(db: Any, turn: Turn) -> tuple[list[Message], bool]:
     """The messages the model is sent, and whether older ones did not fit."""
-    query = select(Message).where(Message.session_id == turn.session_id).order_by(Message.id)
+    query = (
+        select(Message)
+        .where(Message.session_id == turn.session_id, in_conversation())
+        .order_by(Message.id)
+    )
     messages = list((await db.execute(query)).scalars().all())
     if turn.options.get("continue_message_id"):
         until = turn.options["continue_message_id"]
@@ -97,7 +105,9 @@ def _log_start(db: Any, turn: Turn, now: datetime, *, resuming: bool) -> Event:
     return event
 
 
-def _add_user_message(db: Any, session: Session, turn: Turn) -> str:
+def add_user_message(db: Any, session: Session, turn: Turn, *, status: str = "completed") -> str:
+    """The turn's user message, from what its request brought; ``status`` is
+    :data:`QUEUED` for one stored as it is accepted behind another turn."""
     content = str(turn.options.get("content", ""))
     parts: list[dict[str, Any]] = [{"type": "text", "text": content}] if content else []
     parts += turn.options.get("attachments") or []
@@ -108,12 +118,28 @@ def _add_user_message(db: Any, session: Session, turn: Turn) -> str:
         role="user",
         content=content,
         parts=parts,
-        status="completed",
+        status=status,
     )
     db.add(message)
     session.message_count += 1
     session.last_activity_at = utcnow()
     return message.id
+
+
+async def _take_off_queue(db: Any, session: Session, turn: Turn) -> None:
+    """A message stored when it was queued moves to the end of history as its turn starts:
+    ids order history, and the answers it waited behind came after it was stored. Should
+    it have gone meanwhile (history replaced), the turn's request brings it back."""
+    moved = ids.new_id("msg")
+    result = await db.execute(
+        update(Message)
+        .where(Message.id == turn.user_message_id, Message.status == QUEUED)
+        .values(id=moved, status="completed")
+    )
+    if result.rowcount:
+        turn.user_message_id = moved
+    else:
+        turn.user_message_id = add_user_message(db, session, turn)
 
 
 async def _drop_rolled_back(db: Any, turn: Turn) -> None:

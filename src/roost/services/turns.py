@@ -17,12 +17,14 @@ from roost.services.compaction import compact, fork
 from roost.services.cursors import anchor
 from roost.services.event_log import follow_batches
 from roost.services.turn_endings import end_turn
+from roost.services.turn_start import add_user_message
 from roost.services.user_settings import SettingsService
 from roost.store.db import Database
+from roost.store.messages import QUEUED
 from roost.store.models import Message, Session, Turn
 from roost.store.paging import Page
 from roost.store.sessions import SessionRepo
-from roost.store.turns import EventRepo, TurnRepo
+from roost.store.turns import RUNNING_STATUSES, EventRepo, TurnRepo
 
 OnBusy = Literal["reject", "enqueue", "interrupt", "rollback"]
 
@@ -201,13 +203,22 @@ class TurnService:
         return turn, asked, reply
 
     async def recover(self) -> int:
-        """At start-up: turns left queued or running by a stopped process are interrupted,
-        their partial answers kept and their logs ended with ``done``."""
+        """At start-up: turns a stopped process was running are interrupted, their partial
+        answers kept and their logs ended with ``done``; the turns queued behind them
+        (accepted, their messages stored) run, in the order they were sent. Returns how
+        many were interrupted."""
         async with self.database.read() as db:
-            stranded = list(await TurnRepo(db).running_ids())
-        for turn_id in stranded:
-            await self._interrupt(turn_id)
-        return len(stranded)
+            stranded = list(await TurnRepo(db).with_status(RUNNING_STATUSES))
+        running = [turn for turn in stranded if turn.status == "running"]
+        queued = [turn for turn in stranded if turn.status == "queued"]
+        for turn in running:
+            await self._interrupt(turn.id)
+        for turn in queued:
+            if turn.cancel_requested:  # cancelled, but not yet ended when the process stopped
+                await self._stop(turn)
+            else:
+                self.queue.submit(turn.session_id, turn.id)
+        return len(running)
 
     async def _start(
         self,
@@ -262,6 +273,11 @@ class TurnService:
                 options=options,
             )
             db.add(turn)
+            if busy and request.on_busy == "enqueue":
+                # Stored as it is accepted, so that a 202 is never lost with the process;
+                # shown queued in history until its turn starts.
+                await db.flush()  # the message names the turn
+                turn.user_message_id = add_user_message(db, session, turn, status=QUEUED)
             session.status = "running"
             session.updated_at = utcnow()
         for old in busy if request.on_busy in ("interrupt", "rollback") else []:

@@ -3,11 +3,20 @@
 Callers hand in a session id they have already fetched through its owner.
 """
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.store.models import Message
 from roost.store.paging import cut
+
+# A user message whose turn waits behind another: in history for its user to see, but
+# not yet part of the conversation. Its turn gives it a new id, at the end, when it starts.
+QUEUED = "queued"
+
+
+def in_conversation() -> ColumnElement[bool]:
+    """The messages a model may read: all but those still queued behind another turn."""
+    return Message.status != QUEUED
 
 
 class MessageRepo:

@@ -68,9 +68,9 @@ class TurnRepo:
         if not result.rowcount:  # type: ignore[attr-defined]
             raise TurnFenced(turn_id)
 
-    async def running_ids(self) -> Sequence[str]:
-        """Turns a task is (or was, before a restart) working on; not the waiting ones."""
-        query = select(Turn.id).where(Turn.status.in_(RUNNING_STATUSES)).order_by(Turn.id)
+    async def with_status(self, statuses: Sequence[str]) -> Sequence[Turn]:
+        """Every session's turns in one of ``statuses``, oldest first."""
+        query = select(Turn).where(Turn.status.in_(statuses)).order_by(Turn.id)
         return (await self.db.execute(query)).scalars().all()
 
     async def waiting_before(self, turn: Turn) -> bool:
