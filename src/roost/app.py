@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from roost import __version__
 from roost.api import (
@@ -156,4 +157,8 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         expose_headers=["X-Request-ID", TURN_HEADER, SESSION_HEADER, *EXPOSED_HEADERS],
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.trusted_proxies:
+        # Outermost, so that everything inside (rate limits, logins, logs) sees the client
+        # the proxy names. Only here: `roost serve` turns uvicorn's own reading off.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -47,7 +47,9 @@ def serve(
         "port": settings.port,
         "log_config": None,
         "access_log": False,
-        "proxy_headers": True,
+        # The app reads forwarding headers itself, from ROOST_TRUSTED_PROXIES only;
+        # uvicorn's own reading would believe any client on 127.0.0.1.
+        "proxy_headers": False,
         "server_header": False,
     }
     if reload:
@@ -109,6 +111,7 @@ def version() -> None:
 def _flat(settings: Settings) -> dict[str, Any]:
     shown = settings.model_dump(mode="json", exclude_none=True)
     shown["cors_origins"] = ",".join(settings.cors_origins)
+    shown["trusted_proxies"] = ",".join(settings.trusted_proxies)
     return shown
 
 

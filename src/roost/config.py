@@ -5,6 +5,7 @@ environment variables, then ``roost.toml`` (the file named by ``ROOST_CONFIG``, 
 ``./roost.toml`` when it exists).
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -103,6 +104,11 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(60, ge=1, le=24 * 60, description="Access token lifetime.")
     refresh_token_days: int = Field(30, ge=1, le=365, description="Refresh token lifetime.")
     password_min_length: int = Field(10, ge=8, le=128, description="Shortest password accepted.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated); none by default.",
+    )
     rate_limit_per_minute: int | None = Field(
         None, ge=1, description="Requests a minute per user or key (default 100; off in local)."
     )
@@ -192,6 +198,7 @@ class Settings(BaseSettings):
         "project_locations",
         "tools_requiring_approval",
         "run_command_allow",
+        "trusted_proxies",
         mode="before",
     )
     @classmethod
@@ -199,6 +206,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        """Each an address or a network, written canonically; anything else stops the start
+        (uvicorn would silently compare it as text and trust nothing, or the wrong thing)."""
+        return [str(ipaddress.ip_network(item, strict=False)) for item in value]
 
     @field_validator("database_url")
     @classmethod

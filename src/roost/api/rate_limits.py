@@ -1,9 +1,10 @@
 """Rate limits per principal (API.md §4): requests a minute, and requests at once.
 
 The principal is the API key or user the credential proves, else the client address
-(``request.client.host``: uvicorn's ``--proxy-headers`` decides whom to believe about
-``X-Forwarded-For``; this layer never reads it). A credential that does not verify
-counts against the address, so a forged token cannot spend someone else's budget.
+(``request.client.host``: the connecting peer, or the client a proxy of
+``ROOST_TRUSTED_PROXIES`` names in ``X-Forwarded-For``; this layer never reads that
+header itself). A credential that does not verify counts against the address, so a
+forged token cannot spend someone else's budget.
 
 This is a pure-ASGI layer inside CORS rather than a route dependency, because:
 
