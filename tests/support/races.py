@@ -15,7 +15,7 @@ from pathlib import Path
 
 OUTSIDE_MARK = "OUTSIDE-SECRET"
 TRIES = 200
-SECONDS_PER_OPERATION = 0.4
+SECONDS_PER_OPERATION = 0.25
 
 
 def lay_out(root: Path, outside: Path) -> None:

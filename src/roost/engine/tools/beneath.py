@@ -151,6 +151,16 @@ def rename_new(folder: int, name: str, into: int, new_name: str) -> None:
     raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), new_name)
 
 
+def entries(folder: int) -> list[tuple[str, os.stat_result]]:
+    """A folder's entries by name, each with its own status (a link is itself); one that
+    vanishes while it is listed is left out."""
+    found = []
+    for entry in os.scandir(folder):
+        with contextlib.suppress(FileNotFoundError):
+            found.append((entry.name, entry.stat(follow_symlinks=False)))
+    return sorted(found, key=lambda named: named[0])
+
+
 def walk(root: int, start: Parts, skip: Skip, limit: int) -> list[Found]:
     """Entries under the folder at ``start`` (parts from ``root``, with their own status),
     at most ``limit``; links are listed, never followed, and a folder for which ``skip``
@@ -163,12 +173,14 @@ def walk(root: int, start: Parts, skip: Skip, limit: int) -> list[Found]:
         try:
             folder = open_folder(root, at)
         except OSError:
-            continue  # gone, or no longer a folder, since it was listed
+            if at == tuple(start):
+                raise
+            continue  # gone, or swapped for a link, since it was listed
         try:
-            entries = [(e.name, e.stat(follow_symlinks=False)) for e in os.scandir(folder)]
+            listed = entries(folder)
         finally:
             os.close(folder)
-        for name, status in sorted(entries):
+        for name, status in listed:
             parts = (*at, name)
             if skip(parts, status):
                 continue

@@ -132,9 +132,8 @@ class Sandbox:
     def listing(self, parts: Parts) -> list[tuple[str, os.stat_result]]:
         """A folder's entries with their own status, by name; denied ones left out."""
         with self._failures(parts), self._folder(parts) as folder:
-            found = [(e.name, e.stat(follow_symlinks=False)) for e in os.scandir(folder)]
-        shown = [(n, s) for n, s in found if not self.denied((*parts, n))]
-        return sorted(shown, key=lambda entry: entry[0])
+            found = beneath.entries(folder)
+        return [(name, status) for name, status in found if not self.denied((*parts, name))]
 
     def walk(self, parts: Parts, skip: beneath.Skip, limit: int) -> list[beneath.Found]:
         """Entries under a folder, links never followed; denied ones and those ``skip``
