@@ -27,6 +27,7 @@ interface.
 import argparse
 import json
 import platform
+import re
 import secrets
 import shutil
 import subprocess
@@ -54,6 +55,7 @@ CHECKS = (
 PHASES = "examples,coverage,fuzzing"
 PASSWORD = "fuzzing is not guessing"
 SHOWN_CRASHES = 10
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception)\b.*$", re.MULTILINE)
 UNHANDLED = '"message":"unhandled error"'
 RUN_TIMEOUT_S = 1800.0  # a run past this is broken, whatever the bounds say
 
@@ -140,8 +142,9 @@ def unhandled(log: Path) -> list[str]:
         if UNHANDLED not in line:
             continue
         record = json.loads(line)
-        last = str(record.get("exception", "")).strip().splitlines()[-1:] or ["?"]
-        kinds.setdefault(last[0], []).append(str(record.get("path")))
+        # The exception's own line (SQLAlchemy adds its statement and parameters after it).
+        said = EXCEPTION_LINE.findall(str(record.get("exception", "")))
+        kinds.setdefault(said[-1][:160] if said else "?", []).append(str(record.get("path")))
     return [f"{len(paths)} x {kind} (first at {paths[0]})" for kind, paths in kinds.items()]
 
 
