@@ -216,3 +216,25 @@ async def test_json_without_content_type_is_not_read_as_json(client: Client) -> 
         headers={"content-type": "text/plain"},
     )
     assert response.status_code == 422
+
+
+UNUSABLE_URLS = [
+    "http://xn--/",  # an A-label with no Punycode
+    "http://xn--a.com/",  # Punycode that decodes to a forbidden code point
+    "http://a..b/",  # an empty label
+    "http://" + "a" * 64 + ".example/",  # a label over 63 characters
+    "http://\u2100.example/",  # a host IDNA cannot map
+    "http://[::1/",  # an unclosed IPv6 address
+    "http://example.org:99999/",  # no such port
+]
+
+
+@pytest.mark.parametrize("url", UNUSABLE_URLS)
+async def test_a_provider_url_no_client_can_call_is_refused(client: Client, url: str) -> None:
+    body = {"provider": "openai", "api_key": "sk-test", "baseURL": url}
+    response = await client.post("/api/test-key", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "baseURL"
+    response = await client.patch("/api/settings", json={"baseURL": url})
+    assert response.status_code == 422, response.text
+    assert (await client.get("/api/settings")).json()["base_url"] is None

@@ -8,6 +8,7 @@ cannot store.
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+import httpx
 import orjson
 from pydantic import (
     AfterValidator,
@@ -64,6 +65,22 @@ def _short_bytes(limit: int) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _web_url(value: str) -> str:
+    """An http(s) URL a client can really call: httpx (which every provider SDK uses)
+    parses it, its port is a port, and its host survives the IDNA encoding the resolver
+    applies (labels of 1 to 63 characters: no ``a..b``, no ``xn--`` without Punycode)."""
+    try:
+        url = httpx.URL(value)
+        url.host.encode("idna")
+    except (httpx.InvalidURL, UnicodeError) as error:
+        raise ValueError(f"is not a usable URL: {error}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ValueError("must have a port between 1 and 65535")
+    return value
+
+
 NoNul = AfterValidator(_no_nul)
 
 # Strict strings: no coercion from numbers, no NUL, bounded length.
@@ -79,6 +96,9 @@ Path = Annotated[
     _short_bytes(1024),
 ]
 Body = Annotated[str, StringConstraints(strict=True, max_length=1_000_000), NoNul]
+WebUrl = Annotated[
+    str, StringConstraints(strict=True, max_length=4096), NoNul, AfterValidator(_web_url)
+]
 Metadata = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
 Timestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
 

@@ -6,13 +6,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from roost.api.deps import Caller, Services
-from roost.api.schemas import ClientModel, Name, NoNul, ShortName, SuccessOut, either
+from roost.api.schemas import ClientModel, Name, NoNul, ShortName, SuccessOut, WebUrl, either
 
 router = APIRouter(tags=["settings"])
 
-Url = Annotated[
-    str, StringConstraints(strict=True, max_length=2048, pattern=r"^https?://\S+$"), NoNul
-]
+Url = Annotated[WebUrl, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
 Secret = Annotated[str, StringConstraints(strict=True, max_length=1000), NoNul]
 Instructions = Annotated[str, StringConstraints(strict=True, max_length=100_000), NoNul]
 
