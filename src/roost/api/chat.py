@@ -9,7 +9,7 @@ from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
 from roost.api.schemas import Body, either
 from roost.api.sse import event_stream
-from roost.api.turn_schemas import Attachment, InputOut, TurnOptions
+from roost.api.turn_schemas import MAX_ATTACHMENTS, Attachment, InputOut, TurnOptions
 from roost.api.turns import TURN_RESPONSES, finished, settled
 from roost.services.turns import TurnRequest
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["chat"])
 class ChatIn(TurnOptions):
     session_id: str | None = either("session_id", "session")
     message: Body = either("message", "content")
-    attachments: list[Attachment] = []
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
 
 class ChatSession(BaseModel):

@@ -1,10 +1,12 @@
 """What clients send to start turns, and what they get back."""
 
-from typing import Any, Literal
+import base64
+import binascii
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
-from roost.api.schemas import Body, ClientModel, Name, ShortName, Timestamp, Title, either
+from roost.api.schemas import Body, ClientModel, Name, ShortName, Timestamp, Title, WebUrl, either
 from roost.api.session_schemas import MessageOut
 from roost.services.turns import TurnRequest
 from roost.store.models import Turn, TurnInput
@@ -13,12 +15,26 @@ MAX_ATTACHMENTS = 10
 
 
 class Attachment(ClientModel):
-    """An image for the model: base64 ``data`` with its ``media_type``, or a ``url``."""
+    """An image for the model: base64 ``data`` with its ``media_type``, or a ``url``.
+
+    Exactly one of the two: the message is stored and sent again with every later turn,
+    so what no provider can read is refused here rather than failing each of them."""
 
     type: Literal["image"] = "image"
-    data: str | None = Field(None, max_length=20_000_000)
+    data: str | None = Field(None, min_length=1, max_length=20_000_000)
     media_type: Literal["image/png", "image/jpeg", "image/gif", "image/webp"] | None = None
-    url: str | None = Field(None, max_length=4096, pattern=r"^https?://")
+    url: WebUrl | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.data is None) == (self.url is None):
+            raise ValueError("an image needs either data (base64) or url, and not both")
+        if self.data is not None:
+            try:
+                base64.b64decode(self.data, validate=True)
+            except binascii.Error:
+                raise ValueError("data must be base64") from None
+        return self
 
     def part(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

@@ -21,10 +21,11 @@ def to_chat(messages: Sequence[Message]) -> tuple[list[ChatMessage], list[str]]:
         if message.role == "system":
             summaries.append(message.content)
         elif message.role == "user":
+            # Only the shape is checked here; the adapters leave out what they cannot send.
             images = [
                 {k: v for k, v in part.items() if k in ("data", "media_type", "url")}
                 for part in message.parts or []
-                if part.get("type") == "image"
+                if isinstance(part, dict) and part.get("type") == "image"
             ]
             chat.append(ChatMessage("user", message.content, images=images))
         elif message.role == "assistant":

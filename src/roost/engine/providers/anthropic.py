@@ -23,6 +23,7 @@ from roost.engine.providers.base import (
     ToolCall,
     ToolCallDone,
     UsageReport,
+    usable_images,
 )
 from roost.engine.providers.retry import cut_error, sdk_error
 from roost.engine.providers.wire import SseLines, parse_arguments
@@ -251,16 +252,16 @@ def wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
 def _blocks(message: ChatMessage) -> tuple[str, list[dict[str, Any]]]:
     if message.role == "tool":
         result: dict[str, Any] = {"type": "tool_result", "tool_use_id": message.tool_call_id}
-        if message.images:
+        if images := usable_images(message.images):
             text = [{"type": "text", "text": message.content}] if message.content else []
-            result["content"] = text + [image_block(image) for image in message.images]
+            result["content"] = text + [image_block(image) for image in images]
         elif message.content:
             result["content"] = message.content
         if message.is_error:
             result["is_error"] = True
         return "user", [result]
     # Images go before the text, as Anthropic recommends.
-    blocks = [image_block(image) for image in message.images]
+    blocks = [image_block(image) for image in usable_images(message.images)]
     if message.content:
         blocks.append({"type": "text", "text": message.content})
     blocks += [
@@ -271,7 +272,8 @@ def _blocks(message: ChatMessage) -> tuple[str, list[dict[str, Any]]]:
 
 
 def image_block(image: Mapping[str, str]) -> dict[str, Any]:
-    if image.get("url"):
+    """A usable image (see ``usable_images``) as a content block."""
+    if "url" in image:
         return {"type": "image", "source": {"type": "url", "url": image["url"]}}
-    source = {"type": "base64", "media_type": image.get("media_type", "image/png")}
+    source = {"type": "base64", "media_type": image["media_type"]}
     return {"type": "image", "source": {**source, "data": image["data"]}}

@@ -5,9 +5,11 @@ the provider's stream into :data:`ProviderEvent` values; nothing else in Roost
 sees a provider type.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,22 @@ class ChatMessage:
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
     is_error: bool = False
+
+
+def usable_images(images: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The images a provider can read, each ``{"url"}`` or ``{"data", "media_type"}``.
+
+    History is sent again with every turn, so a stored image with neither (or with
+    values of the wrong type) is left out rather than failing every later turn."""
+    usable: list[dict[str, str]] = []
+    for image in images:
+        url, data, media_type = image.get("url"), image.get("data"), image.get("media_type")
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            usable.append({"url": url})
+        elif isinstance(data, str) and data:
+            known = media_type if media_type in IMAGE_TYPES else "image/png"
+            usable.append({"data": data, "media_type": str(known)})
+    return usable
 
 
 @dataclass(frozen=True)

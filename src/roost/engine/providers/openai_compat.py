@@ -24,6 +24,7 @@ from roost.engine.providers.base import (
     ToolCall,
     ToolCallDone,
     UsageReport,
+    usable_images,
 )
 from roost.engine.providers.retry import cut_error, sdk_error
 from roost.engine.providers.wire import SseLines, parse_arguments, upstream_message
@@ -236,19 +237,18 @@ def _message(message: ChatMessage) -> dict[str, Any]:
                 for call in message.tool_calls
             ]
         return wire
-    if not message.images:
+    images = usable_images(message.images)
+    if not images:
         return {"role": "user", "content": message.content}
     parts: list[dict[str, Any]] = []
     if message.content:
         parts.append({"type": "text", "text": message.content})
-    parts.extend(
-        {"type": "image_url", "image_url": {"url": image_url(image)}} for image in message.images
-    )
+    parts.extend({"type": "image_url", "image_url": {"url": image_url(image)}} for image in images)
     return {"role": "user", "content": parts}
 
 
 def image_url(image: Mapping[str, str]) -> str:
-    """An image as a URL: its own, or a base64 data URL."""
-    if image.get("url"):
+    """A usable image (see ``usable_images``) as a URL: its own, or a base64 data URL."""
+    if "url" in image:
         return image["url"]
-    return f"data:{image.get('media_type', 'image/png')};base64,{image['data']}"
+    return f"data:{image['media_type']};base64,{image['data']}"
