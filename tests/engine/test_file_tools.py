@@ -150,3 +150,11 @@ def test_a_name_over_255_bytes_is_a_clear_error(project: Sandbox, path: str) -> 
             tool(project, args)
         assert refused.value.reason == "invalid", tool
     assert glob(project, {"pattern": LONG}) == []
+
+
+def test_a_file_too_big_to_edit_is_left_whole(project: Sandbox) -> None:
+    big = "a" * (4 * 1024 * 1024) + "tail"
+    (project.root / "big.txt").write_text(big)
+    with pytest.raises(ToolError, match="not changed"):
+        edit_file(project, {"path": "big.txt", "old_text": "a", "new_text": "b"})
+    assert (project.root / "big.txt").read_text() == big

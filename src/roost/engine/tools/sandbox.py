@@ -168,7 +168,11 @@ class Sandbox:
         self.parts(given)
         self.writable()
         with self.opened(given, os.O_RDWR | os.O_NONBLOCK) as handle:
-            changed = change(read_up_to(handle, limit))
+            data = read_up_to(handle, limit + 1)
+            if len(data) > limit:  # a cut copy written back would lose the rest
+                shown = self.relative(self.parts(given))
+                raise SandboxError(f"{shown} is over {limit // 1024} KiB; not changed", "invalid")
+            changed = change(data)
             os.lseek(handle, 0, os.SEEK_SET)
             _write(handle, [changed])
 
