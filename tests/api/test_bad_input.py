@@ -238,3 +238,31 @@ async def test_a_provider_url_no_client_can_call_is_refused(client: Client, url:
     response = await client.patch("/api/settings", json={"baseURL": url})
     assert response.status_code == 422, response.text
     assert (await client.get("/api/settings")).json()["base_url"] is None
+
+
+@pytest.mark.parametrize("field", ["pinned", "archived"])
+async def test_null_for_a_true_or_false_field_is_422(
+    client: Client, existing: str, field: str
+) -> None:
+    before = await snapshot(client)
+    for method, url in (
+        ("PATCH", f"/api/sessions/{existing}"),
+        ("PUT", f"/api/sessions/{existing}"),
+        ("PATCH", f"/api/chat-history/{existing}"),
+    ):
+        response = await client.request(method, url, json={field: None, "title": "Changed"})
+        assert response.status_code == 422, (method, url, response.text)
+        assert response.json()["error"]["details"]["fields"][0]["field"] == field
+    assert await snapshot(client) == before
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+async def test_null_metadata_clears_it(client: Client, method: str) -> None:
+    body = {"metadata": {"a": 1, "b": {"c": 2}}}
+    session = (await client.post("/api/sessions", json=body)).json()
+    response = await client.request(
+        method, f"/api/sessions/{session['id']}", json={"metadata": None}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["metadata"] == {}
+    assert (await client.get(f"/api/sessions/{session['id']}")).json()["metadata"] == {}

@@ -65,6 +65,13 @@ def _short_bytes(limit: int) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _not_null(value: T) -> T:
+    # Only a value sent is checked (pydantic leaves defaults alone): null, not absence.
+    if value is None:
+        raise ValueError("must not be null")
+    return value
+
+
 def _web_url(value: str) -> str:
     """An http(s) URL a client can really call: httpx (which every provider SDK uses)
     parses it, its port is a port, and its host survives the IDNA encoding the resolver
@@ -82,6 +89,7 @@ def _web_url(value: str) -> str:
 
 
 NoNul = AfterValidator(_no_nul)
+NotNull = AfterValidator(_not_null)
 
 # Strict strings: no coercion from numbers, no NUL, bounded length.
 Title = Annotated[str, StringConstraints(strict=True, max_length=500, strip_whitespace=True), NoNul]

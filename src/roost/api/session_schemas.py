@@ -1,9 +1,9 @@
 """What clients send and receive about sessions and their messages."""
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, computed_field
+from pydantic import BaseModel, Field, StrictBool, StrictInt, WithJsonSchema, computed_field
 
 from roost.api.schemas import (
     Body,
@@ -11,6 +11,7 @@ from roost.api.schemas import (
     ListOut,
     Metadata,
     Name,
+    NotNull,
     Path,
     ShortName,
     Timestamp,
@@ -20,6 +21,8 @@ from roost.api.schemas import (
 from roost.store.models import Message, Session
 
 MAX_IMPORTED_MESSAGES = 10_000
+# A change to a true-or-false column: left out means unchanged, null is refused (422).
+Flag = Annotated[StrictBool | None, NotNull, WithJsonSchema({"type": "boolean"})]
 
 Agent = ShortName
 Model = Name
@@ -40,7 +43,8 @@ class SessionCreate(ClientModel):
 
 
 class SessionUpdate(ClientModel):
-    """Only the keys sent are changed; ``null`` clears a field."""
+    """Only the keys sent are changed; ``null`` clears a field, except ``pinned`` and
+    ``archived``, which are true or false."""
 
     title: Title | None = either("title", "name")
     custom_title: Title | None = None
@@ -52,10 +56,12 @@ class SessionUpdate(ClientModel):
         description="Binds the session to a project (its folder becomes the working "
         "directory); null unbinds it.",
     )
-    pinned: StrictBool | None = None
-    archived: StrictBool | None = None
+    pinned: Flag = None
+    archived: Flag = None
     metadata: Metadata | None = Field(
-        None, description="Merged into the stored metadata; a key set to null is removed."
+        None,
+        description="Merged into the stored metadata; a key set to null is removed, "
+        "and null removes them all.",
     )
     approved_tools: list[ShortName] | None = Field(
         None,

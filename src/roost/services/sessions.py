@@ -289,8 +289,8 @@ def _apply(session: Session, changes: dict[str, Any]) -> None:
     if "custom_title" in changes:
         session.custom_title = changes["custom_title"] or None
     if "meta" in changes:
-        merged = dict(session.meta or {})
-        for key, value in changes["meta"].items():
+        merged = dict(session.meta or {}) if changes["meta"] is not None else {}
+        for key, value in (changes["meta"] or {}).items():
             if value is None:
                 merged.pop(key, None)
             else:
