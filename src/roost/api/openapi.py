@@ -31,7 +31,8 @@ DESCRIPTIONS = {
     403: "`FORBIDDEN`: authenticated, but not allowed (an admin route, a read-only key)",
     404: "`<THING>_NOT_FOUND`: no such object, or it belongs to someone else",
     405: "`METHOD_NOT_ALLOWED`: the path exists, the method does not (see `Allow`)",
-    409: "`ALREADY_EXISTS`, `TURN_IN_PROGRESS`, `IDEMPOTENCY_KEY_IN_USE`: conflicts with the current state",
+    409: "`ALREADY_EXISTS`, `TURN_IN_PROGRESS`, `IDEMPOTENCY_KEY_IN_USE`: "
+    "conflicts with the current state",
     413: "`PAYLOAD_TOO_LARGE`: the body or an upload is over the configured limit",
     422: "`VALIDATION_ERROR`: the request does not match this schema; "
     "`details.fields` names each problem",
