@@ -227,3 +227,29 @@ async def test_no_provider_configured_is_503(
             assert "OPENAI_API_KEY" in response.json()["error"]["message"]
             health = (await client.get("/api/health")).json()
             assert health["provider"] is None and health["has_api_key"] is False
+
+
+async def test_a_fault_while_a_turn_starts_fails_it_and_frees_the_session(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug between marking a turn running and calling the model must not leave it running."""
+    from roost.services.turn_execution import TurnExecutor
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a fault in the turn's set-up")
+
+    monkeypatch.setattr(TurnExecutor, "_apply_skills", broken)
+    sid = await new_session(client)
+    response = await asyncio.wait_for(
+        client.post(f"/api/sessions/{sid}/messages", json={"content": "hi"}), 30
+    )
+    assert response.status_code == 200, response.text  # like any failed turn: it says why
+    assert response.json()["turn"]["status"] == "failed"
+    assert "fault in the turn" not in response.text  # no internals in the answer
+    turn = (await client.get(f"/api/sessions/{sid}/turns")).json()["data"][0]
+    assert turn["status"] == "failed" and turn["error"]["code"] == "INTERNAL_ERROR"
+    events = await events_of(client, sid, turn["id"])
+    assert [e.event for e in events][-3:] == ["error", "usage", "done"]
+    monkeypatch.undo()
+    again = await client.post(f"/api/sessions/{sid}/messages", json={"content": "again"})
+    assert again.status_code == 200, again.text

@@ -21,11 +21,13 @@ async def end_turn(
     status: str,
     *,
     only_if: tuple[str, ...],
+    error: dict[str, Any] | None = None,
 ) -> bool:
     """End a turn that no runner is finishing: keep what it streamed, close its log.
 
-    Used for turns cancelled before they ran and for turns a stopped process left
-    behind; the attempt is bumped so that a writer still holding the old one is fenced.
+    Used for turns cancelled before they ran, for turns a stopped process left behind
+    and for turns that failed to start (``error`` says why, in the stream's ``error``
+    event); the attempt is bumped so that a writer still holding the old one is fenced.
     """
     async with database.write() as db:
         turn = await TurnRepo(db).get(turn_id)
@@ -33,6 +35,7 @@ async def end_turn(
             return False
         turn.attempt += 1
         turn.status, turn.finished_at = status, utcnow()
+        turn.error = error or turn.error
         # A turn stopped while waiting has spent what it spent before the wait.
         usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0} | (turn.usage or {})
         turn.usage = usage
@@ -45,6 +48,8 @@ async def end_turn(
     writer = EventWriter(
         database, bus, turn_id=turn_id, session_id=session_id, attempt=attempt, last_seq=last_seq
     )
+    if error is not None:
+        await writer.emit("error", **error)
     await writer.emit("usage", **usage)  # every log ends usage, then done
     await writer.emit(
         "done", status=status, message_id=message_id, usage=usage, iterations=iterations

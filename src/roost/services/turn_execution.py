@@ -47,6 +47,7 @@ from roost.store.users import get_user
 
 log = logging.getLogger("roost.turns")
 
+_INTERNAL_ERROR = {"code": "INTERNAL_ERROR", "message": "The turn failed"}
 _NOTHING_TO_RESUME = {
     "code": "INTERNAL_ERROR",
     "message": "The turn waited on calls that are no longer in its history",
@@ -113,6 +114,21 @@ class TurnExecutor:
                 )
             )
             raise
+        except Exception:
+            # A fault of Roost's own before the model was called: the turn fails and its
+            # waiters hear so, rather than a turn left running that nothing will end.
+            log.exception("turn failed to start", extra={"turn_id": turn_id})
+            await self._clean_up(
+                end_turn(
+                    self.database,
+                    self.bus,
+                    turn_id,
+                    "failed",
+                    only_if=("queued", "running"),
+                    error=_INTERNAL_ERROR,
+                )
+            )
+            return
         if started is None:
             return
         status = "completed"
@@ -147,7 +163,7 @@ class TurnExecutor:
             }
         except Exception:
             log.exception("turn failed", extra={"turn_id": turn_id})
-            status, error = "failed", {"code": "INTERNAL_ERROR", "message": "The turn failed"}
+            status, error = "failed", _INTERNAL_ERROR
         await self._finish(started, status, error)
 
     async def _begin(self, turn_id: str) -> StartedTurn | None:
