@@ -195,6 +195,7 @@ def settings(tmp_path: Path, database_url: str, fake_llm: FakeLLM) -> Settings:
         openai_api_key=fake_llm.api_key,
         default_model="fake-small",
         heartbeat_seconds=15,
+        allowed_hosts=["roost.test", "t"],  # the in-process clients' names
     )
 
 

@@ -34,6 +34,7 @@ from roost.api import (
     turns,
     workspace,
 )
+from roost.api.host_guard import LoopbackHostGuard
 from roost.api.idempotency import IdempotencyMiddleware
 from roost.api.json_body import plain_json_body
 from roost.api.middleware import RequestContextMiddleware
@@ -156,6 +157,8 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["X-Request-ID", TURN_HEADER, SESSION_HEADER, *EXPOSED_HEADERS],
     )
+    if settings.auth_mode == "local":
+        app.add_middleware(LoopbackHostGuard, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.trusted_proxies:
         # Outermost, so that everything inside (rate limits, logins, logs) sees the client

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         description="Addresses or networks (CIDR) of the reverse proxies whose "
         "X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated); none by default.",
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names a server without login answers to besides loopback ones "
+        "(comma-separated); others are refused, against DNS rebinding.",
+    )
     rate_limit_per_minute: int | None = Field(
         None, ge=1, description="Requests a minute per user or key (default 100; off in local)."
     )
@@ -199,6 +204,7 @@ class Settings(BaseSettings):
         "tools_requiring_approval",
         "run_command_allow",
         "trusted_proxies",
+        "allowed_hosts",
         mode="before",
     )
     @classmethod

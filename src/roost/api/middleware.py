@@ -82,6 +82,10 @@ class RequestContextMiddleware:
             if status == 0:
                 status = 413
                 await _send_error(send, self._too_large(), request_id, state)
+        except ApiError as refused:  # by an inner layer, before any response began
+            if status == 0:
+                status = refused.status
+                await _send_error(send, refused, request_id, state)
         except Exception:
             log.exception(
                 "unhandled error", extra={"path": scope["path"], "request_id": request_id}
