@@ -22,7 +22,7 @@ from roost.api.turn_schemas import (
     TurnOut,
     TurnResult,
 )
-from roost.errors import UpstreamError
+from roost.errors import UpstreamError, restored
 from roost.services.caller import Caller as CallerIdentity
 from roost.services.turns import TurnRequest
 from roost.store.models import Turn
@@ -75,12 +75,10 @@ async def settled(services: Services, session_id: str, turn_id: str) -> None:
 
 async def finished(services: Services, turn_id: str) -> TurnResult:
     turn, asked, reply = await services.turns.outcome(turn_id)
-    if turn.status == "failed" and (turn.error or {}).get("code") == "UPSTREAM_ERROR":
-        error = turn.error or {}
-        raise UpstreamError(
-            str(error.get("message", "The model provider failed")),
-            details={**(error.get("details") or {}), "turn_id": turn.id},
-        )
+    failure = restored(turn.error) if turn.status == "failed" and turn.error else None
+    if isinstance(failure, UpstreamError):  # the provider's failure, as the HTTP answer
+        failure.details["turn_id"] = turn.id
+        raise failure
     waiting = await services.turn_inputs.pending(turn_id) if turn.status == "waiting" else []
     return TurnResult(
         message=MessageOut.of(asked) if asked else None,
