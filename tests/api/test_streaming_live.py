@@ -16,6 +16,15 @@ from tests.support.live import fake_model_env, roost_process, serving
 from tests.support.sse import Frame, assert_well_formed, frames, parse
 
 
+async def until_logged(client: httpx.AsyncClient, turn_url: str, events: int) -> None:
+    """Wait until the turn has logged ``events`` events."""
+    for _ in range(500):
+        if (await client.get(turn_url)).json()["last_seq"] >= events:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the turn never logged {events} events")
+
+
 async def read_some(
     client: httpx.AsyncClient, url: str, body: dict[str, Any], count: int
 ) -> list[Frame]:
@@ -58,21 +67,33 @@ async def test_resume_after_disconnect_replays_each_event_once(
 async def test_a_reader_that_joins_midway_gets_the_past_then_the_live_events(
     live_server: str, fake_llm: FakeLLM
 ) -> None:
-    fake_llm.add_replies({"tokens": 30, "token_delay_ms": 10})
+    fake_llm.add_replies({"tokens": 200, "token_delay_ms": 10})
     async with httpx.AsyncClient(base_url=live_server, timeout=10) as client:
         sid = (await client.post("/api/sessions", json={})).json()["id"]
         started = await client.post(
             f"/api/sessions/{sid}/messages", params={"background": True}, json={"content": "go"}
         )
         turn_id = started.json()["turn"]["id"]
-        await asyncio.sleep(0.1)
-        readers = [
-            client.get(f"/api/sessions/{sid}/turns/{turn_id}/events", params={"after": n})
-            for n in (0, 2)
-        ]
-        whole, partial = [parse(r.text) for r in await asyncio.gather(*readers)]
+        turn_url = f"/api/sessions/{sid}/turns/{turn_id}"
+        await until_logged(client, turn_url, 4)  # the turn is under way before anyone reads
+
+        async def read(after: int) -> tuple[list[Frame], dict[str, Any]]:
+            """The whole stream, and the turn as it stood once the first frame was read."""
+            seen: list[Frame] = []
+            at_first: dict[str, Any] = {}
+            async with client.stream("GET", f"{turn_url}/events", params={"after": after}) as r:
+                async for frame in frames(r):
+                    seen.append(frame)
+                    if len(seen) == 1:
+                        at_first = (await client.get(turn_url)).json()
+            return seen, at_first
+
+        (whole, joined), (partial, _) = await asyncio.gather(read(0), read(2))
     assert_well_formed(whole)
     assert [e.id for e in partial] == [e.id for e in whole[2:]]
+    # The reader was in the stream while the turn still ran, and what came after was live.
+    assert joined["status"] == "running"
+    assert whole[-1].id is not None and joined["last_seq"] < whole[-1].id
 
 
 async def test_silence_brings_heartbeats_that_are_not_logged(
@@ -108,12 +129,7 @@ async def test_a_killed_server_leaves_an_interrupted_turn_with_its_partial_answe
                 f"/api/sessions/{sid}/messages", params={"background": True}, json={"content": "go"}
             )
             turn_id = started.json()["turn"]["id"]
-            for _ in range(500):
-                if (await client.get(f"/api/sessions/{sid}/turns/{turn_id}")).json()[
-                    "last_seq"
-                ] >= 6:
-                    break
-                await asyncio.sleep(0.01)
+            await until_logged(client, f"/api/sessions/{sid}/turns/{turn_id}", 6)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     await fake_llm.wait_for(lambda s: s.streams_open == 0, within=5)

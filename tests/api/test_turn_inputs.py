@@ -52,6 +52,10 @@ async def events_until_done(client: Client, sid: str, turn_id: str) -> list[Fram
     return events
 
 
+async def status_of(client: Client, sid: str, turn_id: str) -> str:
+    return str((await client.get(f"/api/sessions/{sid}/turns/{turn_id}")).json()["status"])
+
+
 async def new_session(client: Client) -> str:
     return str((await client.post("/api/sessions", json={})).json()["id"])
 
@@ -253,9 +257,9 @@ async def test_a_waiting_turn_holds_its_session_until_answered_or_cancelled(
     )
     assert queued.status_code == 202
     queued_id = queued.json()["turn"]["id"]
-    await asyncio.sleep(0.2)  # the queue had its chance: the queued turn must still wait
-    held = (await client.get(f"/api/sessions/{sid}/turns/{queued_id}")).json()
-    assert held["status"] == "queued"
+    # The queue ran the queued turn's job, which found the waiting turn before it and held it.
+    await asyncio.wait_for(app.state.services.queue.wait(queued_id), 10)
+    assert await status_of(client, sid, queued_id) == "queued"
 
     cancelled = await client.delete(f"/api/sessions/{sid}/current-turn")
     assert cancelled.status_code == 200
@@ -268,9 +272,7 @@ async def test_a_waiting_turn_holds_its_session_until_answered_or_cancelled(
         json={"request_id": listed[0]["id"], "approve": True},
     )
     assert late.status_code == 409 and late.json()["error"]["code"] == "INPUT_NOT_PENDING"
-    assert (await client.get(f"/api/sessions/{sid}/turns/{queued_id}")).json()["status"] in (
-        "cancelled"
-    )
+    assert await status_of(client, sid, queued_id) == "cancelled"
 
 
 async def test_turns_queued_behind_a_waiting_turn_run_after_it(
@@ -290,7 +292,8 @@ async def test_turns_queued_behind_a_waiting_turn_run_after_it(
         json={"content": "then this", "on_busy": "enqueue"},
     )
     queued_id = queued.json()["turn"]["id"]
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(app.state.services.queue.wait(queued_id), 10)  # held, not run
+    assert await status_of(client, sid, queued_id) == "queued"
     await client.post(
         f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input",
         json={"request_id": waiting["input_required"][0]["id"], "approve": True},

@@ -2,11 +2,12 @@
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
 from roost.bus import redis as redis_bus
-from roost.bus.limits import Backoff, MemoryCounters, RedisCounters
+from roost.bus.limits import Backoff, Counters, MemoryCounters, RedisCounters
 from tests.conftest import service_url
 
 
@@ -33,11 +34,32 @@ async def test_redis_slots_never_go_below_zero() -> None:
         await client.aclose()
 
 
+@pytest.fixture(params=["memory", "redis"])
+async def counters(request: pytest.FixtureRequest) -> AsyncIterator[Counters]:
+    if request.param == "memory":
+        yield MemoryCounters()
+        return
+    client = redis_bus.connect(service_url("ROOST_TEST_REDIS_URL"))
+    try:
+        yield RedisCounters(client, prefix=f"roost:test:{uuid.uuid4().hex}:")
+    finally:
+        await client.aclose()
+
+
+DAY = 86_400  # a window that a test does not outlast
+
+
 @pytest.mark.parametrize("limit", [1, 3])
-async def test_memory_peek_does_not_count(limit: int) -> None:
-    counters = MemoryCounters()
+async def test_peek_shows_the_hits_and_counts_none(counters: Counters, limit: int) -> None:
+    await counters.hit("p", limit, DAY)
     for _ in range(5):
-        assert (await counters.peek("p", limit, 60)).remaining == limit
+        peeked = await counters.peek("p", limit, DAY)
+        assert peeked.allowed and peeked.remaining == limit - 1
+    # Had a peek counted, the window would be spent before these hits.
+    standings = [await counters.hit("p", limit, DAY) for _ in range(limit)]
+    assert [s.allowed for s in standings] == [True] * (limit - 1) + [False]
+    spent = await counters.peek("p", limit, DAY)
+    assert not spent.allowed and spent.remaining == 0
 
 
 BACKOFF = Backoff(free=2, first_seconds=0.05, longest_seconds=0.2, forget_seconds=60)
