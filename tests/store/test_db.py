@@ -9,10 +9,12 @@ from roost.store.db import uninterrupted
 
 async def test_work_runs_to_its_end_through_repeated_cancels() -> None:
     steps: list[str] = []
+    started, cancelled_twice = asyncio.Event(), asyncio.Event()
 
     async def work() -> str:
         steps.append("started")
-        await asyncio.sleep(0.05)
+        started.set()
+        await cancelled_twice.wait()
         steps.append("finished")
         return "done"
 
@@ -20,10 +22,13 @@ async def test_work_runs_to_its_end_through_repeated_cancels() -> None:
         return await uninterrupted(work())
 
     task = asyncio.create_task(caller())
-    await asyncio.sleep(0.01)
+    await started.wait()
     task.cancel()  # a turn cancelled…
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # …the cancel reaches the caller…
     task.cancel()  # …and again, by the worker that runs it being stopped
+    await asyncio.sleep(0)
+    assert not task.done()  # still waiting for the work
+    cancelled_twice.set()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert steps == ["started", "finished"]  # the cancel took effect only after the work
