@@ -2,6 +2,7 @@
 envelope it is sent in; the credentials each route needs; the limits the server checks."""
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,8 @@ def test_every_error_status_is_the_envelope(document: dict[str, Any]) -> None:
 def test_each_kind_of_route_declares_its_errors(document: dict[str, Any]) -> None:
     for method, path, operation in operations(document):
         statuses = {int(status) for status in operation["responses"]}
-        parameters = operation.get("parameters", [])
+        # The Idempotency-Key layer refuses a bad key with 400, not 422.
+        parameters = [p for p in operation.get("parameters", []) if p["name"] != "Idempotency-Key"]
         where = (method, path)
         if operation["security"] and {} not in operation["security"]:
             assert {401, 403} <= statuses, where
@@ -172,3 +174,56 @@ async def test_errors_the_services_answer_are_declared(client: httpx.AsyncClient
         assert response.status_code >= 400, (method, path, response.text)
         declared = document["paths"][path][method]["responses"]
         assert str(response.status_code) in declared, (method, path, response.status_code)
+
+
+def test_every_post_declares_the_idempotency_key(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        headers = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+        keys = [p for p in headers if p["name"] == "Idempotency-Key"]
+        if method != "post":
+            assert not keys, (method, path)
+            continue
+        assert len(keys) == 1, path
+        assert keys[0]["required"] is False
+        schema = keys[0]["schema"]
+        assert (schema["minLength"], schema["maxLength"]) == (1, 255)
+        assert schema["pattern"] == r"^[\x21-\x7e]{1,255}$"
+        responses = operation["responses"]
+        assert "IDEMPOTENCY_KEY_REUSED" in responses["400"]["description"], path
+        assert "INVALID_IDEMPOTENCY_KEY" in responses["400"]["description"], path
+        for code in ("IDEMPOTENCY_KEY_IN_USE", "IDEMPOTENCY_ANSWER_NOT_KEPT"):
+            assert code in responses["409"]["description"], (path, code)
+
+
+def test_codes_of_a_route_own_are_in_its_descriptions(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    execute = paths["/api/tools/execute"]["post"]["responses"]
+    assert "APPROVAL_REQUIRED" in execute["403"]["description"]
+    locations = paths["/api/projects/locations"]["post"]["responses"]
+    assert "PATH_RESERVED" in locations["409"]["description"]
+    for method in ("post", "patch", "put"):
+        path = "/api/projects" if method == "post" else "/api/projects/{project_id}"
+        assert "PATH_RESERVED" in paths[path][method]["responses"]["409"]["description"]
+    keys = paths["/api/auth/api-keys"]["post"]["responses"]
+    assert "not_held" in keys["403"]["description"]
+    # A GET has no Idempotency-Key layer, so nothing of it in its errors.
+    listing = paths["/api/sessions"]["get"]["responses"]
+    assert "IDEMPOTENCY" not in listing["400"]["description"]
+
+
+async def test_a_key_the_document_refuses_the_server_refuses(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/api/openapi.json")).json()
+    (key,) = [
+        p
+        for p in document["paths"]["/api/sessions"]["post"]["parameters"]
+        if p["name"] == "Idempotency-Key"
+    ]
+    pattern = re.compile(key["schema"]["pattern"])
+    for refused in ("x" * 256, "with space", "tab\there"):
+        assert not pattern.search(refused)
+        response = await client.post("/api/sessions", json={}, headers={"Idempotency-Key": refused})
+        assert_envelope(response, 400, "INVALID_IDEMPOTENCY_KEY")
+    accepted = "~" * 255
+    assert pattern.search(accepted)
+    response = await client.post("/api/sessions", json={}, headers={"Idempotency-Key": accepted})
+    assert response.status_code == 201, response.text

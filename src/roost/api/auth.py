@@ -231,7 +231,12 @@ async def dev_login(request: Request, response: Response, services: Services) ->
     return with_cookies(request, response, pair)
 
 
-@router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=NewApiKeyOut)
+@router.post(
+    "/api-keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NewApiKeyOut,
+    responses=errors(codes={403: "a scope the caller does not hold (`details.not_held`)"}),
+)
 async def create_api_key(
     response: Response, caller: Caller, services: Services, body: ApiKeyIn
 ) -> NewApiKeyOut:

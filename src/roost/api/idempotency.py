@@ -30,7 +30,8 @@ from roost.store.models import IdempotencyKey
 
 HEADER = b"idempotency-key"
 REPLAYED = (b"idempotent-replayed", b"true")
-VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # printable ASCII, no spaces; also in the document
+VALID_KEY = re.compile(KEY_PATTERN)
 
 
 class IdempotencyMiddleware:

@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 
 from roost.api.deps import admin_caller, current_caller, optional_caller
+from roost.api.idempotency import KEY_PATTERN
 from roost.api.rate_limits import limited
 
 ENVELOPE = "Error"
@@ -40,6 +41,22 @@ DESCRIPTIONS = {
     500: "`INTERNAL_ERROR`: a fault of the server; never a stack trace",
     502: "`UPSTREAM_ERROR`: the model provider failed",
     503: "`PROVIDER_NOT_CONFIGURED` or `SERVICE_UNAVAILABLE`",
+}
+# What the Idempotency-Key layer adds to the errors of every POST.
+IDEMPOTENCY_ERRORS = {
+    400: "`INVALID_IDEMPOTENCY_KEY`; `IDEMPOTENCY_KEY_REUSED` (the key was used for "
+    "another request or through another credential)",
+    409: "`IDEMPOTENCY_KEY_IN_USE` (the first request still runs; see `Retry-After`); "
+    "`IDEMPOTENCY_ANSWER_NOT_KEPT` (it succeeded, but its answer held a secret)",
+}
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the same key with the same request is answered "
+    "again (`Idempotent-Replayed: true`), not done twice. Kept 24 hours, per caller; "
+    "a request without a credential ignores it.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
 }
 
 BEARER, API_KEY, COOKIE, REFRESH_COOKIE = "bearer", "apiKey", "cookie", "refreshCookie"
@@ -100,10 +117,19 @@ class ErrorEnvelope(BaseModel):
     request_id: str | None = Field(description="The `X-Request-ID` of the request.")
 
 
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def errors(*statuses: int, codes: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
     """For a route's ``responses=``: the error statuses of its service, beyond those its
-    kind of route always has (:func:`route_errors`)."""
-    return {status: {"description": DESCRIPTIONS[status]} for status in statuses}
+    kind of route always has (:func:`route_errors`); ``codes`` names the codes of this
+    route's own under a status, which its description then adds."""
+    said = codes or {}
+    return {
+        status: {"description": _described(status, said.get(status))}
+        for status in sorted({*statuses, *said})
+    }
+
+
+def _described(status: int, *notes: str | None) -> str:
+    return "; ".join([DESCRIPTIONS[status], *(note for note in notes if note)])
 
 
 @dataclass(frozen=True)
@@ -166,9 +192,9 @@ def route_errors(shape: RouteShape, method: str) -> set[int]:
     return found
 
 
-def error_response(status: int) -> dict[str, Any]:
+def error_response(status: int, description: str) -> dict[str, Any]:
     return {
-        "description": DESCRIPTIONS[status],
+        "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ENVELOPE}"}}},
     }
 
@@ -209,8 +235,15 @@ def _complete(operation: dict[str, Any], shape: RouteShape, method: str) -> None
     responses: dict[str, Any] = operation["responses"]
     declared = {int(status) for status in responses if status.isdigit() and int(status) >= 400}
     for status in sorted(declared | route_errors(shape, method)):
-        responses[str(status)] = error_response(status)
+        given = responses.get(str(status), {}).get("description", "")
+        # A description from errors() is kept; FastAPI's own ("Validation Error") is not.
+        description = given if given.startswith(DESCRIPTIONS[status]) else DESCRIPTIONS[status]
+        if method == "POST":
+            description = "; ".join(filter(None, [description, IDEMPOTENCY_ERRORS.get(status)]))
+        responses[str(status)] = error_response(status, description)
     operation["responses"] = dict(sorted(responses.items()))
+    if method == "POST":
+        operation["parameters"] = [*operation.get("parameters", []), IDEMPOTENCY_KEY]
     if shape.auth == "required":
         operation["security"] = CREDENTIALS
     elif shape.path in REFRESH_PATHS:

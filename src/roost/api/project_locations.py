@@ -18,7 +18,12 @@ async def list_locations(caller: Caller, services: Services) -> LocationsOut:
 @router.post(
     "",
     response_model=LocationOut,
-    responses={201: {"model": LocationOut, "description": "Added"}, **errors(409)},
+    responses={
+        201: {"model": LocationOut, "description": "Added"},
+        **errors(
+            codes={409: "`PATH_RESERVED`: `/`, a system folder or Roost's home, without `force`"}
+        ),
+    },
 )
 async def save_location(
     admin: Admin, services: Services, body: LocationIn, response: Response

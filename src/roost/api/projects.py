@@ -17,6 +17,9 @@ from roost.api.project_schemas import (
     ProjectsOut,
 )
 
+# A project folder is refused where it would hold Roost's own data.
+RESERVED = errors(codes={409: "`PATH_RESERVED`: the folder would hold Roost's own data"})
+
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 QueryPath = Annotated[str | None, Query(max_length=1024, description="A file reference's path.")]
@@ -45,7 +48,12 @@ async def list_projects(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProjectOut,
+    responses=RESERVED,
+)
 async def create_project(caller: Caller, services: Services, body: ProjectIn) -> ProjectOut:
     """A project in an existing folder, or a new one, inside a location."""
     return ProjectOut.of(await services.projects.create(caller, body.model_dump()))
@@ -69,7 +77,11 @@ async def get_project(caller: Caller, services: Services, project_id: str) -> Pr
     return ProjectOut.of(await services.projects.get(caller, project_id))
 
 
-@router.patch("/{project_id}", response_model=ProjectOut, responses=errors(409))
+@router.patch(
+    "/{project_id}",
+    response_model=ProjectOut,
+    responses=RESERVED,
+)
 async def update_project(
     caller: Caller, services: Services, project_id: str, body: ProjectChange
 ) -> ProjectOut:
@@ -82,7 +94,7 @@ router.add_api_route(
     update_project,
     methods=["PUT"],
     response_model=ProjectOut,
-    responses=errors(409),
+    responses=RESERVED,
     name="replace_project",
     summary="Update Project (Floyd's PUT)",
     description="The same as PATCH: the fields sent are changed.",

@@ -68,7 +68,13 @@ async def list_tools(caller: Caller, services: Services) -> ToolsOut:
     return ToolsOut(tools=tools, data=tools)
 
 
-@router.post("/execute", response_model=ExecuteOut, responses=errors(404))
+@router.post(
+    "/execute",
+    response_model=ExecuteOut,
+    responses=errors(
+        404, codes={403: "`APPROVAL_REQUIRED`: the tool's calls need approval, so only in a turn"}
+    ),
+)
 async def execute_tool(caller: Caller, services: Services, body: ExecuteIn) -> ExecuteOut:
     """Run a tool outside any turn: ``{success, result}`` or ``{success: false, error}``
     (a tool's failure is an answer, not an HTTP error). File tools work in the project
