@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from roost import ids
 from roost.clock import utcnow
-from roost.errors import Conflict, InvalidRequest, NotFound
+from roost.errors import AlreadyExists, InvalidRequest, InviteNotFound
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
 from roost.store.db import Database
@@ -23,14 +23,6 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_GROUPS = 4
 CODE_GROUP_LENGTH = 4
 MAX_BATCH = 100
-
-
-def invite_not_found(code_id: str) -> NotFound:
-    return NotFound(
-        f"Invite code {code_id} not found",
-        code="INVITE_CODE_NOT_FOUND",
-        details={"code_id": code_id},
-    )
 
 
 def new_code() -> str:
@@ -89,7 +81,7 @@ class InviteAdmin:
         async with self.database.read() as db:
             invite = await db.get(InviteCode, code_id) if ids.is_valid("inv", code_id) else None
         if invite is None:
-            raise invite_not_found(code_id)
+            raise InviteNotFound(code_id)
         return invite
 
     async def create(self, caller: Caller, spec: InviteSpec, code: str | None) -> InviteCode:
@@ -106,18 +98,18 @@ class InviteAdmin:
         async with self.database.write() as db:
             invite = await db.get(InviteCode, code_id) if ids.is_valid("inv", code_id) else None
             if invite is None:
-                raise invite_not_found(code_id)
+                raise InviteNotFound(code_id)
             if invite.revoked_at is None:
                 invite.revoked_at = utcnow()
         return invite
 
     async def delete(self, code_id: str) -> None:
         if not ids.is_valid("inv", code_id):
-            raise invite_not_found(code_id)
+            raise InviteNotFound(code_id)
         async with self.database.write() as db:
             removed = await db.execute(delete(InviteCode).where(InviteCode.id == code_id))
         if not removed.rowcount:  # type: ignore[attr-defined]
-            raise invite_not_found(code_id)
+            raise InviteNotFound(code_id)
 
     async def stats(self) -> InviteStats:
         """Every code counted once, under its status; uses summed over all codes."""
@@ -189,5 +181,5 @@ def _future(moment: datetime | None) -> datetime | None:
     return aware.astimezone(UTC)
 
 
-def _code_taken() -> Conflict:
-    return Conflict("That invite code exists", code="ALREADY_EXISTS", details={"field": "code"})
+def _code_taken() -> AlreadyExists:
+    return AlreadyExists("That invite code exists", details={"field": "code"})

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roost import ids
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from roost.errors import AlreadyExists, ApiKeyNotFound, Forbidden, InvalidRequest, UserNotFound
 from roost.services.auth import AuthService, normalise_email
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
@@ -25,20 +25,8 @@ from roost.store.turns import ACTIVE_STATUSES
 from roost.store.users import LOCAL_USER_ID
 
 
-def user_not_found(user_id: str) -> NotFound:
-    return NotFound(
-        f"User {user_id} not found", code="USER_NOT_FOUND", details={"user_id": user_id}
-    )
-
-
-def key_not_found(key_id: str) -> NotFound:
-    return NotFound(f"API key {key_id} not found", code="KEY_NOT_FOUND", details={"key_id": key_id})
-
-
-def email_taken() -> Conflict:
-    return Conflict(
-        "An account with that email exists", code="ALREADY_EXISTS", details={"field": "email"}
-    )
+def email_taken() -> AlreadyExists:
+    return AlreadyExists("An account with that email exists", details={"field": "email"})
 
 
 def is_local(user: User) -> bool:
@@ -114,11 +102,7 @@ class UserAdmin:
                 await db.execute(select(User).where(User.email == address))
             ).scalar_one_or_none()
         if user is None:
-            raise NotFound(
-                f"No user has the email {address}",
-                code="USER_NOT_FOUND",
-                details={"email": address},
-            )
+            raise UserNotFound.by_email(address)
         return user
 
     async def create(self, email: str, password: str, name: str, *, is_admin: bool) -> User:
@@ -242,7 +226,7 @@ class UserAdmin:
         async with self.database.read() as db:
             key = await db.get(ApiKey, key_id) if ids.is_valid("key", key_id) else None
         if key is None or not await self.auth.revoke_key(Caller(key.user_id), key_id):
-            raise key_not_found(key_id)
+            raise ApiKeyNotFound(key_id)
 
     async def _busy_sessions(self, user_id: str) -> list[str]:
         query = (
@@ -293,7 +277,7 @@ def _apply(user: User, changes: UserChanges, password_hash: str | None) -> None:
 async def _found(db: AsyncSession, user_id: str) -> User:
     user = await db.get(User, user_id) if ids.is_valid("usr", user_id) else None
     if user is None:
-        raise user_not_found(user_id)
+        raise UserNotFound(user_id)
     return user
 
 
@@ -308,7 +292,7 @@ async def _locked(db: AsyncSession, caller: Caller | None, user_id: str) -> User
         if me is None or not me.is_admin or not me.is_active:
             raise Forbidden("Only an admin may do this")
     if user_id not in rows:
-        raise user_not_found(user_id)
+        raise UserNotFound(user_id)
     return rows[user_id]
 
 

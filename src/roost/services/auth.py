@@ -12,7 +12,7 @@ from roost import ids
 from roost.bus.limits import Backoff, Counters
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.errors import Conflict, Forbidden, InvalidRequest, RateLimited, Unauthorized
+from roost.errors import AlreadyExists, Forbidden, InvalidRequest, RateLimited, Unauthorized
 from roost.services import key_scopes
 from roost.services.caller import Caller
 from roost.services.passwords import check_strength, hash_password, verify_password
@@ -128,11 +128,7 @@ class AuthService:
             if not first:
                 await self._admit(db, invite_code)
             if await db.scalar(select(User.id).where(User.email == email)) is not None:
-                raise Conflict(
-                    "An account with that email exists",
-                    code="ALREADY_EXISTS",
-                    details={"field": "email"},
-                )
+                raise AlreadyExists("An account with that email exists", details={"field": "email"})
             user = User(
                 id=ids.new_id("usr"),
                 email=email,

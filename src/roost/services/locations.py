@@ -7,7 +7,15 @@ from pathlib import Path
 
 from roost import ids
 from roost.config import Settings
-from roost.errors import Conflict, InvalidRequest, NotFound
+from roost.errors import (
+    InvalidPath,
+    LocationNotFound,
+    NoActiveLocation,
+    PathNotADirectory,
+    PathOutsideLocations,
+    PathReserved,
+    PathUnavailable,
+)
 from roost.services.caller import Caller
 from roost.store.db import Database
 from roost.store.models import ProjectLocation
@@ -24,12 +32,6 @@ SYSTEM_FOLDERS = {
     *("/", "/var", "/root", "/home", "/run", "/srv", "/opt", "/mnt"),
     "/tmp",  # noqa: S108 - refused, not used
 }
-
-
-def location_not_found(given: str) -> NotFound:
-    return NotFound(
-        f"Location {given} not found", code="LOCATION_NOT_FOUND", details={"location": given}
-    )
 
 
 @dataclass(frozen=True)
@@ -73,18 +75,14 @@ class LocationService:
         """Add a location, or rename the one at the same real path; True when added.
         A system folder or Roost's home is refused as a new location unless ``force``."""
         if not path.startswith("/"):
-            raise InvalidRequest(
-                "A location is an absolute path", code="INVALID_PATH", details={"path": path}
-            )
+            raise InvalidPath(path)
         wanted = Path(_real(path))
         async with self.database.read() as db:
             known = await LocationRepo(db).by_path(str(wanted)) is not None
         reason = None if known or force else self.reserved(wanted)
         if reason is not None:
-            raise Conflict(
-                f"{wanted} is {reason}: send force: true to make it a location anyway",
-                code="PATH_RESERVED",
-                details={"path": str(wanted)},
+            raise PathReserved(
+                f"{wanted} is {reason}: send force: true to make it a location anyway", str(wanted)
             )
         real = make_folder(Path(path))
         async with self.database.write() as db:
@@ -120,7 +118,7 @@ class LocationService:
             if location is None and given.startswith("/"):
                 location = await repo.by_path(_real(given))
             if location is None:
-                raise location_not_found(given)
+                raise LocationNotFound(given)
             await repo.set_active(location.id)
         return await self._reloaded(location.id)
 
@@ -131,7 +129,7 @@ class LocationService:
             repo = LocationRepo(db)
             location = await repo.get(location_id) if ids.is_valid("loc", location_id) else None
             if location is None:
-                raise location_not_found(location_id)
+                raise LocationNotFound(location_id)
             await db.delete(location)
             await db.flush()
             rest = await repo.all()
@@ -148,11 +146,7 @@ class LocationService:
         # Inside the home only through a location made for projects there (home/projects).
         projects_in_home = location != home and location.is_relative_to(home)
         if home.is_relative_to(path) or (path.is_relative_to(home) and not projects_in_home):
-            raise Conflict(
-                f"{path} would hold Roost's own data",
-                code="PATH_RESERVED",
-                details={"path": str(path)},
-            )
+            raise PathReserved(f"{path} would hold Roost's own data", str(path))
         return placement
 
     async def check_inside(self, path: str) -> ProjectLocation | None:
@@ -163,7 +157,7 @@ class LocationService:
         async with self.database.read() as db:
             location = await LocationRepo(db).get(location_id)
         if location is None:
-            raise location_not_found(location_id)
+            raise LocationNotFound(location_id)
         return location
 
 
@@ -173,10 +167,7 @@ def _placed(given: str | None, name: str, locations: list[ProjectLocation]) -> P
     else:
         active = next((loc for loc in locations if loc.is_active), None)
         if active is None:
-            raise InvalidRequest(
-                "No active location to put the project in; give an absolute path",
-                code="NO_ACTIVE_LOCATION",
-            )
+            raise NoActiveLocation()
         candidate = Path(active.path) / (given or folder_name(name))
     real = candidate.resolve()
     location = containing(real, locations)
@@ -197,12 +188,8 @@ def containing(path: str | Path, locations: list[ProjectLocation]) -> ProjectLoc
     return max(inside, key=lambda pair: pair[0])[1] if inside else None
 
 
-def outside_locations(given: str, locations: list[ProjectLocation]) -> InvalidRequest:
-    return InvalidRequest(
-        f"{given} is not inside any project location",
-        code="PATH_OUTSIDE_LOCATIONS",
-        details={"path": given, "locations": [loc.path for loc in locations]},
-    )
+def outside_locations(given: str, locations: list[ProjectLocation]) -> PathOutsideLocations:
+    return PathOutsideLocations(given, [location.path for location in locations])
 
 
 def folder_name(name: str) -> str:
@@ -222,14 +209,8 @@ def make_folder(path: Path) -> Path:
     except FileExistsError:
         pass  # something that is not a folder: refused just below
     except OSError as error:
-        raise InvalidRequest(
-            f"The folder {path} cannot be made: {error.strerror}",
-            code="PATH_UNAVAILABLE",
-            details={"path": str(path)},
-        ) from error
+        raise PathUnavailable(str(path), error.strerror) from error
     real = path.expanduser().resolve()
     if not real.is_dir():
-        raise InvalidRequest(
-            f"{path} is not a folder", code="PATH_NOT_A_DIRECTORY", details={"path": str(path)}
-        )
+        raise PathNotADirectory(str(path))
     return real

@@ -20,7 +20,7 @@ from roost.config import Settings
 from roost.crypto import SecretBox, preview
 from roost.engine.tools.mcp import McpServerConfig, McpStatus
 from roost.engine.tools.mcp_source import McpServers
-from roost.errors import Conflict, InvalidRequest, NotFound
+from roost.errors import InvalidRequest, McpServerExists, McpServerNotFound
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
 from roost.store.db import Database, uninterrupted
@@ -33,22 +33,6 @@ CONFIGS_TTL_SECONDS = 5.0  # another replica sees a change within this
 MAX_SERVERS = 200
 PLAIN_FIELDS = ("name", "transport", "enabled", "requires_approval")
 TRANSPORT_FIELDS = {"stdio": ("command", "args", "env"), "http": ("url", "headers")}
-
-
-def mcp_server_not_found(server_id: str) -> NotFound:
-    return NotFound(
-        f"MCP server {server_id} not found",
-        code="MCP_SERVER_NOT_FOUND",
-        details={"server_id": server_id},
-    )
-
-
-def name_taken(name: str) -> Conflict:
-    return Conflict(
-        f"An MCP server named {name} exists",
-        code="MCP_SERVER_EXISTS",
-        details={"field": "name", "name": name},
-    )
 
 
 @dataclass(frozen=True)
@@ -100,12 +84,12 @@ class McpServerService:
         try:
             async with self.database.write() as db:
                 if await db.scalar(select(McpServer.id).where(McpServer.name == server.name)):
-                    raise name_taken(server.name)
+                    raise McpServerExists(server.name)
                 if await db.scalar(select(McpServer.id).limit(1).offset(MAX_SERVERS - 1)):
                     raise InvalidRequest(f"At most {MAX_SERVERS} MCP servers can be configured")
                 db.add(server)
         except IntegrityError as race:  # the same name taken meanwhile
-            raise name_taken(server.name) from race
+            raise McpServerExists(server.name) from race
         self._configs = None
         return self._view(server)
 
@@ -119,11 +103,11 @@ class McpServerService:
                 if name is not None and name != server.name:
                     taken = await db.scalar(select(McpServer.id).where(McpServer.name == name))
                     if taken is not None:
-                        raise name_taken(name)
+                        raise McpServerExists(name)
                 self._apply(server, changes)
                 server.updated_at = utcnow()
         except IntegrityError as race:
-            raise name_taken(str(changes.get("name"))) from race
+            raise McpServerExists(str(changes.get("name"))) from race
         self._configs = None
         await self.servers.changed(server.id, self._config(server) if server.enabled else None)
         return self._view(server)
@@ -260,5 +244,5 @@ async def _row(db: Any, server_id: str) -> McpServer:
         await db.get(McpServer, server_id) if ids.is_valid("mcp", server_id) else None
     )
     if server is None:
-        raise mcp_server_not_found(server_id)
+        raise McpServerNotFound(server_id)
     return server

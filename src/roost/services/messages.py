@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from roost import ids
-from roost.errors import session_not_found
+from roost.errors import SessionNotFound
 from roost.services.caller import Caller
 from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
 from roost.store.db import Database
@@ -42,10 +42,10 @@ class MessageService:
             if cursor is not None:
                 check_cursor_shape("msg", name, cursor)
         if not ids.is_valid("ses", session_id):
-            raise session_not_found(session_id)
+            raise SessionNotFound(session_id)
         async with self.database.read() as db:
             if await SessionRepo(db, caller.user_id).get(session_id) is None:
-                raise session_not_found(session_id)
+                raise SessionNotFound(session_id)
             repo = MessageRepo(db, session_id)
             cursor = after or before
             if cursor is not None and not await repo.exists(cursor):

@@ -8,7 +8,7 @@ from typing import Any
 from roost import ids
 from roost.clock import isoformat, utcnow
 from roost.engine.tools.sandbox import Sandbox, SandboxError
-from roost.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from roost.errors import AlreadyExists, NotAFile, ProjectContextTooLarge, ProjectFileNotFound
 from roost.services.sandbox_errors import existing
 
 CONTEXT_BUDGET_BYTES = 64 * 1024
@@ -21,15 +21,11 @@ def file_entry(sandbox: Sandbox, given: str, entries: list[Entry]) -> Entry:
     """A reference to a file inside the project, kept as its project-relative path."""
     path = existing(sandbox, given)
     if not path.is_file():
-        raise InvalidRequest(
-            f"{sandbox.relative(path)} is not a file", code="NOT_A_FILE", details={"path": given}
-        )
+        raise NotAFile.make(f"{sandbox.relative(path)} is not a file", {"path": given})
     relative = sandbox.relative(path)
     if any(e.get("type") == "file" and e.get("path") == relative for e in entries):
-        raise Conflict(
-            f"{relative} is already in the project's files",
-            code="ALREADY_EXISTS",
-            details={"path": relative},
+        raise AlreadyExists(
+            f"{relative} is already in the project's files", details={"path": relative}
         )
     entry = _entry("file", path=relative, size=path.stat().st_size)
     _check_budget([*entries, entry])
@@ -38,9 +34,7 @@ def file_entry(sandbox: Sandbox, given: str, entries: list[Entry]) -> Entry:
 
 def snippet_entry(name: str, content: str, entries: list[Entry]) -> Entry:
     if any(e.get("type") == "snippet" and e.get("name") == name for e in entries):
-        raise Conflict(
-            f"A snippet named {name} exists", code="ALREADY_EXISTS", details={"name": name}
-        )
+        raise AlreadyExists(f"A snippet named {name} exists", details={"name": name})
     entry = _entry("snippet", name=name, content=content, size=len(content.encode()))
     _check_budget([*entries, entry])
     return entry
@@ -61,11 +55,7 @@ def without_entry(
         )
     ]
     if len(kept) == len(entries):
-        raise NotFound(
-            "No such file or snippet in the project",
-            code="PROJECT_FILE_NOT_FOUND",
-            details={k: v for k, v in (("path", path), ("name", name), ("id", entry_id)) if v},
-        )
+        raise ProjectFileNotFound(path=path, name=name, entry_id=entry_id)
     return kept
 
 
@@ -114,17 +104,7 @@ def _entry(kind: str, **fields: Any) -> Entry:
 def _check_budget(entries: list[Entry]) -> None:
     used = sum(int(e.get("size", 0)) for e in entries)
     if len(entries) > MAX_ENTRIES or used > CONTEXT_BUDGET_BYTES:
-        raise PayloadTooLarge(
-            f"A project's files and snippets are limited to {MAX_ENTRIES} entries and "
-            f"{CONTEXT_BUDGET_BYTES // 1024} KiB in all",
-            code="PROJECT_CONTEXT_TOO_LARGE",
-            details={
-                "entries": len(entries),
-                "max_entries": MAX_ENTRIES,
-                "bytes": used,
-                "budget_bytes": CONTEXT_BUDGET_BYTES,
-            },
-        )
+        raise ProjectContextTooLarge(len(entries), MAX_ENTRIES, used, CONTEXT_BUDGET_BYTES)
 
 
 def _relative_key(root: str, given: str) -> str:

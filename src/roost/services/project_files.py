@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
 from roost.engine.tools.sandbox import Parts, Sandbox, SandboxError, read_up_to
-from roost.errors import InvalidRequest, PayloadTooLarge
+from roost.errors import FileNotFound, FileNotText, FileTooLarge, InvalidFileName, NoFiles
 from roost.services.caller import Caller
 from roost.services.projects import ProjectService
-from roost.services.sandbox_errors import answering, file_not_found
+from roost.services.sandbox_errors import answering
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -130,11 +130,7 @@ def _read_text(sandbox: Sandbox, given: str) -> TextFile:
             raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
         content = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InvalidRequest(
-            f"{sandbox.relative(parts)} is not UTF-8 text; download it",
-            code="FILE_NOT_TEXT",
-            details={"path": sandbox.relative(parts)},
-        ) from error
+        raise FileNotText(sandbox.relative(parts)) from error
     return TextFile(_info(sandbox, parts, status), content)
 
 
@@ -150,11 +146,7 @@ def _capped(
         parts, status = sandbox.parts(given), os.fstat(handle)
         data = read_up_to(handle, limit + 1) if status.st_size <= limit else b""
     if status.st_size > limit or len(data) > limit:
-        raise PayloadTooLarge(
-            f"{sandbox.relative(parts)} is over {limit // 1024} KiB{hint}",
-            code="FILE_TOO_LARGE",
-            details={"path": sandbox.relative(parts), "max_bytes": limit},
-        )
+        raise FileTooLarge(sandbox.relative(parts), limit, hint)
     return parts, status, data
 
 
@@ -175,7 +167,7 @@ def _upload(
     sandbox: Sandbox, folder_given: str, files: list[tuple[str, BinaryIO]], overwrite: bool
 ) -> list[FileInfo]:
     if not files:
-        raise InvalidRequest("Send at least one file (form field file)", code="NO_FILES")
+        raise NoFiles()
     with answering(folder_given):
         sandbox.writable()
         folder = sandbox.parts(folder_given)
@@ -234,17 +226,13 @@ def _first_existing(sandbox: Sandbox, names: list[str]) -> str:
                 return name
         except SandboxError:
             continue
-    raise file_not_found(names[0])
+    raise FileNotFound(names[0])
 
 
 def _base_name(filename: str) -> str:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     if name in ("", ".", "..") or "\x00" in name or len(name.encode()) > 255:
-        raise InvalidRequest(
-            f"{filename!r} is not a usable file name",
-            code="INVALID_FILE_NAME",
-            details={"filename": filename},
-        )
+        raise InvalidFileName(filename)
     return name
 
 

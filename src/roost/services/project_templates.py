@@ -19,7 +19,7 @@ from typing import Any
 
 from roost.config import Settings
 from roost.engine.tools.sandbox import Sandbox
-from roost.errors import NotFound, PayloadTooLarge, ValidationFailed
+from roost.errors import TemplateNotFound, TemplateTooLarge, ValidationFailed
 from roost.services.caller import Caller
 from roost.services.locations import folder_name
 from roost.services.projects import ProjectService
@@ -53,12 +53,6 @@ class ProjectTemplate:
     root: Path
 
 
-def template_not_found(name: str) -> NotFound:
-    return NotFound(
-        f"Template {name} not found", code="TEMPLATE_NOT_FOUND", details={"template": name}
-    )
-
-
 class TemplateService:
     def __init__(self, settings: Settings, projects: ProjectService) -> None:
         self.settings = settings
@@ -74,7 +68,7 @@ class TemplateService:
         filled from the template."""
         template = next((t for t in await self.all() if t.name == template_name), None)
         if template is None:
-            raise template_not_found(template_name)
+            raise TemplateNotFound(template_name)
         values = variable_values(template, fields, given)
         files = await asyncio.to_thread(rendered_files, template, values)
 
@@ -145,12 +139,7 @@ def rendered_files(template: ProjectTemplate, values: dict[str, str]) -> list[tu
             data = path.read_bytes()
             total += len(data)
             if len(files) >= MAX_FILES or total > MAX_BYTES:
-                raise PayloadTooLarge(
-                    f"Template {template.name} is over {MAX_FILES} files or "
-                    f"{MAX_BYTES // (1024 * 1024)} MiB",
-                    code="TEMPLATE_TOO_LARGE",
-                    details={"template": template.name},
-                )
+                raise TemplateTooLarge(template.name, MAX_FILES, MAX_BYTES)
             parts = [_part(p, values) for p in path.relative_to(source).parts]
             parts[-1] = parts[-1].removesuffix(SUFFIX) or parts[-1]
             files.append(("/".join(parts), _content(data, values)))

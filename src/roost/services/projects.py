@@ -16,7 +16,17 @@ from roost.clock import utcnow
 from roost.config import Settings
 from roost.engine.tools.policy import SandboxPolicy
 from roost.engine.tools.sandbox import Sandbox, SandboxError
-from roost.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
+from roost.errors import (
+    AlreadyExists,
+    InvalidRequest,
+    NoActiveProject,
+    PathInUse,
+    PathNotEmpty,
+    PayloadTooLarge,
+    ProjectFolderUnavailable,
+    ProjectNotFound,
+    SandboxLooseningForbidden,
+)
 from roost.services import project_context
 from roost.services.caller import Caller
 from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
@@ -40,14 +50,6 @@ class TurnProject:
     root: str
     policy: SandboxPolicy
     context: str | None
-
-
-def project_not_found(project_id: str) -> NotFound:
-    return NotFound(
-        f"Project {project_id} not found",
-        code="PROJECT_NOT_FOUND",
-        details={"project_id": project_id},
-    )
 
 
 class ProjectService:
@@ -208,9 +210,7 @@ class ProjectService:
             return await self.owned(caller.user_id, project_id)
         active = await self.active_of(caller.user_id)
         if active is None:
-            raise InvalidRequest(
-                "No project_id given and no active project", code="NO_ACTIVE_PROJECT"
-            )
+            raise NoActiveProject()
         return active
 
     async def change_meta(self, caller: Caller, project_id: str, patch: dict[str, Any]) -> Project:
@@ -244,11 +244,7 @@ class ProjectService:
             wanted = dataclasses.replace(current, **changes)
             loosened = current.loosened_by(wanted)
             if loosened and not may_loosen(caller):
-                raise Forbidden(
-                    "Only an admin may lift a project's sandbox restrictions",
-                    code="SANDBOX_LOOSENING_FORBIDDEN",
-                    details={"fields": loosened, "project_id": project.id},
-                )
+                raise SandboxLooseningForbidden(loosened, project.id)
             project.sandbox = wanted.as_json()
             project.updated_at = utcnow()
         return project
@@ -301,11 +297,7 @@ class ProjectService:
                 raise SandboxError("outside every location")
             return Sandbox(project.path, self.effective_policy(project))
         except SandboxError as error:
-            raise Conflict(
-                f"The folder of project {project.id} is missing or outside every location",
-                code="PROJECT_FOLDER_UNAVAILABLE",
-                details={"project_id": project.id, "path": project.path},
-            ) from error
+            raise ProjectFolderUnavailable(project.id, project.path) from error
 
 
 def may_loosen(caller: Caller) -> bool:
@@ -313,10 +305,8 @@ def may_loosen(caller: Caller) -> bool:
     return caller.is_admin and (caller.scopes is None or "admin" in caller.scopes)
 
 
-def path_taken(path: str) -> Conflict:
-    return Conflict(
-        f"You already have a project at {path}", code="ALREADY_EXISTS", details={"path": path}
-    )
+def path_taken(path: str) -> AlreadyExists:
+    return AlreadyExists(f"You already have a project at {path}", details={"path": path})
 
 
 async def _owned(repo: ProjectRepo, project_id: str, *, for_update: bool = False) -> Project:
@@ -324,7 +314,7 @@ async def _owned(repo: ProjectRepo, project_id: str, *, for_update: bool = False
     if ids.is_valid("proj", project_id):
         project = await repo.get(project_id, for_update=for_update)
     if project is None:
-        raise project_not_found(project_id)
+        raise ProjectNotFound(project_id)
     return project
 
 
@@ -332,12 +322,7 @@ async def _check_free(repo: ProjectRepo, path: str) -> None:
     if await repo.by_path(path) is not None:
         raise path_taken(path)
     if await repo.claimed_by_another(path):
-        # Locations are shared: one user's folder must not become another's sandbox.
-        raise Conflict(
-            f"{path} is, holds or lies inside another user's project",
-            code="PATH_IN_USE",
-            details={"path": path},
-        )
+        raise PathInUse(path)
 
 
 def _prepare_folder(path: Path, given: str | None, *, must_be_empty: bool) -> None:
@@ -345,6 +330,4 @@ def _prepare_folder(path: Path, given: str | None, *, must_be_empty: bool) -> No
     if make_folder(path) != path:
         raise outside_locations(given or str(path), [])
     if must_be_empty and any(path.iterdir()):
-        raise Conflict(
-            f"{path} exists and is not empty", code="PATH_NOT_EMPTY", details={"path": str(path)}
-        )
+        raise PathNotEmpty(str(path))

@@ -6,32 +6,39 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from roost.engine.tools.sandbox import Sandbox, SandboxError
-from roost.errors import ApiError, Conflict, Forbidden, InvalidRequest, NotFound
+from roost.errors import (
+    AlreadyExists,
+    ApiError,
+    DirectoryNotEmpty,
+    FileNotFound,
+    FileOperationFailed,
+    InvalidRequest,
+    NotADirectory,
+    NotAFile,
+    PathDenied,
+    PathOutsideProject,
+    ProjectReadOnly,
+)
 
-_ANSWERS: dict[str, tuple[type[ApiError], str]] = {
-    "outside": (InvalidRequest, "PATH_OUTSIDE_PROJECT"),
-    "denied": (Forbidden, "PATH_DENIED"),
-    "missing": (NotFound, "FILE_NOT_FOUND"),
-    "not_a_directory": (InvalidRequest, "NOT_A_DIRECTORY"),
-    "not_a_file": (InvalidRequest, "NOT_A_FILE"),
-    "exists": (Conflict, "ALREADY_EXISTS"),
-    "not_empty": (InvalidRequest, "DIRECTORY_NOT_EMPTY"),
-    "read_only": (Forbidden, "PROJECT_READ_ONLY"),
-    "invalid": (InvalidRequest, "INVALID_REQUEST"),
-    "failed": (InvalidRequest, "FILE_OPERATION_FAILED"),
+_ANSWERS: dict[str, type[ApiError]] = {
+    "outside": PathOutsideProject,
+    "denied": PathDenied,
+    "missing": FileNotFound,
+    "not_a_directory": NotADirectory,
+    "not_a_file": NotAFile,
+    "exists": AlreadyExists,
+    "not_empty": DirectoryNotEmpty,
+    "read_only": ProjectReadOnly,
+    "invalid": InvalidRequest,
+    "failed": FileOperationFailed,
 }
 
 
-def file_not_found(path: str) -> NotFound:
-    return NotFound(f"{path} does not exist", code="FILE_NOT_FOUND", details={"path": path})
-
-
 def refused(error: SandboxError, given: str) -> ApiError:
-    kind, code = _ANSWERS[error.reason]
     message = str(error)
     if error.reason == "not_empty":
         message += "; send recursive=true to delete it with its contents"
-    return kind(message, code=code, details={"path": given, **error.details})
+    return _ANSWERS[error.reason].make(message, {"path": given, **error.details})
 
 
 @contextmanager

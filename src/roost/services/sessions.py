@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from roost import ids
 from roost.clock import utcnow
-from roost.errors import session_not_found
+from roost.errors import SessionNotFound
 from roost.services.caller import Caller
 from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
 from roost.services.messages import ImportedMessage, next_message_cursor
@@ -188,12 +188,12 @@ class SessionService:
 
     async def delete(self, caller: Caller, session_id: str) -> None:
         if not ids.is_valid("ses", session_id):
-            raise session_not_found(session_id)
+            raise SessionNotFound(session_id)
         if self.before_delete is not None:
             await self.before_delete(caller, session_id)
         async with self.database.write() as db:
             if not await SessionRepo(db, caller.user_id).delete(session_id):
-                raise session_not_found(session_id)
+                raise SessionNotFound(session_id)
 
     async def set_status(self, caller: Caller, session_id: str, status: str) -> Session:
         async with self.database.write() as db:
@@ -262,7 +262,7 @@ async def _owned(repo: SessionRepo, session_id: str, *, for_update: bool = False
     if ids.is_valid("ses", session_id):
         session = await repo.get(session_id, for_update=for_update)
     if session is None:
-        raise session_not_found(session_id)
+        raise SessionNotFound(session_id)
     return session
 
 

@@ -8,19 +8,13 @@ from sqlalchemy import select
 from roost import ids
 from roost.clock import utcnow
 from roost.engine.skills import BUILTINS, SkillText
-from roost.errors import InvalidRequest, NotFound
+from roost.errors import InvalidRequest, SkillNotFound
 from roost.services.caller import Caller
 from roost.store.db import Database, insert_or_ignore, uninterrupted
 from roost.store.models import Skill
 
 FIELDS = ("name", "description", "instructions", "triggers", "enabled", "category", "icon")
 MAX_SKILLS = 500
-
-
-def skill_not_found(skill_id: str) -> NotFound:
-    return NotFound(
-        f"Skill {skill_id} not found", code="SKILL_NOT_FOUND", details={"skill_id": skill_id}
-    )
 
 
 class SkillService:
@@ -97,7 +91,7 @@ class SkillService:
             await db.get(Skill, skill_id) if ids.is_valid("skill", skill_id) else None
         )
         if skill is None or skill.owner_id != caller.user_id:
-            raise skill_not_found(skill_id)
+            raise SkillNotFound(skill_id)
         return skill
 
     async def _seed(self, owner_id: str) -> None:
