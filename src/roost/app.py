@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from roost import __version__
+from roost import __version__, wiring
 from roost.api import (
     admin,
     auth,
@@ -42,7 +42,6 @@ from roost.api.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimi
 from roost.api.sse import SESSION_HEADER, TURN_HEADER
 from roost.bus import redis as redis_bus
 from roost.config import Settings
-from roost.services import Services
 from roost.store import migrate
 from roost.store.db import Database
 from roost.store.users import ensure_local_user
@@ -102,7 +101,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
             await migrate.upgrade(database)
             async with database.write() as db:
                 await ensure_local_user(db)
-            services = Services.build(settings, database, redis)
+            services = wiring.build(settings, database, redis)
             await services.locations.seed()
             await services.turns.recover()
             app.state.services = services

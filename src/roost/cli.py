@@ -151,9 +151,8 @@ PasswordStdin = Annotated[
 def _with_admin(home: Path | None, database_url: str | None, work: Any) -> Any:
     """Run ``work(admin_service)`` on the configured database, migrated first as ``serve``
     would; an error becomes one line on stderr and exit code 1."""
+    from roost import wiring
     from roost.errors import ApiError
-    from roost.services import Services
-    from roost.services.admin import AdminService
     from roost.store import migrate as migrations
     from roost.store.db import Database
 
@@ -163,9 +162,9 @@ def _with_admin(home: Path | None, database_url: str | None, work: Any) -> Any:
         database = Database(settings.effective_database_url)
         try:
             await migrations.upgrade(database)
-            services = Services.build(settings, database, None)
+            services = wiring.build(settings, database, None)
             try:
-                return await work(AdminService.of(services))
+                return await work(services.admin)
             finally:
                 await services.aclose()
         finally:

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from roost.api import admin_invites, admin_users
 from roost.api.admin_schemas import AdminSessionListOut, AdminSessionOut, ServerStatsOut
 from roost.api.deps import Admin, After, Limit, Services
-from roost.services.admin import AdminService, ServerAdmin
+from roost.services.admin import ServerAdmin
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
 def server_admin(services: Services) -> ServerAdmin:
-    return AdminService.of(services).server
+    return services.admin.server
 
 
 Server = Annotated[ServerAdmin, Depends(server_admin)]

@@ -12,14 +12,13 @@ from roost.api.admin_schemas import (
     InviteStatsOut,
 )
 from roost.api.deps import Admin, After, Limit, Services
-from roost.services.admin import AdminService
 from roost.services.admin_invites import InviteAdmin, InviteSpec
 
 router = APIRouter(prefix="/invite-codes")
 
 
 def invite_admin(services: Services) -> InviteAdmin:
-    return AdminService.of(services).invites
+    return services.admin.invites
 
 
 Invites = Annotated[InviteAdmin, Depends(invite_admin)]

@@ -13,14 +13,13 @@ from roost.api.admin_schemas import (
 )
 from roost.api.deps import Admin, After, Limit, Services
 from roost.api.openapi import errors
-from roost.services.admin import AdminService
 from roost.services.admin_users import UserAdmin, UserChanges, UserFilter
 
 router = APIRouter(prefix="/users")
 
 
 def user_admin(services: Services) -> UserAdmin:
-    return AdminService.of(services).users
+    return services.admin.users
 
 
 Users = Annotated[UserAdmin, Depends(user_admin)]

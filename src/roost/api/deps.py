@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from roost import services as services_module
+from roost import wiring
 from roost.errors import Forbidden, Unauthorized
 from roost.services import caller as caller_module
 
@@ -14,8 +14,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_COOKIE = "roost_access"
 
 
-def app_services(request: Request) -> services_module.Services:
-    services: services_module.Services = request.app.state.services
+def app_services(request: Request) -> wiring.Services:
+    services: wiring.Services = request.app.state.services
     return services
 
 
@@ -72,7 +72,7 @@ async def current_caller(request: Request) -> caller_module.Caller:
     return caller
 
 
-Services = Annotated[services_module.Services, Depends(app_services)]
+Services = Annotated[wiring.Services, Depends(app_services)]
 Caller = Annotated[caller_module.Caller, Depends(current_caller)]
 AnyCaller = Annotated[caller_module.Caller, Depends(optional_caller)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]

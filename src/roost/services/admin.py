@@ -2,7 +2,6 @@
 sessions and the server's numbers. The only place that sees past ``owner_id``."""
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, tuple_
 
@@ -16,9 +15,6 @@ from roost.services.sessions import SessionService
 from roost.store.db import Database
 from roost.store.models import Message, Session, Turn, User
 from roost.store.paging import Page, cut
-
-if TYPE_CHECKING:
-    from roost.services import Services
 
 
 @dataclass(frozen=True)
@@ -106,16 +102,8 @@ class ServerAdmin:
 
 @dataclass(frozen=True)
 class AdminService:
+    """Built once at start-up (``roost.wiring``), like every service."""
+
     users: UserAdmin
     invites: InviteAdmin
     server: ServerAdmin
-
-    @classmethod
-    def of(cls, services: "Services") -> "AdminService":
-        """Made from the app's services; it holds no state of its own."""
-        users = UserAdmin(services.database, services.settings, services.auth, services.turns)
-        return cls(
-            users=users,
-            invites=InviteAdmin(services.database),
-            server=ServerAdmin(services.database, services.sessions, users),
-        )

@@ -1,0 +1,159 @@
+"""The composition root's parts: every service, the bus, the queue and the providers,
+built once, by the app's start-up (and by the CLI's account commands, the same way).
+
+Nothing else builds services; a route reaches them through ``request.app.state``.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from roost.bus.base import EventBus, TurnQueue
+from roost.bus.limits import Counters, MemoryCounters, RedisCounters
+from roost.bus.local import LocalEventBus, LocalTurnQueue
+from roost.config import Settings
+from roost.crypto import SecretBox
+from roost.engine.providers.registry import ProviderRegistry
+from roost.engine.tools.builtins import builtin_tools
+from roost.engine.tools.registry import ToolRegistry
+from roost.services.admin import AdminService, ServerAdmin
+from roost.services.admin_invites import InviteAdmin
+from roost.services.admin_users import UserAdmin
+from roost.services.auth import AuthService
+from roost.services.idempotency import IdempotencyStore
+from roost.services.locations import LocationService
+from roost.services.mcp import McpServerService
+from roost.services.messages import MessageService
+from roost.services.project_files import ProjectFiles
+from roost.services.project_templates import TemplateService
+from roost.services.projects import ProjectService
+from roost.services.sessions import SessionService
+from roost.services.skills import SkillService
+from roost.services.system import SystemService
+from roost.services.tokens import TokenSigner, secret_from_home
+from roost.services.turns import TurnExecutor, TurnInputService, TurnService
+from roost.services.user_settings import SettingsService
+from roost.store.db import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the application runs on, typed, as ``app.state.services``."""
+
+    settings: Settings
+    database: Database
+    bus: EventBus
+    queue: TurnQueue
+    providers: ProviderRegistry
+    tools: ToolRegistry
+    system: SystemService
+    sessions: SessionService
+    messages: MessageService
+    turns: TurnService
+    turn_inputs: TurnInputService
+    user_settings: SettingsService
+    executor: TurnExecutor
+    auth: AuthService
+    admin: AdminService
+    skills: SkillService
+    locations: LocationService
+    projects: ProjectService
+    project_files: ProjectFiles
+    templates: TemplateService
+    mcp: McpServerService
+    counters: Counters
+    idempotency: IdempotencyStore
+
+    async def aclose(self) -> None:
+        """Stop running turns (they end ``interrupted``), then MCP servers' processes,
+        then let go of providers."""
+        await self.queue.aclose()
+        await self.executor.drain()
+        await self.mcp.aclose()
+        await self.providers.aclose()
+
+
+def build(settings: Settings, database: Database, redis: Any | None) -> Services:
+    """Every service over ``database``; ``redis`` (when configured) shares the counters.
+
+    Turns run and fan out in this process: the bus and queue are the in-process ones.
+    """
+    counters: Counters = RedisCounters(redis) if redis is not None else MemoryCounters()
+    bus = LocalEventBus()
+    providers = ProviderRegistry(settings)
+    box = SecretBox.from_home(
+        settings.home, settings.secret_key.get_secret_value() if settings.secret_key else None
+    )
+    user_settings = SettingsService(database, box, providers)
+    locations = LocationService(database, settings)
+    mcp = McpServerService(database, box, settings)
+    tools = _tools(settings, locations, mcp)
+    skills = SkillService(database)
+    projects = ProjectService(database, settings, locations)
+    executor = TurnExecutor(database, bus, user_settings, skills, tools, projects, settings)
+    queue = LocalTurnQueue(executor)
+    turns = TurnService(database, bus, queue, user_settings, settings)
+    sessions = SessionService(database, before_delete=turns.stop_all, projects=projects)
+    auth = AuthService(database, settings, _signer(settings), counters)
+    system = SystemService(settings, database, redis, providers)
+    return Services(
+        settings=settings,
+        database=database,
+        bus=bus,
+        queue=queue,
+        providers=providers,
+        tools=tools,
+        system=system,
+        sessions=sessions,
+        messages=MessageService(database),
+        turns=turns,
+        turn_inputs=TurnInputService(database, turns),
+        user_settings=user_settings,
+        executor=executor,
+        auth=auth,
+        admin=_admin(settings, database, auth, turns, sessions),
+        skills=skills,
+        locations=locations,
+        projects=projects,
+        project_files=ProjectFiles(projects),
+        templates=TemplateService(settings, projects),
+        mcp=mcp,
+        counters=counters,
+        idempotency=IdempotencyStore(database),
+    )
+
+
+def _signer(settings: Settings) -> TokenSigner:
+    """Signs with ``ROOST_JWT_SECRET`` (else the home's own), still accepts the previous."""
+    secret = (
+        settings.jwt_secret.get_secret_value()
+        if settings.jwt_secret
+        else secret_from_home(settings.home)
+    )
+    return TokenSigner(secret, [s.get_secret_value() for s in settings.jwt_previous_secrets])
+
+
+def _tools(settings: Settings, locations: LocationService, mcp: McpServerService) -> ToolRegistry:
+    """The built-in tools, then every MCP server's."""
+    tools = ToolRegistry(
+        timeout_seconds=settings.tool_timeout_seconds,
+        output_cap_bytes=settings.tool_output_cap_bytes,
+    )
+    for tool in builtin_tools(settings, locations.roots):
+        tools.register(tool)
+    tools.add_source(mcp.servers)
+    return tools
+
+
+def _admin(
+    settings: Settings,
+    database: Database,
+    auth: AuthService,
+    turns: TurnService,
+    sessions: SessionService,
+) -> AdminService:
+    users = UserAdmin(database, settings, auth, turns)
+    return AdminService(
+        users=users,
+        invites=InviteAdmin(database),
+        server=ServerAdmin(database, sessions, users),
+    )
