@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 
 from roost.errors import (
     ApiError,
+    HttpError,
     InvalidRequest,
     MethodNotAllowed,
     NotFound,
@@ -47,8 +48,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     elif error.status_code == 400:
         api_error = InvalidRequest(str(error.detail))
     else:
-        api_error = ApiError(str(error.detail), code="HTTP_ERROR")
-        api_error.status = error.status_code
+        api_error = HttpError(error.status_code, str(error.detail))
     return render(request, api_error)
 
 

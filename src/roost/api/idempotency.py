@@ -24,7 +24,13 @@ from roost.api.deps import optional_caller
 from roost.api.error_handlers import render
 from roost.api.rate_limits import is_event_stream
 from roost.api.sse import SESSION_HEADER, TURN_HEADER
-from roost.errors import ApiError, Conflict, InvalidRequest
+from roost.errors import (
+    ApiError,
+    IdempotencyAnswerNotKept,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+)
 from roost.services.idempotency import MAX_STORED_BYTES, Attempt, IdempotencyStore
 from roost.store.models import IdempotencyKey
 
@@ -49,11 +55,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not VALID_KEY.fullmatch(key):
-            error = InvalidRequest(
-                "Idempotency-Key must be 1 to 255 printable ASCII characters",
-                code="INVALID_IDEMPOTENCY_KEY",
-            )
-            await render(request, error)(scope, receive, send)
+            await render(request, InvalidIdempotencyKey())(scope, receive, send)
             return
         body = await _whole_body(receive)
         attempt = Attempt(
@@ -140,30 +142,19 @@ async def _first(
 
 def _refusal(attempt: Attempt, found: IdempotencyKey) -> ApiError | None:
     if not attempt.comes_as(found):  # says nothing of the first request
-        return InvalidRequest(
+        return IdempotencyKeyReused(
             "This Idempotency-Key was used through another credential, or with other "
-            "rights; use a new key",
-            code="IDEMPOTENCY_KEY_REUSED",
+            "rights; use a new key"
         )
     if not attempt.asks_the_same_as(found):
-        return InvalidRequest(
+        return IdempotencyKeyReused(
             "This Idempotency-Key was used for a different request; use a new key",
-            code="IDEMPOTENCY_KEY_REUSED",
             details={"path": found.path},
         )
     if found.state == "withheld":
-        return Conflict(
-            "The request with this Idempotency-Key succeeded, but its answer held a secret, "
-            "which is shown once and never kept",
-            code="IDEMPOTENCY_ANSWER_NOT_KEPT",
-            details={"status_code": found.status_code},
-        )
+        return IdempotencyAnswerNotKept(found.status_code)
     if found.state != "done":
-        return Conflict(
-            "A request with this Idempotency-Key is still running; retry after it ends",
-            code="IDEMPOTENCY_KEY_IN_USE",
-            headers={"Retry-After": "1"},
-        )
+        return IdempotencyKeyInUse()
     return None
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
 from roost.api.schemas import Body, ClientModel, Path, Timestamp, either
-from roost.errors import InvalidRequest
+from roost.errors import NotAnImage
 from roost.services.project_files import FileInfo
 
 router = APIRouter(prefix="/projects", tags=["project files"])
@@ -109,11 +109,7 @@ async def project_logo(caller: Caller, services: Services, path: str) -> Respons
         relative = await services.project_files.first_existing(caller, project_id, LOGO_NAMES)
     kind = IMAGE_TYPES.get(relative.rsplit(".", 1)[-1].lower()) if "." in relative else None
     if kind is None:
-        raise InvalidRequest(
-            f"{relative} is not an image Roost serves ({', '.join(sorted(IMAGE_TYPES))})",
-            code="NOT_AN_IMAGE",
-            details={"path": relative},
-        )
+        raise NotAnImage(relative, sorted(IMAGE_TYPES))
     data = await services.project_files.image(caller, project_id, relative, MAX_LOGO_BYTES)
     return Response(data, media_type=kind, headers=IMAGE_HEADERS)
 

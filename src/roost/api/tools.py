@@ -11,7 +11,7 @@ from roost.api.openapi import errors
 from roost.api.schemas import ClientModel, Metadata, ShortName
 from roost.engine.tools.approval import needs_approval
 from roost.engine.tools.registry import ToolContext, ToolError
-from roost.errors import Forbidden
+from roost.errors import ApprovalRequired
 
 router = APIRouter(prefix="/tools", tags=["tools"])
 
@@ -108,8 +108,4 @@ async def _refuse_if_approval_needed(services: Services, name: str) -> None:
         return  # its source is unreachable: running it fails with the reason
     requiring = services.settings.tools_requiring_approval
     if tool is not None and needs_approval(tool, requiring=requiring):
-        raise Forbidden(
-            f"{name} needs the user's approval for each call, so it runs only in a turn",
-            code="APPROVAL_REQUIRED",
-            details={"tool": name},
-        )
+        raise ApprovalRequired(name)

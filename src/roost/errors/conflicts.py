@@ -78,7 +78,7 @@ class PathReserved(Conflict):
 class IdempotencyAnswerNotKept(Conflict):
     code = "IDEMPOTENCY_ANSWER_NOT_KEPT"
 
-    def __init__(self, status_code: int) -> None:
+    def __init__(self, status_code: int | None) -> None:
         super().__init__(
             "The request with this Idempotency-Key succeeded, but its answer held a secret, "
             "which is shown once and never kept",

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from roost.config import ProviderSettings, Settings
 from roost.engine.providers.base import ModelInfo, Provider, ProviderError
 from roost.engine.providers.catalogue import BY_ID, CATALOGUE
-from roost.errors import NotFound, ServiceUnavailable
+from roost.errors import ModelNotFound, ProviderNotConfigured, ProviderNotFound
 
 LIVE_LIST_TTL_SECONDS = 60.0
 PROVIDER_NAMES = {
@@ -103,11 +103,7 @@ class ProviderRegistry:
 
     def get(self, provider_id: str) -> Provider:
         if provider_id not in self.configs:
-            raise NotFound(
-                f"Provider {provider_id} not found",
-                code="PROVIDER_NOT_FOUND",
-                details={"provider_id": provider_id, "available": self.ids()},
-            )
+            raise ProviderNotFound(provider_id, self.ids())
         key = self._cache_key(provider_id)
         if key not in self._providers:
             self._providers[key] = build(provider_id, self.configs[provider_id])
@@ -143,10 +139,7 @@ class ProviderRegistry:
     async def resolve(self, model: str | None) -> ResolvedModel:
         """The provider and model name for ``model`` (``name`` or ``provider/name``)."""
         if not self.configs:
-            raise ServiceUnavailable(
-                "No model provider is configured. " + CONFIGURE_HINT,
-                code="PROVIDER_NOT_CONFIGURED",
-            )
+            raise ProviderNotConfigured("No model provider is configured. " + CONFIGURE_HINT)
         wanted = model or self.settings.default_model
         if wanted is None:
             return await self._default()
@@ -158,17 +151,12 @@ class ProviderRegistry:
                 return ResolvedModel(self.get(candidate), wanted)
         known = BY_ID.get(wanted)
         if known is not None:
-            raise ServiceUnavailable(
+            raise ProviderNotConfigured(
                 f"Model {wanted} needs a {known.provider} provider, and none is configured. "
                 + CONFIGURE_HINT,
-                code="PROVIDER_NOT_CONFIGURED",
                 details={"model": wanted, "provider": known.provider},
             )
-        raise NotFound(
-            f"Model {wanted} not found",
-            code="MODEL_NOT_FOUND",
-            details={"model": wanted, "available_models": await self.available()},
-        )
+        raise ModelNotFound(wanted, await self.available())
 
     async def available(self) -> list[str]:
         names: list[str] = []
@@ -187,9 +175,8 @@ class ProviderRegistry:
             models = await self.models(provider_id)
             if models:
                 return ResolvedModel(self.get(provider_id), models[0].id)
-        raise ServiceUnavailable(
-            "No default model: set ROOST_DEFAULT_MODEL or a provider's default_model",
-            code="PROVIDER_NOT_CONFIGURED",
+        raise ProviderNotConfigured(
+            "No default model: set ROOST_DEFAULT_MODEL or a provider's default_model"
         )
 
     def _by_preference(self, model: str) -> list[str]:
