@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from roost.api.deps import Before, Caller, Limit, Services
 from roost.api.schemas import ListOut
 from roost.api.turn_schemas import InputAnswerIn, InputAnswerOut, InputOut, TurnOut
-from roost.services.turn_inputs import InputResponse
+from roost.services.turns import InputResponse
 
 router = APIRouter(tags=["turns"])
 

@@ -14,8 +14,8 @@ from roost import ids
 from roost.clock import utcnow
 from roost.engine.events import Event
 from roost.engine.providers.catalogue import context_window
-from roost.services.history import within_window
-from roost.services.turn_sink import add_empty_answer
+from roost.services.turns.history import within_window
+from roost.services.turns.sink import add_empty_answer
 from roost.store.db import Database
 from roost.store.messages import QUEUED, in_conversation
 from roost.store.models import Message, Session, Turn, TurnEvent, TurnInput

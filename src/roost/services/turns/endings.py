@@ -7,7 +7,7 @@ from sqlalchemy import delete, select, update
 
 from roost.bus.base import EventBus
 from roost.clock import utcnow
-from roost.services.event_log import EventWriter
+from roost.services.turns.event_log import EventWriter
 from roost.store.db import Database
 from roost.store.messages import QUEUED
 from roost.store.models import Message, Session, Turn, TurnInput

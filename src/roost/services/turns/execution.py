@@ -1,6 +1,6 @@
 """Running one turn: the store and the event log around the engine's loop.
 
-This is the job the turn queue runs. It starts a queued turn (:mod:`turn_start`: its
+This is the job the turn queue runs. It starts a queued turn (:mod:`start`: its
 user message is created only now, so that an enqueued message lands after the answer
 before it), drives :class:`TurnRunner`, and always ends the log with ``done``.
 """
@@ -30,15 +30,15 @@ from roost.engine.tools.approval import approval_gate
 from roost.engine.tools.policy import SandboxPolicy
 from roost.engine.tools.registry import ToolContext, ToolRegistry
 from roost.errors import ApiError
-from roost.services.compaction import compact
-from roost.services.event_log import EventWriter
-from roost.services.history import split_waiting, to_chat
 from roost.services.projects import ProjectService, TurnProject
 from roost.services.skills import SkillService
-from roost.services.titles import generate_title
-from roost.services.turn_endings import end_turn
-from roost.services.turn_sink import TurnSink
-from roost.services.turn_start import history_of, mark_running
+from roost.services.turns.compaction import compact
+from roost.services.turns.endings import end_turn
+from roost.services.turns.event_log import EventWriter
+from roost.services.turns.history import split_waiting, to_chat
+from roost.services.turns.sink import TurnSink
+from roost.services.turns.start import history_of, mark_running
+from roost.services.turns.titles import generate_title
 from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database, uninterrupted
 from roost.store.models import Message, Session, Turn

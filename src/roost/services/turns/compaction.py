@@ -10,7 +10,7 @@ from roost.clock import utcnow
 from roost.engine.providers.base import ChatMessage, ModelRequest, Provider
 from roost.engine.providers.retry import complete
 from roost.errors import InvalidRequest, message_not_found
-from roost.services.history import since_summary
+from roost.services.turns.history import since_summary
 from roost.store.db import Database, uninterrupted
 from roost.store.messages import in_conversation
 from roost.store.models import Message, Session

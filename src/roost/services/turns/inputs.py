@@ -14,7 +14,7 @@ from roost.clock import utcnow
 from roost.errors import Conflict, InvalidRequest, NotFound
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
-from roost.services.turns import TurnService, turn_not_found
+from roost.services.turns.service import TurnService, turn_not_found
 from roost.store.db import Database
 from roost.store.models import Session, Turn, TurnInput
 from roost.store.paging import Page, cut

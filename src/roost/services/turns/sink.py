@@ -9,7 +9,7 @@ from roost import ids
 from roost.engine.providers.base import ToolCall
 from roost.engine.runner import Answer, InputRequest, Usage, tool_result_text
 from roost.engine.tools.registry import ToolOutcome
-from roost.services.event_log import EventWriter
+from roost.services.turns.event_log import EventWriter
 from roost.store.db import Database, uninterrupted
 from roost.store.models import Message, Session, Turn, TurnInput
 from roost.store.turns import TurnRepo

@@ -13,11 +13,11 @@ from roost.config import Settings
 from roost.engine.events import Event
 from roost.errors import Conflict, InvalidRequest, NotFound, message_not_found, session_not_found
 from roost.services.caller import Caller
-from roost.services.compaction import compact, fork
 from roost.services.cursors import anchor
-from roost.services.event_log import follow_batches
-from roost.services.turn_endings import end_turn
-from roost.services.turn_start import add_user_message
+from roost.services.turns.compaction import compact, fork
+from roost.services.turns.endings import end_turn
+from roost.services.turns.event_log import follow_batches
+from roost.services.turns.start import add_user_message
 from roost.services.user_settings import SettingsService
 from roost.store.db import Database
 from roost.store.messages import QUEUED
