@@ -94,7 +94,9 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     turns = TurnService(database, bus, queue, user_settings, settings)
     sessions = SessionService(database, before_delete=turns.stop_all, projects=projects)
     auth = AuthService(database, settings, _signer(settings), counters)
-    system = SystemService(settings, database, redis, providers)
+    system = SystemService(
+        settings, database, redis, providers, bus=bus, queue=queue, counters=counters
+    )
     return Services(
         settings=settings,
         database=database,

@@ -43,6 +43,25 @@ async def test_features_says_what_is_switched_on(client: httpx.AsyncClient) -> N
     assert features["run_command"] is features["fetch_url"] is False
 
 
+async def test_features_name_the_back_ends_in_use(client: httpx.AsyncClient) -> None:
+    features = (await client.get("/api/features")).json()
+    assert features["bus"] == features["queue"] == "local"
+    assert features["rate_limit_counters"] == "memory"
+    assert features["scale_out"] is False
+
+
+async def test_features_with_redis_share_the_counters_but_not_the_turns(
+    settings: Settings,
+) -> None:
+    """Redis shares the rate-limit counters; turns still run and fan out in-process, so
+    replicas do not scale out."""
+    url = service_url("ROOST_TEST_REDIS_URL")
+    features = await health_with(settings, url, "/api/features")
+    assert features["rate_limit_counters"] == "redis"
+    assert features["bus"] == features["queue"] == "local"
+    assert features["scale_out"] is False
+
+
 async def test_features_follow_the_settings(settings: Settings) -> None:
     team = {"auth": "required", "registration": "open", "run_command_enabled": True}
     async with running(settings, **team) as (_app, client):
@@ -52,7 +71,9 @@ async def test_features_follow_the_settings(settings: Settings) -> None:
     assert features["run_command"] is True and features["fetch_url"] is False
 
 
-async def health_with(settings: Settings, redis_url: str) -> dict[str, Any]:
+async def health_with(
+    settings: Settings, redis_url: str, path: str = "/api/health"
+) -> dict[str, Any]:
     app = create_app(settings.model_copy(update={"redis_url": redis_url}))
     async with (
         app.router.lifespan_context(app),
@@ -60,7 +81,7 @@ async def health_with(settings: Settings, redis_url: str) -> dict[str, Any]:
             transport=httpx.ASGITransport(app=app), base_url="http://roost.test"
         ) as client,
     ):
-        return dict((await client.get("/api/health")).json())
+        return dict((await client.get(path)).json())
 
 
 async def test_health_reports_a_live_redis(settings: Settings) -> None:

@@ -32,6 +32,8 @@ class Subscription(Protocol):
 
 
 class EventBus(Protocol):
+    backend: str  # "local" (this process only) or a shared one; /api/features shows it
+
     def subscribe(self, turn_id: str) -> Subscription: ...
 
     async def publish(self, event: Event) -> None: ...
@@ -39,6 +41,8 @@ class EventBus(Protocol):
 
 class TurnQueue(Protocol):
     """Runs turns, one at a time per session, in the order they were submitted."""
+
+    backend: str  # "local" (this process only) or a shared one; /api/features shows it
 
     def submit(self, session_id: str, turn_id: str) -> None: ...
 

@@ -42,6 +42,8 @@ class Backoff:
 
 
 class Counters(Protocol):
+    backend: str  # "memory" (this process only) or "redis" (shared by every replica)
+
     async def hit(self, key: str, limit: int, window_seconds: int) -> Window:
         """Count one event for ``key`` in the current window."""
         ...
@@ -73,6 +75,8 @@ def _window(window_seconds: int) -> tuple[int, int]:
 
 
 class MemoryCounters:
+    backend = "memory"
+
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._hits: dict[str, tuple[int, int]] = {}  # key -> (window start, count)
         self._slots: dict[str, int] = {}
@@ -151,6 +155,7 @@ class RedisCounters:
     """The same counters in Redis: INCR with an expiry per window, INCR/DECR for slots,
     a script for backoffs."""
 
+    backend = "redis"
     SLOT_TTL_SECONDS = 600  # a replica that dies holding slots frees them at the latest then
 
     def __init__(self, redis: Any, prefix: str = "roost:limits:") -> None:

@@ -48,6 +48,8 @@ class LocalSubscription:
 
 
 class LocalEventBus:
+    backend = "local"
+
     def __init__(self) -> None:
         self._subscribers: dict[str, set[LocalSubscription]] = {}
 
@@ -70,6 +72,8 @@ class LocalEventBus:
 
 class LocalTurnQueue:
     """One asyncio worker per busy session runs its turns in order."""
+
+    backend = "local"
 
     def __init__(self, job: TurnJob) -> None:
         self._job = job

@@ -3,6 +3,8 @@
 from typing import Any
 
 from roost import __version__
+from roost.bus.base import EventBus, TurnQueue
+from roost.bus.limits import Counters
 from roost.bus.redis import ping
 from roost.config import Settings
 from roost.engine.providers.registry import ProviderRegistry
@@ -19,11 +21,18 @@ class SystemService:
         database: Database,
         redis: Any | None,
         providers: ProviderRegistry,
+        *,
+        bus: EventBus,
+        queue: TurnQueue,
+        counters: Counters,
     ) -> None:
         self.settings = settings
         self.database = database
         self.redis = redis
         self.providers = providers
+        self.bus = bus
+        self.queue = queue
+        self.counters = counters
 
     async def health(self, *, authenticated: bool) -> dict[str, Any]:
         database_ok = await self.database.ping()
@@ -87,5 +96,16 @@ class SystemService:
             "scheduler": False,
             "voice": False,
             "agent_browser": False,
-            "scale_out": self.redis is not None,
+            **self._back_ends(),
+        }
+
+    def _back_ends(self) -> dict[str, Any]:
+        """What is wired, not what is configured: Redis alone shares the rate-limit
+        counters, while replicas share turns only when the bus and queue are shared too."""
+        shared = self.bus.backend != "local" and self.queue.backend != "local"
+        return {
+            "scale_out": shared,
+            "bus": self.bus.backend,
+            "queue": self.queue.backend,
+            "rate_limit_counters": self.counters.backend,
         }
