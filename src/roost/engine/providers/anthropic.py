@@ -1,16 +1,19 @@
 """The adapter for Anthropic's Messages API and Anthropic-compatible base URLs.
 
-As for OpenAI: the SDK sends the request, and the stream's raw events are parsed with
+As for OpenAI, the shared shell (``adapter.StreamingAdapter``) sends the request and reads
+the raw stream; here are the request body and the parsing of the stream's events with
 orjson. A tool call is complete at its block's ``content_block_stop``.
 """
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from types import ModuleType
+from typing import Any, ClassVar, Literal
 
 import anthropic
-import httpx2
 import orjson
 
+from roost.engine.providers.adapter import RawResponse, StreamingAdapter
 from roost.engine.providers.base import (
     ChatMessage,
     Finish,
@@ -25,12 +28,10 @@ from roost.engine.providers.base import (
     UsageReport,
     usable_images,
 )
-from roost.engine.providers.retry import cut_error, sdk_error
-from roost.engine.providers.wire import SseLines, parse_arguments
+from roost.engine.providers.wire import parse_arguments
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens
-_PLACEHOLDER_KEY = "unused"  # the SDK insists on a key; without one the header is omitted
 STOP_REASONS: dict[str, Literal["stop", "length", "tool_calls", "other"]] = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -41,57 +42,26 @@ STOP_REASONS: dict[str, Literal["stop", "length", "tool_calls", "other"]] = {
 STREAM_ERROR_STATUSES = {"overloaded_error": 529, "api_error": 500, "rate_limit_error": 429}
 
 
-class AnthropicProvider:
+class AnthropicProvider(StreamingAdapter[anthropic.AsyncAnthropic]):
     """A Messages API endpoint; ``base_url`` None means Anthropic's own."""
 
     kind: Literal["openai", "anthropic"] = "anthropic"
+    sdk: ClassVar[ModuleType] = anthropic
+    default_base_url = DEFAULT_BASE_URL
+    credential_headers = ("Authorization", "X-Api-Key")
 
-    def __init__(
-        self,
-        id: str,
-        *,
-        base_url: str | None,
-        api_key: str | None,
-        timeout: float = 600,
-        default_headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.id = id
-        self.base_url = base_url or DEFAULT_BASE_URL
-        self.timeout = timeout
-        self._has_key = bool(api_key)
-        self._headers: dict[str, Any] = (
-            {} if api_key else {"Authorization": anthropic.Omit(), "X-Api-Key": anthropic.Omit()}
-        )
-        self._client = anthropic.AsyncAnthropic(
-            api_key=api_key or _PLACEHOLDER_KEY,
-            base_url=self.base_url,
-            timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
-            max_retries=0,
-            default_headers=default_headers,
+    def _connect(self, **options: Any) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(**options)
+
+    def _open(self, request: ModelRequest) -> AbstractAsyncContextManager[RawResponse]:
+        return self._client.messages.with_streaming_response.create(
+            **request_body(request), extra_headers=self._headers
         )
 
-    async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
-        """Stream one call; closing the generator closes the HTTP response at once."""
-        lines = SseLines()
-        parser = EventParser(self.id)
-        started = False
-        try:
-            async with self._client.messages.with_streaming_response.create(
-                **request_body(request), extra_headers=self._headers
-            ) as response:
-                async for chunk in response.iter_bytes():
-                    for payload in lines.feed(chunk):
-                        for event in parser.feed(payload):
-                            started = True
-                            yield event
-            for event in parser.finish():
-                yield event
-        except anthropic.APIError as error:
-            raise self._error(error) from error
-        except httpx2.RequestError as error:
-            raise cut_error(self.id, error, started=started, timeout=self.timeout) from error
+    def _parser(self) -> "EventParser":
+        return EventParser(self.id)
 
-    async def list_models(self) -> list[ModelInfo]:
+    async def _models(self) -> list[ModelInfo]:
         """The live list; empty when an Anthropic-compatible server has no such endpoint."""
         try:
             return [
@@ -109,23 +79,8 @@ class AnthropicProvider:
             ]
         except anthropic.APIStatusError as error:
             if error.status_code in (401, 403):
-                raise self._error(error) from error
+                raise
             return []
-        except anthropic.APIError as error:
-            raise self._error(error) from error
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    def _error(self, error: anthropic.APIError) -> ProviderError:
-        return sdk_error(
-            anthropic,
-            error,
-            provider=self.id,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            has_key=self._has_key,
-        )
 
 
 class EventParser:

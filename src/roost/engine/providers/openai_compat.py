@@ -1,17 +1,20 @@
 """The adapter for OpenAI-compatible Chat Completions: OpenAI, Ollama, vLLM, llama.cpp, ….
 
-The SDK sends the request (auth, base URL, typed errors); the stream's raw ``data:``
-lines are parsed with orjson straight into Roost's events, with no model per chunk.
+The shared shell (``adapter.StreamingAdapter``) sends the request through the SDK and
+reads the raw stream; here are the request body and the parsing of ``data:`` lines with
+orjson straight into Roost's events, with no model per chunk.
 """
 
 import secrets
-from collections.abc import AsyncGenerator, Mapping
-from typing import Any, Literal
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from types import ModuleType
+from typing import Any, ClassVar, Literal
 
-import httpx2
 import openai
 import orjson
 
+from roost.engine.providers.adapter import RawResponse, StreamingAdapter
 from roost.engine.providers.base import (
     ChatMessage,
     Finish,
@@ -26,11 +29,9 @@ from roost.engine.providers.base import (
     UsageReport,
     usable_images,
 )
-from roost.engine.providers.retry import cut_error, sdk_error
-from roost.engine.providers.wire import SseLines, parse_arguments, upstream_message
+from roost.engine.providers.wire import parse_arguments, upstream_message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-_PLACEHOLDER_KEY = "unused"  # the SDK insists on a key; without one the header is omitted
 FINISH_REASONS: dict[str, Literal["stop", "length", "tool_calls", "other"]] = {
     "stop": "stop",
     "length": "length",
@@ -39,82 +40,34 @@ FINISH_REASONS: dict[str, Literal["stop", "length", "tool_calls", "other"]] = {
 }
 
 
-class OpenAICompatProvider:
+class OpenAICompatProvider(StreamingAdapter[openai.AsyncOpenAI]):
     """A Chat Completions endpoint; ``base_url`` None means OpenAI's own."""
 
     kind: Literal["openai", "anthropic"] = "openai"
+    sdk: ClassVar[ModuleType] = openai
+    default_base_url = DEFAULT_BASE_URL
+    credential_headers = ("Authorization",)
 
-    def __init__(
-        self,
-        id: str,
-        *,
-        base_url: str | None,
-        api_key: str | None,
-        timeout: float = 600,
-        default_headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.id = id
-        self.base_url = base_url or DEFAULT_BASE_URL
-        self.timeout = timeout
-        self._has_key = bool(api_key)
-        self._headers: dict[str, Any] = {} if api_key else {"Authorization": openai.Omit()}
+    def _connect(self, **options: Any) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(**options)
+
+    def _open(self, request: ModelRequest) -> AbstractAsyncContextManager[RawResponse]:
         # OpenAI's own API wants max_completion_tokens (its reasoning models refuse
         # max_tokens); compatible servers know max_tokens better.
-        self._max_tokens_field = (
-            "max_completion_tokens" if "api.openai.com" in self.base_url else "max_tokens"
-        )
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key or _PLACEHOLDER_KEY,
-            base_url=self.base_url,
-            timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
-            max_retries=0,
-            default_headers=default_headers,
+        field = "max_completion_tokens" if "api.openai.com" in self.base_url else "max_tokens"
+        return self._client.chat.completions.with_streaming_response.create(
+            **request_body(request, field), extra_headers=self._headers
         )
 
-    async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
-        """Stream one call; closing the generator closes the HTTP response at once."""
-        body = request_body(request, self._max_tokens_field)
-        lines = SseLines()
-        parser = ChunkParser(self.id)
-        started = False
-        try:
-            async with self._client.chat.completions.with_streaming_response.create(
-                **body, extra_headers=self._headers
-            ) as response:
-                async for chunk in response.iter_bytes():
-                    for payload in lines.feed(chunk):
-                        for event in parser.feed(payload):
-                            started = True
-                            yield event
-            for event in parser.finish():
-                yield event
-        except openai.APIError as error:
-            raise self._error(error) from error
-        except httpx2.RequestError as error:
-            raise cut_error(self.id, error, started=started, timeout=self.timeout) from error
+    def _parser(self) -> "ChunkParser":
+        return ChunkParser(self.id)
 
-    async def list_models(self) -> list[ModelInfo]:
+    async def _models(self) -> list[ModelInfo]:
         """The live ``GET /models`` list; names are the ids."""
-        try:
-            return [
-                ModelInfo(id=model.id, name=model.id, provider=self.id)
-                async for model in self._client.models.list(extra_headers=self._headers)
-            ]
-        except openai.APIError as error:
-            raise self._error(error) from error
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    def _error(self, error: openai.APIError) -> ProviderError:
-        return sdk_error(
-            openai,
-            error,
-            provider=self.id,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            has_key=self._has_key,
-        )
+        return [
+            ModelInfo(id=model.id, name=model.id, provider=self.id)
+            async for model in self._client.models.list(extra_headers=self._headers)
+        ]
 
 
 class ChunkParser:

@@ -10,9 +10,6 @@ import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
-from types import ModuleType
-
-from httpx2 import TimeoutException  # the HTTP client under both SDKs
 
 from roost.engine.providers.base import (
     ModelRequest,
@@ -22,7 +19,6 @@ from roost.engine.providers.base import (
     TextDelta,
     UsageReport,
 )
-from roost.engine.providers.wire import upstream_message
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})  # and every 5xx
 
@@ -55,30 +51,6 @@ def status_error(
     )
 
 
-def sdk_error(
-    sdk: ModuleType,
-    error: Exception,
-    *,
-    provider: str,
-    base_url: str,
-    timeout: float,
-    has_key: bool,
-) -> ProviderError:
-    """The ProviderError for an exception of the ``openai`` or ``anthropic`` SDK, whose
-    error classes have the same names and fields."""
-    if isinstance(error, sdk.APIStatusError):
-        message = upstream_message(error.body)
-        headers = error.response.headers
-        return status_error(provider, error.status_code, headers, message, has_key=has_key)
-    if isinstance(error, sdk.APITimeoutError):
-        return ProviderError(f"{provider}: no answer within {timeout:g} s", provider=provider)
-    if isinstance(error, sdk.APIConnectionError):
-        return ProviderError(
-            f"{provider}: could not connect to {base_url}", provider=provider, retryable=True
-        )
-    return ProviderError(f"{provider}: {getattr(error, 'message', error)}", provider=provider)
-
-
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
     millis = headers.get("retry-after-ms")
@@ -99,19 +71,6 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def cut_error(provider: str, error: Exception, *, started: bool, timeout: float) -> ProviderError:
-    """The ProviderError for a transport failure while reading a stream.
-
-    A connection cut before any event is as safe to retry as a refused one; once events
-    have gone out it is not. A stall is never retried: it has already cost ``timeout``.
-    """
-    if isinstance(error, TimeoutException):
-        message = f"{provider}: the stream stalled (nothing for {timeout:g} s)"
-        return ProviderError(message, provider=provider)
-    message = f"{provider}: the stream was cut before the model finished ({error})"
-    return ProviderError(message, provider=provider, retryable=not started)
 
 
 def backoff(attempt: int, base_delay: float, max_delay: float, retry_after: float | None) -> float:
