@@ -26,7 +26,10 @@ from roost.config import Settings
 from roost.store import migrate
 from roost.store.db import Database
 from roost.testing import FakeLLM
+from tests.support.admin import Team, admin_team
+from tests.support.apps import running
 from tests.support.live import serving
+from tests.support.projects import located
 
 # Variables the SDKs or Roost read on their own: none may leak in from the machine.
 PROVIDER_KEYS = (
@@ -41,6 +44,19 @@ PROVIDER_KEYS = (
     "ANTHROPIC_CUSTOM_HEADERS",
     "OLLAMA_BASE_URL",
 )
+
+OPEN_REGISTRATION = {
+    "auth": "required",
+    "registration": "open",
+    "rate_limit_per_minute": 100_000,
+    "rate_limit_anonymous_per_minute": 100_000,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "located: the app's one project location is the test's `work` folder"
+    )
 
 
 def service_url(name: str) -> str:
@@ -186,9 +202,18 @@ def fake_llm(fake_llm_server: FakeLLM) -> FakeLLM:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, fake_llm: FakeLLM) -> Settings:
-    """An OpenAI-compatible provider at the fake upstream, and a small default model."""
-    return Settings(
+def work(tmp_path: Path) -> Path:
+    """The folder of the test's one project location in tests marked ``located``."""
+    return (tmp_path / "work").resolve()
+
+
+@pytest.fixture
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str, fake_llm: FakeLLM
+) -> Settings:
+    """An OpenAI-compatible provider at the fake upstream, and a small default model;
+    in tests marked ``located``, one project location: ``work``."""
+    chosen = Settings(
         home=tmp_path / "home",
         database_url=database_url,
         openai_base_url=fake_llm.url,
@@ -197,6 +222,24 @@ def settings(tmp_path: Path, database_url: str, fake_llm: FakeLLM) -> Settings:
         heartbeat_seconds=15,
         allowed_hosts=["roost.test", "t"],  # the in-process clients' names
     )
+    if request.node.get_closest_marker("located"):
+        return located(chosen, request.getfixturevalue("work"))
+    return chosen
+
+
+@pytest.fixture
+async def open_app(settings: Settings) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """An app in required mode where anyone may register; rate limits out of the way,
+    as these tests make many requests from one address."""
+    async with running(settings, **OPEN_REGISTRATION) as made:
+        yield made
+
+
+@pytest.fixture
+async def team(settings: Settings) -> AsyncIterator[Team]:
+    """An app in required mode whose first user, the admin, is logged in."""
+    async with admin_team(settings) as made:
+        yield made
 
 
 @pytest.fixture

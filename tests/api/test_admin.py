@@ -1,15 +1,12 @@
 """The admin API (Oqto's ``/api/admin``): who may use it, unknown ids, every user's
 sessions, and the server's numbers. Users and invite codes have files of their own."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
-from roost.config import Settings
 from roost.testing import FakeLLM
-from tests.support.admin import SLOW, Team, admin_team, error_code, until_streaming
+from tests.support.admin import SLOW, Team, error_code, until_streaming
 
 UNKNOWN = {
     "{user_id}": ["usr_01m8a97z54byzvm9agg9cemc09", "nope", "ses_01m8a97z54byzvm9agg9cemc09"],
@@ -21,12 +18,6 @@ NOT_FOUND_CODES = {
     "{code_id}": "INVITE_CODE_NOT_FOUND",
     "{session_id}": "SESSION_NOT_FOUND",
 }
-
-
-@pytest.fixture
-async def team(settings: Settings) -> AsyncIterator[Team]:
-    async with admin_team(settings) as made:
-        yield made
 
 
 def admin_routes(app: Any) -> list[tuple[str, str]]:

@@ -1,22 +1,14 @@
 """The admin API for invite codes, and the registrations they admit."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
-from roost.config import Settings
 from roost.store.models import InviteCode
 from tests.support.accounts import register
-from tests.support.admin import Team, admin_team, error_code
-
-
-@pytest.fixture
-async def team(settings: Settings) -> AsyncIterator[Team]:
-    async with admin_team(settings) as made:
-        yield made
+from tests.support.admin import Team, error_code
 
 
 async def test_an_invite_code_admits_registrations_until_it_is_used_up(team: Team) -> None:

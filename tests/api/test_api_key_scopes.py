@@ -1,22 +1,18 @@
 """An API key grants no more than its maker holds, and "all" is never an empty list."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from roost.config import Settings
 from tests.support.accounts import account
-from tests.support.apps import running
 
 Client = httpx.AsyncClient
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[Client]:
-    async with running(settings, auth="required", registration="open") as (_app, http):
-        yield http
+def client(open_app: tuple[Any, Client]) -> Client:
+    return open_app[1]
 
 
 async def new_key(client: Client, headers: dict[str, str], **body: Any) -> httpx.Response:

@@ -2,29 +2,26 @@
 same 400 as an unknown one, in every list that pages by cursor, so a cursor can never
 tell whether someone else's id exists."""
 
-from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
 from roost import ids
-from roost.config import Settings
 from roost.testing import FakeLLM
 from tests.support.accounts import Account, account
-from tests.support.apps import running
 
 Client = httpx.AsyncClient
 
 
 @pytest.fixture
-async def world(settings: Settings) -> AsyncIterator[tuple[Client, Account, Account, Account]]:
+async def world(open_app: tuple[Any, Client]) -> tuple[Client, Account, Account, Account]:
     """An admin and two members, A and B, in required mode."""
-    changes = {"auth": "required", "registration": "open", "rate_limit_per_minute": 100_000}
-    async with running(settings, **changes) as (_, client):
-        admin = await account(client, "root@example.com")
-        a = await account(client, "a@example.com")
-        b = await account(client, "b@example.com")
-        yield client, admin, a, b
+    _, client = open_app
+    admin = await account(client, "root@example.com")
+    a = await account(client, "a@example.com")
+    b = await account(client, "b@example.com")
+    return client, admin, a, b
 
 
 async def things(client: Client, who: Account, fake: FakeLLM) -> dict[str, str]:

@@ -9,16 +9,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from roost.config import Settings
-from tests.support.projects import code, exists, is_dir, located, new_project, read, write
+from tests.support.projects import code, exists, is_dir, new_project, read, write
+
+pytestmark = pytest.mark.located
 
 Client = httpx.AsyncClient
 SECRET = "the secret"
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    return located(settings, tmp_path / "work")
 
 
 @pytest.fixture

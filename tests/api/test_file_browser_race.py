@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from roost.config import Settings
-from tests.support.projects import located, new_project
+from tests.support.projects import new_project
 from tests.support.races import attempts, lay_out, leaked, snapshot, swapping
+
+pytestmark = pytest.mark.located
 
 Client = httpx.AsyncClient
 
@@ -36,11 +37,6 @@ OPERATIONS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("rename", "POST", "rename", {"json": {"from": "box/r1.txt", "to": "moved.txt"}}),
     ("rename into", "POST", "rename", {"json": {"from": "README.md", "to": "box/r.md"}}),
 ]
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    return located(settings, tmp_path / "work")
 
 
 async def test_no_route_escapes_a_swapping_project(client: Client, tmp_path: Path) -> None:

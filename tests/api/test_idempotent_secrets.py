@@ -1,25 +1,15 @@
 """Idempotent retries answer only the credential that asked first, and never keep a
 secret: an answer that carries one is not stored, so no retry can give it out."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
-from roost.config import Settings
 from roost.store.models import IdempotencyKey
 from tests.support.accounts import PASSWORD, account
-from tests.support.apps import running
 
 Client = httpx.AsyncClient
-
-
-@pytest.fixture
-async def team(settings: Settings) -> AsyncIterator[tuple[Any, Client]]:
-    async with running(settings, auth="required", registration="open") as (app, client):
-        yield app, client
 
 
 def keyed(headers: dict[str, str], key: str) -> dict[str, str]:
@@ -43,8 +33,8 @@ async def stored_rows(app: Any) -> list[IdempotencyKey]:
         return list((await db.execute(select(IdempotencyKey))).scalars().all())
 
 
-async def test_a_read_only_key_cannot_replay_a_key_creation(team: tuple[Any, Client]) -> None:
-    _, client = team
+async def test_a_read_only_key_cannot_replay_a_key_creation(open_app: tuple[Any, Client]) -> None:
+    _, client = open_app
     admin = await account(client, "root@example.com")
     writer = await api_key(client, admin.headers, ["admin", "read", "write"])
     reader = await api_key(client, admin.headers, ["read"])
@@ -62,8 +52,8 @@ async def test_a_read_only_key_cannot_replay_a_key_creation(team: tuple[Any, Cli
     assert [k["name"] for k in listed].count("deploy") == 1  # the retry made no second key
 
 
-async def test_no_secret_or_token_is_kept_in_the_store(team: tuple[Any, Client]) -> None:
-    app, client = team
+async def test_no_secret_or_token_is_kept_in_the_store(open_app: tuple[Any, Client]) -> None:
+    app, client = open_app
     ada = await account(client, "ada@example.com")
     new_password = "a much better passphrase"
     asked = [
@@ -102,9 +92,9 @@ async def test_no_secret_or_token_is_kept_in_the_store(team: tuple[Any, Client])
 
 
 async def test_another_credential_of_the_same_user_gets_no_replay(
-    team: tuple[Any, Client],
+    open_app: tuple[Any, Client],
 ) -> None:
-    _, client = team
+    _, client = open_app
     ada = await account(client, "ada@example.com")
     first_key = await api_key(client, ada.headers, ["read", "write"])
     second_key = await api_key(client, ada.headers, ["read", "write"])
@@ -122,9 +112,9 @@ async def test_another_credential_of_the_same_user_gets_no_replay(
 
 
 async def test_an_admin_no_more_gets_no_replay_of_an_admin_request(
-    team: tuple[Any, Client],
+    open_app: tuple[Any, Client],
 ) -> None:
-    _, client = team
+    _, client = open_app
     root = await account(client, "root@example.com")
     bob = await account(client, "bob@example.com")
     promoted = await client.put(

@@ -9,9 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from roost.app import create_app
-from roost.config import Settings
-from roost.testing import FakeLLM
 from tests.support.accounts import Account, account
 
 # Routes where B acts on B's own behalf (making B's things, B's login): nothing of A's.
@@ -34,18 +31,12 @@ ADMIN_ONLY = ("/api/admin", "/api/projects/locations/")
 
 
 @pytest.fixture
-async def world(settings: Settings, fake_llm: FakeLLM) -> Any:
-    # The walk makes more requests than the default per-minute limit allows.
-    unlimited = {"rate_limit_per_minute": 100_000}
-    open_registration = {"auth": "required", "registration": "open", **unlimited}
-    app = create_app(settings.model_copy(update=open_registration))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            admin = await account(client, "root@example.com")
-            a = await account(client, "a@example.com")
-            b = await account(client, "b@example.com")
-            yield app, client, admin, a, b
+async def world(open_app: tuple[Any, httpx.AsyncClient]) -> Any:
+    app, client = open_app
+    admin = await account(client, "root@example.com")
+    a = await account(client, "a@example.com")
+    b = await account(client, "b@example.com")
+    return app, client, admin, a, b
 
 
 async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:

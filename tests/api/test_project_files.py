@@ -8,18 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
-from roost.config import Settings
 from roost.engine.tools.sandbox import Sandbox
 from roost.services.project_context import CONTEXT_BUDGET_BYTES, MAX_ENTRIES
 from roost.store.users import LOCAL_USER_ID
-from tests.support.projects import code, located, new_project, write
+from tests.support.projects import code, new_project, write
+
+pytestmark = pytest.mark.located
 
 Client = httpx.AsyncClient
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    return located(settings, tmp_path / "work")
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Project locations: seeded from the settings, listed for everyone, changed by admins
 only; where new projects go; and one user's folder never becomes another's project."""
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -9,24 +8,10 @@ import pytest
 
 from roost.app import create_app
 from roost.config import Settings
-from tests.support.admin import Team, admin_team
-from tests.support.projects import code, exists, is_dir, located, new_project
+from tests.support.admin import Team
+from tests.support.projects import code, exists, is_dir, new_project
 
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    return (tmp_path / "work").resolve()
-
-
-@pytest.fixture
-def settings(settings: Settings, work: Path) -> Settings:
-    return located(settings, work)
-
-
-@pytest.fixture
-async def team(settings: Settings) -> AsyncIterator[Team]:
-    async with admin_team(settings) as made:
-        yield made
+pytestmark = pytest.mark.located
 
 
 async def test_the_configured_location_is_made_listed_and_active(team: Team, work: Path) -> None:

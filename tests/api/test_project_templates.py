@@ -8,20 +8,12 @@ import httpx
 import pytest
 
 from roost.config import Settings
-from tests.support.projects import code, exists, located, new_project, read, write
+from tests.support.projects import code, exists, new_project, read, write
+
+pytestmark = pytest.mark.located
 
 Client = httpx.AsyncClient
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    return (tmp_path / "work").resolve()
-
-
-@pytest.fixture
-def settings(settings: Settings, work: Path) -> Settings:
-    return located(settings, work)
 
 
 async def scaffold(client: Client, **body: Any) -> httpx.Response:

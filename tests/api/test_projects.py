@@ -8,19 +8,11 @@ import httpx
 import pytest
 
 from roost.config import Settings
-from tests.support.projects import code, is_dir, located, new_project
+from tests.support.projects import code, is_dir, new_project
+
+pytestmark = pytest.mark.located
 
 Client = httpx.AsyncClient
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    return (tmp_path / "work").resolve()
-
-
-@pytest.fixture
-def settings(settings: Settings, work: Path) -> Settings:
-    return located(settings, work)
 
 
 async def test_create_get_change_list_and_delete(client: Client, work: Path) -> None:

@@ -11,22 +11,16 @@ from roost.config import Settings
 from roost.engine.tools.registry import Tool, ToolContext
 from roost.testing import FakeLLM
 from tests.support.admin import Team, admin_team, error_code
-from tests.support.projects import exists, located, new_project
+from tests.support.projects import exists, new_project
+
+pytestmark = pytest.mark.located
 
 MISSING_BWRAP = "/nonexistent/bwrap"
 
 
 @pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    return located(settings, (tmp_path / "work").resolve()).model_copy(
-        update={"run_command_enabled": True}
-    )
-
-
-@pytest.fixture
-async def team(settings: Settings) -> AsyncIterator[Team]:
-    async with admin_team(settings) as made:
-        yield made
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"run_command_enabled": True})
 
 
 @pytest.fixture

@@ -1,29 +1,17 @@
 """Oqto's workspace: a project's meta, and its sandbox policy that only admins loosen."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from roost.config import Settings
 from roost.store.users import LOCAL_USER_ID
-from tests.support.admin import Team, admin_team
-from tests.support.projects import code, located, new_project
+from tests.support.admin import Team
+from tests.support.projects import code, new_project
+
+pytestmark = pytest.mark.located
 
 Client = httpx.AsyncClient
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    return located(settings, tmp_path / "work")
-
-
-@pytest.fixture
-async def team(settings: Settings) -> AsyncIterator[Team]:
-    async with admin_team(settings) as made:
-        yield made
 
 
 async def test_meta_is_merged_and_defaults_to_the_active_project(client: Client) -> None:
