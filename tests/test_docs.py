@@ -6,6 +6,7 @@ from typing import Any
 
 from roost.app import create_app
 from roost.config import Settings
+from roost.errors import codes
 
 ROOT = Path(__file__).parent.parent
 
@@ -18,6 +19,26 @@ def test_every_route_in_the_openapi_document_is_in_docs_api_md(tmp_path: Path) -
     routes = {(m.upper(), path) for path, ops in spec["paths"].items() for m in ops}
     missing = sorted(routes - documented)
     assert not missing, f"routes missing from docs/api.md: {missing}"
+
+
+def documented_error_codes() -> dict[str, str]:
+    """The code and status of each row of the Errors table in docs/api.md."""
+    text = (ROOT / "docs/api.md").read_text()
+    section = text.split("### Errors", 1)[1].split("\n#", 1)[0]
+    return dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]+?) \|", section, re.MULTILINE))
+
+
+def test_every_error_code_is_in_the_errors_table_of_docs_api_md() -> None:
+    documented = documented_error_codes()
+    raised = codes()
+    assert sorted(raised.keys() - documented.keys()) == [], "codes missing from docs/api.md"
+    assert sorted(documented.keys() - raised.keys()) == [], "codes nothing raises"
+    wrong = {
+        code: (status, raised[code].status)
+        for code, status in documented.items()
+        if status.isdigit() and int(status) != raised[code].status
+    }
+    assert wrong == {}, "documented status differs from the class's"
 
 
 def test_every_setting_is_documented() -> None:
