@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, tuple_
 
 from roost import __version__, ids
-from roost.errors import session_not_found
+from roost.errors import SessionNotFound
 from roost.services.admin_invites import InviteAdmin
 from roost.services.admin_users import UserAdmin, UserStats
 from roost.services.caller import Caller
@@ -68,7 +68,7 @@ class ServerAdmin:
         async with self.database.read() as db:
             found = await db.get(Session, session_id) if ids.is_valid("ses", session_id) else None
         if found is None:
-            raise session_not_found(session_id)
+            raise SessionNotFound(session_id)
         owner = Caller(found.owner_id, principal=f"user:{found.owner_id}")
         await self.sessions.delete(owner, session_id)
 
