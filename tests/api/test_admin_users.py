@@ -66,7 +66,7 @@ async def test_create_user_refuses_taken_emails_weak_passwords_and_non_emails(te
     not_email = await team.call(
         "POST", "/api/admin/users", json={"email": "cy", "password": PASSWORD}
     )
-    assert not_email.status_code == 400 and error_code(not_email) == "INVALID_REQUEST"
+    assert not_email.status_code == 422 and error_code(not_email) == "VALIDATION_ERROR"
     malformed = await team.client.post(
         "/api/admin/users",
         headers=team.admin.headers | {"content-type": "application/json"},

@@ -275,7 +275,7 @@ async def test_a_read_only_key_cannot_write(open_app: tuple[Any, Client]) -> Non
     bad_scope = await client.post(
         "/api/auth/api-keys", headers=ada.headers, json={"name": "x", "scopes": ["root"]}
     )
-    assert bad_scope.status_code == 400
+    assert bad_scope.status_code == 422 and code(bad_scope) == "VALIDATION_ERROR"
 
 
 async def test_a_deleted_users_token_stops_working(open_app: tuple[Any, Client]) -> None:

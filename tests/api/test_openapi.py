@@ -10,13 +10,16 @@ from typing import Any
 import httpx
 import pytest
 
+from roost.api.sse import MAX_SEQ, resume_point
 from roost.app import create_app
 from roost.config import Settings
+from roost.errors import ValidationFailed
 from tests.api.test_errors import assert_envelope
 from tests.support.apps import running
 
 Operation = tuple[str, str, dict[str, Any]]
 ENVELOPE_REF = "#/components/schemas/Error"
+NO_NUL = r"^[^\x00]*$"
 # Paths that answer without a credential in required mode (API.md §3).
 PUBLIC = {
     ("get", "/api/health"),
@@ -108,6 +111,58 @@ def test_constraints_the_server_checks_are_in_the_schema(document: dict[str, Any
     assert (limit["minimum"], limit["maximum"]) == (1, 200)
     batch = document["components"]["schemas"]["InviteBatchIn"]["properties"]["count"]
     assert (batch["minimum"], batch["maximum"]) == (1, 100)
+    schemas = document["components"]["schemas"]
+    # No text holds NUL (PostgreSQL cannot store it): every checked string says so.
+    assert schemas["SessionCreate"]["properties"]["title"]["anyOf"][0]["pattern"] == NO_NUL
+    scopes = schemas["ApiKeyIn"]["properties"]["scopes"]["anyOf"][0]
+    assert scopes["items"]["enum"] == ["read", "write", "admin"]
+    email = schemas["RegisterIn"]["properties"]["email"]
+    assert email["maxLength"] == 254
+    assert re.search(email["pattern"], "a.b@example.org")
+    assert not re.search(email["pattern"], "a@b")
+    where = schemas["GetOrCreateIn"]
+    assert where["required"] == ["working_directory"]
+    assert where["properties"]["working_directory"]["minLength"] == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [
+        ("", True),
+        ("0", True),
+        ("0000000000", True),
+        (str(MAX_SEQ), True),
+        ("1999999999", True),
+        (str(MAX_SEQ + 1), False),
+        ("2200000000", False),
+        ("12345678901", False),
+        ("-1", False),
+        ("\u0661", False),
+    ],
+)
+def test_the_resume_header_pattern_is_the_seq_rule(
+    document: dict[str, Any], value: str, allowed: bool
+) -> None:
+    events = document["paths"]["/api/sessions/{session_id}/turns/{turn_id}/events"]["get"]
+    (header,) = [p for p in events["parameters"] if p["name"] == "Last-Event-ID"]
+    assert bool(re.search(header["schema"]["anyOf"][0]["pattern"], value)) is allowed
+    if allowed:
+        assert resume_point(None, value) == int(value or 0)
+    else:
+        with pytest.raises(ValidationFailed):
+            resume_point(None, value)
+
+
+async def test_what_the_document_refuses_is_a_validation_error(client: httpx.AsyncClient) -> None:
+    """Refused by the schema, so 422 naming the field, not a 400 from a later check."""
+    refused = {
+        "/api/auth/api-keys": ({"name": "k", "scopes": ["everything"]}, "scopes.0"),
+        "/api/sessions/get-or-create": ({}, "working_directory"),
+        "/api/auth/register": ({"email": "not-an-address", "password": "x" * 16}, "email"),
+    }
+    for path, (body, field) in refused.items():
+        error = assert_envelope(await client.post(path, json=body), 422, "VALIDATION_ERROR")
+        assert field in [f["field"] for f in error["details"]["fields"]], (path, error)
 
 
 async def test_the_served_document_is_the_exact_one(client: httpx.AsyncClient) -> None:

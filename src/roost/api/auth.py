@@ -1,7 +1,7 @@
 """Accounts, logins and API keys (API.md §3)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field, StringConstraints
@@ -10,7 +10,7 @@ from roost.api.deps import ACCESS_COOKIE, AnyCaller, Caller, Services, client_ad
 from roost.api.openapi import errors
 from roost.api.schemas import ClientModel, Name, NoNul, ShortName, SuccessOut, Timestamp
 from roost.errors import InvalidRequest, NotFound
-from roost.services.auth import TokenPair
+from roost.services.auth import EMAIL, TokenPair
 from roost.store.models import ApiKey, User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -18,7 +18,15 @@ me_router = APIRouter(tags=["auth"])
 dev_router = APIRouter(prefix="/auth", tags=["auth"])
 
 REFRESH_COOKIE = "roost_refresh"
-Email = Annotated[str, StringConstraints(strict=True, max_length=320), NoNul]
+# The service's own rule, so the document holds it: what fails it is 422, not a 400 later
+# (without NUL, which no text may hold, so that the pattern says all of it).
+EMAIL_PATTERN = "^" + EMAIL.pattern.replace(r"[^@\s]", r"[^@\s\x00]") + "$"
+Email = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
+    NoNul,
+]
+Scope = Literal["read", "write", "admin"]
 Password = Annotated[str, StringConstraints(strict=True, max_length=1024), NoNul]
 Token = Annotated[str, StringConstraints(strict=True, max_length=512), NoNul]
 
@@ -81,7 +89,7 @@ class TokensOut(BaseModel):
 class ApiKeyIn(ClientModel):
     name: Name
     expires_at: datetime | None = None
-    scopes: Annotated[list[ShortName], Field(min_length=1, max_length=3)] | None = Field(
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)] | None = Field(
         None,
         description="Some of read, write, admin, each held by the caller; left out: the "
         "caller's own.",
@@ -243,7 +251,8 @@ async def create_api_key(
     """``scopes``: some of ``read``, ``write``, ``admin``, none of them beyond the
     caller's own (403); left out, the new key gets the caller's own."""
     unstored(response)
-    key, secret = await services.auth.create_key(caller, body.name, body.expires_at, body.scopes)
+    scopes: list[str] | None = None if body.scopes is None else [*body.scopes]
+    key, secret = await services.auth.create_key(caller, body.name, body.expires_at, scopes)
     return NewApiKeyOut(**ApiKeyOut.of(key).model_dump(), key=secret)
 
 

@@ -17,10 +17,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainSerializer,
     StringConstraints,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from roost.clock import isoformat
 
@@ -88,7 +92,26 @@ def _web_url(value: str) -> str:
     return value
 
 
-NoNul = AfterValidator(_no_nul)
+class _NoNulText:
+    """Refuses NUL characters, and says so in the JSON schema (a pattern), so that the
+    served document holds the rule the server checks."""
+
+    PATTERN = r"^[^\x00]*$"
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(_no_nul, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", self.PATTERN)  # a stricter one already says it
+        return json_schema
+
+
+NoNul = _NoNulText()
 NotNull = AfterValidator(_not_null)
 
 # Strict strings: no coercion from numbers, no NUL, bounded length.
@@ -111,10 +134,12 @@ Metadata = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
 Timestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
 
 
-def either(*names: str) -> Any:
-    """Accept any of ``names`` (and their camelCase forms) for one field."""
+def either(*names: str, required: bool = False, **constraints: Any) -> Any:
+    """Accept any of ``names`` (and their camelCase forms) for one field; the document
+    names it by the first."""
     spelled = [spelling for name in names for spelling in dict.fromkeys((name, to_camel(name)))]
-    return Field(default=None, validation_alias=AliasChoices(*spelled))
+    default = ... if required else None
+    return Field(default, validation_alias=AliasChoices(*spelled), **constraints)
 
 
 class ClientModel(BaseModel):

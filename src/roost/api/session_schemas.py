@@ -94,8 +94,8 @@ class SessionReplace(SessionUpdate):
 
 
 class GetOrCreateIn(ClientModel):
-    working_directory: Path | None = either(
-        "working_directory", "workspace_path", "project_path", "path"
+    working_directory: Path = either(
+        "working_directory", "workspace_path", "project_path", "path", required=True, min_length=1
     )
     title: Title | None = either("title", "name")
     agent: Agent | None = either("agent", "model_role")

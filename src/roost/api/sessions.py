@@ -20,7 +20,7 @@ from roost.api.session_schemas import (
     SessionReplace,
     SessionUpdate,
 )
-from roost.errors import InvalidRequest, ValidationFailed
+from roost.errors import ValidationFailed
 from roost.services.messages import ImportedMessage
 from roost.store.sessions import SessionFilter
 
@@ -101,10 +101,6 @@ async def get_or_create_session(
     caller: Caller, services: Services, body: GetOrCreateIn, response: Response
 ) -> SessionOut:
     """The caller's session for a working directory: 200 if found, 201 if made now."""
-    if not body.working_directory:
-        raise InvalidRequest(
-            "working_directory is required", details={"field": "working_directory"}
-        )
     fields = body.model_dump(exclude_none=True, exclude={"working_directory"})
     session, created = await services.sessions.get_or_create(caller, body.working_directory, fields)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK

@@ -1,5 +1,6 @@
 """Server-Sent Events: the turn's events as ``id`` / ``event`` / ``data`` frames."""
 
+import re
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
@@ -48,6 +49,13 @@ def wants_stream(request: Request, stream: bool | None) -> bool:
 # A seq is stored in a 32-bit INTEGER column: no turn can log more events than this.
 MAX_SEQ = 2**31 - 1
 RESUME_HEADER = "Last-Event-ID"
+# Empty (unset), or a seq of 0 to MAX_SEQ in ASCII digits (at most 10 of them): the rule
+# resume_point checks, spelled out so that the document holds it too.
+RESUME_PATTERN = (
+    "^(?:[0-9]{0,9}|[01][0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}"
+    "|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}"
+    "|21474836[0-3][0-9]|214748364[0-7])$"
+)
 
 
 def resume_point(after: int | None, last_event_id: str | None) -> int:
@@ -59,7 +67,7 @@ def resume_point(after: int | None, last_event_id: str | None) -> int:
     value = (last_event_id or "").strip()
     if not value:
         return 0
-    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > MAX_SEQ:
+    if not re.fullmatch(RESUME_PATTERN, value):
         reason = f"a seq is a whole number from 0 to {MAX_SEQ}"
         raise ValidationFailed(
             f"{RESUME_HEADER} is not a seq",

@@ -10,7 +10,14 @@ from fastapi.responses import JSONResponse
 from roost.api.deps import Caller, Limit, Services
 from roost.api.openapi import errors
 from roost.api.session_schemas import MessageOut, SessionOut
-from roost.api.sse import MAX_SEQ, RESUME_HEADER, event_stream, resume_point, wants_stream
+from roost.api.sse import (
+    MAX_SEQ,
+    RESUME_HEADER,
+    RESUME_PATTERN,
+    event_stream,
+    resume_point,
+    wants_stream,
+)
 from roost.api.turn_schemas import (
     CancelledOut,
     EditOut,
@@ -203,7 +210,11 @@ async def turn_events(
     ] = None,
     last_event_id: Annotated[
         str | None,
-        Header(alias=RESUME_HEADER, description="Resume after this seq; `?after=` wins."),
+        Header(
+            alias=RESUME_HEADER,
+            pattern=RESUME_PATTERN,
+            description="Resume after this seq; `?after=` wins.",
+        ),
     ] = None,
 ) -> Response:
     """Replay after ``Last-Event-ID`` (or ``?after=``), then follow live until ``done``;
