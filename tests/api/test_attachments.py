@@ -11,6 +11,7 @@ from roost.config import Settings
 from roost.store.models import Message
 from roost.testing import FakeLLM
 from tests.support.apps import running
+from tests.support.turns import new_session
 
 Client = httpx.AsyncClient
 
@@ -24,10 +25,6 @@ BAD_ATTACHMENTS: list[tuple[str, Any]] = [
     ("url with a broken IDNA host", {"type": "image", "url": "http://xn--/a.png"}),
     ("url with an empty label", {"type": "image", "url": "http://a..b/a.png"}),
 ]
-
-
-async def new_session(client: Client) -> str:
-    return str((await client.post("/api/sessions", json={})).json()["id"])
 
 
 def assert_refused(response: httpx.Response) -> None:

@@ -1,7 +1,6 @@
 """Messages sent with ``on_busy: enqueue``: stored when accepted, shown ``queued`` in
 history, run in order after the turn before them, and kept across a killed server."""
 
-import asyncio
 import json
 import os
 import signal
@@ -11,9 +10,9 @@ from typing import Any
 import httpx
 
 from roost.testing import FakeLLM
-from tests.api.test_turn_inputs import ask, events_until_done, new_session, start
 from tests.support.live import fake_model_env, roost_process
 from tests.support.sse import parse
+from tests.support.turns import ask, events_of, new_session, send, until_logged
 
 Client = httpx.AsyncClient
 
@@ -42,7 +41,7 @@ async def test_a_queued_message_is_in_history_and_moves_to_the_end_when_it_runs(
 ) -> None:
     fake_llm.add_replies(ask("Which colour?"), {"text": "Blue it is."}, {"text": "Queued done."})
     sid = await new_session(client)
-    waiting = await start(client, sid, "paint it")
+    waiting = await send(client, sid, "paint it")
     queued = await enqueue(client, sid, "and the door")
     assert queued["status"] == "queued"
 
@@ -57,7 +56,7 @@ async def test_a_queued_message_is_in_history_and_moves_to_the_end_when_it_runs(
         f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input",
         json={"request_id": waiting["input_required"][0]["id"], "answer": "blue"},
     )
-    events = await events_until_done(client, sid, queued["id"])
+    events = await events_of(client, sid, queued["id"])
     assert events[-1].data["status"] == "completed"
     after = await history(client, sid)
     assert [(m["role"], m["content"]) for m in after][-3:] == [
@@ -83,7 +82,7 @@ async def test_a_queued_turn_cancelled_before_it_ran_takes_its_message_with_it(
 ) -> None:
     fake_llm.add_replies(ask("Which colour?"))
     sid = await new_session(client)
-    await start(client, sid, "paint it")
+    await send(client, sid, "paint it")
     before = await history(client, sid)
     queued = await enqueue(client, sid, "and the door")
     cancelled = (await client.delete(f"/api/sessions/{sid}/current-turn")).json()["cancelled"]
@@ -113,11 +112,7 @@ async def test_queued_messages_survive_a_killed_server_and_run_in_order(
             running = await enqueue(client, sid, "first question")
             second = await enqueue(client, sid, "second question")
             third = await enqueue(client, sid, "third question")
-            for _ in range(500):
-                turn = (await client.get(f"/api/sessions/{sid}/turns/{running['id']}")).json()
-                if turn["last_seq"] >= 4:
-                    break
-                await asyncio.sleep(0.01)
+            await until_logged(client, sid, running["id"])
             assert [(m["content"], m["status"]) for m in await history(client, sid)][-2:] == [
                 ("second question", "queued"),
                 ("third question", "queued"),
@@ -127,7 +122,7 @@ async def test_queued_messages_survive_a_killed_server_and_run_in_order(
     await fake_llm.wait_for(lambda s: s.streams_open == 0, within=5)
     with roost_process(home, env) as (_process, url):
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            last = await events_until_done(client, sid, third["id"])
+            last = await events_of(client, sid, third["id"])
             turns = {
                 t["id"]: t for t in (await client.get(f"/api/sessions/{sid}/turns")).json()["data"]
             }

@@ -14,15 +14,7 @@ from roost.config import Settings
 from roost.testing import FakeLLM
 from tests.support.live import fake_model_env, roost_process, serving
 from tests.support.sse import Frame, assert_well_formed, frames, parse
-
-
-async def until_logged(client: httpx.AsyncClient, turn_url: str, events: int) -> None:
-    """Wait until the turn has logged ``events`` events."""
-    for _ in range(500):
-        if (await client.get(turn_url)).json()["last_seq"] >= events:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"the turn never logged {events} events")
+from tests.support.turns import until_logged
 
 
 async def read_some(
@@ -75,7 +67,7 @@ async def test_a_reader_that_joins_midway_gets_the_past_then_the_live_events(
         )
         turn_id = started.json()["turn"]["id"]
         turn_url = f"/api/sessions/{sid}/turns/{turn_id}"
-        await until_logged(client, turn_url, 4)  # the turn is under way before anyone reads
+        await until_logged(client, sid, turn_id, 4)  # the turn is under way before anyone reads
 
         async def read(after: int) -> tuple[list[Frame], dict[str, Any]]:
             """The whole stream, and the turn as it stood once the first frame was read."""
@@ -129,7 +121,7 @@ async def test_a_killed_server_leaves_an_interrupted_turn_with_its_partial_answe
                 f"/api/sessions/{sid}/messages", params={"background": True}, json={"content": "go"}
             )
             turn_id = started.json()["turn"]["id"]
-            await until_logged(client, f"/api/sessions/{sid}/turns/{turn_id}", 6)
+            await until_logged(client, sid, turn_id, 6)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     await fake_llm.wait_for(lambda s: s.streams_open == 0, within=5)

@@ -8,13 +8,10 @@ import pytest
 
 from roost.testing import FakeLLM
 from tests.support.sse import assert_well_formed, parse
+from tests.support.turns import events_of, new_session, until_logged
 
 Client = httpx.AsyncClient
 SLOW = {"tokens": 200, "token_delay_ms": 20}
-
-
-async def new_session(client: Client) -> str:
-    return str((await client.post("/api/sessions", json={})).json()["id"])
 
 
 async def start(client: Client, sid: str, content: str = "hi", **options: Any) -> httpx.Response:
@@ -25,29 +22,13 @@ async def start(client: Client, sid: str, content: str = "hi", **options: Any) -
     )
 
 
-async def until_streaming(client: Client, sid: str, turn_id: str, events: int = 4) -> None:
-    """Wait until the turn has logged a few events (it is mid-answer)."""
-    for _ in range(400):
-        turn = (await client.get(f"/api/sessions/{sid}/turns/{turn_id}")).json()
-        if turn["last_seq"] >= events:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the turn never got going")
-
-
-async def events_of(client: Client, sid: str, turn_id: str) -> list[Any]:
-    events = parse((await client.get(f"/api/sessions/{sid}/turns/{turn_id}/events")).text)
-    assert_well_formed(events)
-    return events
-
-
 async def test_cancel_stops_the_turn_keeps_the_partial_answer_and_closes_upstream(
     client: Client, fake_llm: FakeLLM
 ) -> None:
     fake_llm.add_replies(SLOW)
     sid = await new_session(client)
     turn_id = (await start(client, sid)).json()["turn"]["id"]
-    await until_streaming(client, sid, turn_id)
+    await until_logged(client, sid, turn_id)
     cancelled = await client.delete(f"/api/sessions/{sid}/current-turn")
     assert cancelled.status_code == 200
     assert [t["id"] for t in cancelled.json()["cancelled"]] == [turn_id]
@@ -110,7 +91,7 @@ async def test_interrupt_cancels_the_current_turn_and_answers_the_new_message(
     fake_llm.add_replies(SLOW, {"text": "new answer"})
     sid = await new_session(client)
     first = (await start(client, sid, "one")).json()["turn"]["id"]
-    await until_streaming(client, sid, first)
+    await until_logged(client, sid, first)
     second = (await start(client, sid, "two", on_busy="interrupt")).json()["turn"]["id"]
     assert (await events_of(client, sid, first))[-1].data["status"] == "cancelled"
     assert (await events_of(client, sid, second))[-1].data["status"] == "completed"
@@ -125,7 +106,7 @@ async def test_rollback_deletes_what_the_current_turn_produced(
     fake_llm.add_replies(SLOW, {"text": "instead"})
     sid = await new_session(client)
     first = (await start(client, sid, "one")).json()["turn"]["id"]
-    await until_streaming(client, sid, first)
+    await until_logged(client, sid, first)
     second = (await start(client, sid, "two", on_busy="rollback")).json()["turn"]["id"]
     await events_of(client, sid, second)
     messages = (await client.get(f"/api/sessions/{sid}/messages")).json()["data"]
@@ -141,7 +122,7 @@ async def test_deleting_a_session_cancels_its_turn_first(client: Client, fake_ll
     fake_llm.add_replies(SLOW)
     sid = await new_session(client)
     turn_id = (await start(client, sid)).json()["turn"]["id"]
-    await until_streaming(client, sid, turn_id)
+    await until_logged(client, sid, turn_id)
     assert (await client.delete(f"/api/sessions/{sid}")).status_code == 204
     await fake_llm.wait_for(lambda s: s.streams_open == 0)
     assert fake_llm.stats().streams_aborted == 1
@@ -154,7 +135,7 @@ async def test_stop_cancels_and_marks_the_session_stopped_until_resumed(
     fake_llm.add_replies(SLOW)
     sid = await new_session(client)
     turn_id = (await start(client, sid)).json()["turn"]["id"]
-    await until_streaming(client, sid, turn_id)
+    await until_logged(client, sid, turn_id)
     stopped = await client.post(f"/api/sessions/{sid}/stop")
     assert stopped.json()["status"] == "stopped"
     assert (await events_of(client, sid, turn_id))[-1].data["status"] == "cancelled"

@@ -13,17 +13,11 @@ from roost.config import AgentSettings, Settings
 from roost.engine.tools.registry import Tool, ToolContext
 from roost.testing import FakeLLM
 from tests.support.live import fake_model_env, roost_process
-from tests.support.sse import Frame, assert_well_formed, parse
+from tests.support.sse import assert_well_formed, parse
+from tests.support.turns import ask, events_of, new_session, send, status_of
 
 Client = httpx.AsyncClient
 ANY = {"type": "object", "properties": {}}
-
-
-def ask(question: str, options: list[str] | None = None) -> dict[str, Any]:
-    arguments: dict[str, Any] = {"question": question}
-    if options:
-        arguments["options"] = options
-    return {"tool_calls": [{"id": "ask_1", "name": "ask_user", "arguments": arguments}]}
 
 
 def counting_tool(app: Any, name: str, **options: Any) -> list[dict[str, Any]]:
@@ -38,34 +32,12 @@ def counting_tool(app: Any, name: str, **options: Any) -> list[dict[str, Any]]:
     return calls
 
 
-async def start(client: Client, sid: str, content: str = "go") -> dict[str, Any]:
-    """Send a message and wait: the answer comes back when the turn ends or waits."""
-    response = await client.post(f"/api/sessions/{sid}/messages", json={"content": content})
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-async def events_until_done(client: Client, sid: str, turn_id: str) -> list[Frame]:
-    response = await client.get(f"/api/sessions/{sid}/turns/{turn_id}/events")
-    events = parse(response.text)
-    assert_well_formed(events)
-    return events
-
-
-async def status_of(client: Client, sid: str, turn_id: str) -> str:
-    return str((await client.get(f"/api/sessions/{sid}/turns/{turn_id}")).json()["status"])
-
-
-async def new_session(client: Client) -> str:
-    return str((await client.post("/api/sessions", json={})).json()["id"])
-
-
 async def test_ask_user_waits_and_the_answer_becomes_the_call_result(
     client: Client, fake_llm: FakeLLM
 ) -> None:
     fake_llm.add_replies(ask("Which colour?", ["red", "blue"]), {"text": "Blue it is."})
     sid = await new_session(client)
-    waiting = await start(client, sid, "paint it")
+    waiting = await send(client, sid, "paint it")
     turn_id = waiting["turn"]["id"]
     assert waiting["turn"]["status"] == "waiting" and waiting["reply"] is None
     [request] = waiting["input_required"]
@@ -85,7 +57,7 @@ async def test_ask_user_waits_and_the_answer_becomes_the_call_result(
     assert body["request"]["status"] == "answered"
     assert body["request"]["response"] == {"answer": "blue"}
 
-    events = await events_until_done(client, sid, turn_id)
+    events = await events_of(client, sid, turn_id)
     kinds = [e.event for e in events]
     assert kinds[:3] == ["turn_start", "tool_call", "input_required"]
     assert kinds.index("input_required") < kinds.index("status") < kinds.index("tool_result")
@@ -116,7 +88,7 @@ async def test_a_call_needing_approval_runs_only_once_approved(
     ]
     fake_llm.add_replies({"tool_calls": calls}, {"text": "Deployed."})
     sid = await new_session(client)
-    waiting = await start(client, sid)
+    waiting = await send(client, sid)
     [request] = waiting["input_required"]
     assert request == {
         **request,
@@ -131,7 +103,7 @@ async def test_a_call_needing_approval_runs_only_once_approved(
         json={"request_id": request["id"], "approve": True},
     )
     assert answered.json()["resumed"] is True
-    events = await events_until_done(client, sid, waiting["turn"]["id"])
+    events = await events_of(client, sid, waiting["turn"]["id"])
     assert guarded == [{"target": "prod"}] and len(free) == 1
     results = [e.data for e in events if e.event == "tool_result"]
     assert [r["call_id"] for r in results] == ["c_look", "c_deploy"]
@@ -149,13 +121,13 @@ async def test_a_declined_call_never_runs_and_the_model_hears_why(
         {"tool_calls": [{"id": "c1", "name": "wipe", "arguments": {}}]}, {"text": "Not wiped."}
     )
     sid = await new_session(client)
-    waiting = await start(client, sid)
+    waiting = await send(client, sid)
     request = waiting["input_required"][0]
     await client.post(
         f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input",
         json={"requestId": request["id"], "deny": True, "reason": "too risky"},
     )
-    events = await events_until_done(client, sid, waiting["turn"]["id"])
+    events = await events_of(client, sid, waiting["turn"]["id"])
     result = next(e.data for e in events if e.event == "tool_result")
     assert result["success"] is False and result["error"] == "The user declined: too risky"
     assert guarded == []
@@ -179,7 +151,7 @@ async def test_settings_and_agents_decide_which_calls_wait(
         async with Client(transport=transport, base_url="http://t") as client:
             fake_llm.add_replies({"tool_calls": [{"name": "look", "arguments": {}}]})
             sid = await new_session(client)
-            by_settings = await start(client, sid)
+            by_settings = await send(client, sid)
             assert by_settings["input_required"][0]["tool"] == "look" and looked == []
             await client.delete(f"/api/sessions/{sid}/current-turn")
 
@@ -187,7 +159,7 @@ async def test_settings_and_agents_decide_which_calls_wait(
             strict_sid = str(
                 (await client.post("/api/sessions", json={"agent": "strict"})).json()["id"]
             )
-            by_agent = await start(client, strict_sid)
+            by_agent = await send(client, strict_sid)
             assert by_agent["input_required"][0]["tool"] == "plan_it" and planned == []
             await client.delete(f"/api/sessions/{strict_sid}/current-turn")
 
@@ -198,7 +170,7 @@ async def test_wrong_answers_are_refused_and_change_nothing(
     counting_tool(app, "deploy", requires_approval=True)
     fake_llm.add_replies({"tool_calls": [{"name": "deploy", "arguments": {}}]})
     sid = await new_session(client)
-    waiting = await start(client, sid)
+    waiting = await send(client, sid)
     turn_id, request_id = waiting["turn"]["id"], waiting["input_required"][0]["id"]
     url = f"/api/sessions/{sid}/turns/{turn_id}/input"
 
@@ -234,7 +206,7 @@ async def test_wrong_answers_are_refused_and_change_nothing(
         client.post(url, json={"request_id": request_id, "deny": True}),
     )
     assert sorted([first.status_code, second.status_code]) == [200, 409]
-    await events_until_done(client, sid, turn_id)
+    await events_of(client, sid, turn_id)
     await refused({"request_id": request_id, "approve": True}, 409, "INPUT_NOT_PENDING")
 
 
@@ -244,7 +216,7 @@ async def test_a_waiting_turn_holds_its_session_until_answered_or_cancelled(
     counting_tool(app, "deploy", requires_approval=True)
     fake_llm.add_replies({"tool_calls": [{"name": "deploy", "arguments": {}}]})
     sid = await new_session(client)
-    waiting = await start(client, sid)
+    waiting = await send(client, sid)
     turn_id = waiting["turn"]["id"]
     busy = await client.post(f"/api/sessions/{sid}/messages", json={"content": "again"})
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "TURN_IN_PROGRESS"
@@ -263,7 +235,7 @@ async def test_a_waiting_turn_holds_its_session_until_answered_or_cancelled(
 
     cancelled = await client.delete(f"/api/sessions/{sid}/current-turn")
     assert cancelled.status_code == 200
-    events = await events_until_done(client, sid, turn_id)
+    events = await events_of(client, sid, turn_id)
     assert events[-1].data["status"] == "cancelled"
     listed = (await client.get(f"/api/sessions/{sid}/turns/{turn_id}/inputs")).json()["data"]
     assert [r["status"] for r in listed] == ["closed"]
@@ -285,7 +257,7 @@ async def test_turns_queued_behind_a_waiting_turn_run_after_it(
         {"text": "Second done."},
     )
     sid = await new_session(client)
-    waiting = await start(client, sid)
+    waiting = await send(client, sid)
     queued = await client.post(
         f"/api/sessions/{sid}/messages",
         params={"background": True},
@@ -298,7 +270,7 @@ async def test_turns_queued_behind_a_waiting_turn_run_after_it(
         f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input",
         json={"request_id": waiting["input_required"][0]["id"], "approve": True},
     )
-    second = await events_until_done(client, sid, queued_id)
+    second = await events_of(client, sid, queued_id)
     assert second[-1].data["status"] == "completed"
     messages = (await client.get(f"/api/sessions/{sid}/messages")).json()["data"]
     assert [m["content"] for m in messages if m["role"] == "assistant"][-2:] == [
@@ -357,7 +329,7 @@ async def test_a_waiting_turn_survives_a_killed_server(
     with roost_process(home, env) as (process, url):
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             sid = await new_session(client)
-            waiting = await start(client, sid)
+            waiting = await send(client, sid)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     turn_id, request_id = waiting["turn"]["id"], waiting["input_required"][0]["id"]
@@ -370,7 +342,7 @@ async def test_a_waiting_turn_survives_a_killed_server(
                 json={"request_id": request_id, "answer": "yes"},
             )
             assert answered.json()["resumed"] is True
-            events = await events_until_done(client, sid, turn_id)
+            events = await events_of(client, sid, turn_id)
     assert events[-1].data["status"] == "completed"
     assert "".join(e.data["content"] for e in events if e.event == "text") == "Back again."
     assert next(e.data for e in events if e.event == "tool_result")["result"] == "yes"
@@ -383,7 +355,7 @@ async def test_a_tool_allowed_for_the_session_stops_asking(
     deploy = {"tool_calls": [{"name": "deploy", "arguments": {}}]}
     fake_llm.add_replies(deploy, {"text": "Deployed."}, deploy, {"text": "Again."})
     sid = await new_session(client)
-    waiting = await start(client, sid)
+    waiting = await send(client, sid)
     turn_id, request_id = waiting["turn"]["id"], waiting["input_required"][0]["id"]
     url = f"/api/sessions/{sid}/turns/{turn_id}/input"
     refused = await client.post(
@@ -395,18 +367,18 @@ async def test_a_tool_allowed_for_the_session_stops_asking(
         url, json={"request_id": request_id, "approve": True, "remember": True}
     )
     assert allowed.json()["request"]["response"] == {"approve": True, "remember": True}
-    await events_until_done(client, sid, turn_id)
+    await events_of(client, sid, turn_id)
     session = (await client.get(f"/api/sessions/{sid}")).json()
     assert session["approved_tools"] == ["deploy"]
 
-    second = await start(client, sid, "deploy again")  # no question this time
+    second = await send(client, sid, "deploy again")  # no question this time
     assert second["turn"]["status"] == "completed" and second["input_required"] == []
     assert len(guarded) == 2
 
     cleared = await client.patch(f"/api/sessions/{sid}", json={"approved_tools": []})
     assert cleared.json()["approved_tools"] == []
     fake_llm.add_replies(deploy)
-    third = await start(client, sid, "and again")
+    third = await send(client, sid, "and again")
     assert third["turn"]["status"] == "waiting" and len(guarded) == 2
     await client.delete(f"/api/sessions/{sid}/current-turn")
     other = await new_session(client)  # another session asks as before
@@ -427,7 +399,7 @@ async def test_floyds_blocking_chat_returns_when_the_turn_asks(
         f"/api/sessions/{sid}/turns/{turn_id}/input",
         json={"request_id": request["id"], "answer": "notes.txt"},
     )
-    events = await events_until_done(client, sid, turn_id)
+    events = await events_of(client, sid, turn_id)
     assert events[-1].data["status"] == "completed"
 
 
@@ -436,8 +408,8 @@ async def test_the_inbox_lists_what_every_session_waits_on(
 ) -> None:
     fake_llm.add_replies(ask("First?"), ask("Second?"))
     first_sid, second_sid = await new_session(client), await new_session(client)
-    first = await start(client, first_sid)
-    second = await start(client, second_sid)
+    first = await send(client, first_sid)
+    second = await send(client, second_sid)
     inbox = (await client.get("/api/inputs")).json()
     assert [r["prompt"] for r in inbox["data"]] == ["Second?", "First?"]  # newest first
     assert [r["session_id"] for r in inbox["data"]] == [second_sid, first_sid]
@@ -455,7 +427,7 @@ async def test_the_inbox_lists_what_every_session_waits_on(
         json={"request_id": request["id"], "answer": "yes"},
     )
     await client.delete(f"/api/sessions/{second_sid}/current-turn")
-    await events_until_done(client, first_sid, first["turn"]["id"])
+    await events_of(client, first_sid, first["turn"]["id"])
     assert (await client.get("/api/inputs")).json()["data"] == []
     assert second["turn"]["status"] == "waiting"
 
@@ -472,7 +444,7 @@ async def test_remembering_allows_the_tools_other_waiting_calls_too(
     ]
     fake_llm.add_replies({"tool_calls": calls}, {"text": "Done."})
     sid = await new_session(client)
-    waiting = await start(client, sid)
+    waiting = await send(client, sid)
     requests = {r["call_id"]: r for r in waiting["input_required"]}
     url = f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input"
     remembered = await client.post(
@@ -482,7 +454,7 @@ async def test_remembering_allows_the_tools_other_waiting_calls_too(
     assert body["resumed"] is False  # wipe still waits: it is another tool
     assert [r["call_id"] for r in body["pending"]] == ["w1"]
     await client.post(url, json={"request_id": requests["w1"]["id"], "deny": True})
-    await events_until_done(client, sid, waiting["turn"]["id"])
+    await events_of(client, sid, waiting["turn"]["id"])
     assert sorted(c["n"] for c in guarded) == [1, 2] and other == []
 
 
@@ -493,13 +465,13 @@ async def test_remembering_the_only_tool_waiting_lets_the_turn_go_on(
     calls = [{"id": f"d{n}", "name": "deploy", "arguments": {"n": n}} for n in (1, 2)]
     fake_llm.add_replies({"tool_calls": calls}, {"text": "Both deployed."})
     sid = await new_session(client)
-    waiting = await start(client, sid)
+    waiting = await send(client, sid)
     first = waiting["input_required"][0]
     remembered = await client.post(
         f"/api/sessions/{sid}/turns/{waiting['turn']['id']}/input",
         json={"request_id": first["id"], "approve": True, "remember": True},
     )
     assert remembered.json()["resumed"] is True and remembered.json()["pending"] == []
-    events = await events_until_done(client, sid, waiting["turn"]["id"])
+    events = await events_of(client, sid, waiting["turn"]["id"])
     assert events[-1].data["status"] == "completed"
     assert sorted(c["n"] for c in guarded) == [1, 2]

@@ -1,19 +1,12 @@
 """Regenerate, continue, edit, titles, compaction and forks."""
 
-from typing import Any
-
 import httpx
 
 from roost.testing import FakeLLM
 from tests.support.sse import assert_well_formed, parse
+from tests.support.turns import new_session, send
 
 Client = httpx.AsyncClient
-
-
-async def chat(client: Client, sid: str, content: str) -> dict[str, Any]:
-    response = await client.post(f"/api/sessions/{sid}/messages", json={"content": content})
-    assert response.status_code == 200, response.text
-    return dict(response.json())
 
 
 async def history(client: Client, sid: str) -> list[tuple[str, str]]:
@@ -21,14 +14,10 @@ async def history(client: Client, sid: str) -> list[tuple[str, str]]:
     return [(m["role"], m["content"]) for m in messages]
 
 
-async def new_session(client: Client, **body: Any) -> str:
-    return str((await client.post("/api/sessions", json=body)).json()["id"])
-
-
 async def test_regenerate_replaces_the_last_answer(client: Client, fake_llm: FakeLLM) -> None:
     fake_llm.add_replies({"text": "first try"}, {"text": "second try"})
     sid = await new_session(client)
-    await chat(client, sid, "question")
+    await send(client, sid, "question")
     response = await client.post(f"/api/sessions/{sid}/regenerate")
     assert response.status_code == 200
     assert response.json()["turn"]["kind"] == "regenerate"
@@ -46,7 +35,7 @@ async def test_regenerate_without_a_message_is_400(client: Client) -> None:
 async def test_continue_appends_to_a_truncated_answer(client: Client, fake_llm: FakeLLM) -> None:
     fake_llm.add_replies({"text": "Once upon", "finish": "length"}, {"text": " a time."})
     sid = await new_session(client)
-    first = await chat(client, sid, "Tell a story")
+    first = await send(client, sid, "Tell a story")
     assert first["reply"]["status"] == "truncated"
     response = await client.post(f"/api/sessions/{sid}/continue", json={"stream": True})
     events = parse(response.text)
@@ -73,8 +62,8 @@ async def test_editing_a_message_drops_what_followed_and_can_answer_again(
 ) -> None:
     fake_llm.add_replies({"text": "A1"}, {"text": "A2"}, {"text": "A2 again"})
     sid = await new_session(client)
-    await chat(client, sid, "Q1")
-    await chat(client, sid, "Q2")
+    await send(client, sid, "Q1")
+    await send(client, sid, "Q2")
     messages = (await client.get(f"/api/sessions/{sid}/messages")).json()["data"]
     edited = await client.patch(
         f"/api/sessions/{sid}/messages/{messages[2]['id']}", json={"content": "Q2, better"}
@@ -101,7 +90,7 @@ async def test_editing_a_message_drops_what_followed_and_can_answer_again(
 
 async def test_only_user_messages_can_be_edited(client: Client) -> None:
     sid = await new_session(client)
-    await chat(client, sid, "Q1")
+    await send(client, sid, "Q1")
     response = await client.patch(f"/api/sessions/{sid}/messages/1", json={"content": "x"})
     assert response.status_code == 400
     missing = await client.patch(f"/api/sessions/{sid}/messages/7", json={"content": "x"})
@@ -140,14 +129,14 @@ async def test_a_title_the_user_chose_is_never_overwritten(
 async def test_compact_summarises_older_history(client: Client, fake_llm: FakeLLM) -> None:
     sid = await new_session(client)
     for i in range(4):
-        await chat(client, sid, f"question {i}")
+        await send(client, sid, f"question {i}")
     fake_llm.add_replies({"text": "They asked four questions.", "match": "Summarise"})
     response = await client.post(f"/api/sessions/{sid}/compact", json={"keep_last": 2})
     assert response.status_code == 200
     body = response.json()
     assert body["compacted"] is True and body["summarised_messages"] == 6
     assert body["summary"]["role"] == "system"
-    await chat(client, sid, "question 4")
+    await send(client, sid, "question 4")
     sent = fake_llm.stats().last_requests[-1].body["messages"]
     assert "They asked four questions." in sent[0]["content"]
     assert [m["content"] for m in sent[1:] if m["role"] == "user"] == ["question 3", "question 4"]
@@ -175,8 +164,8 @@ async def test_history_beyond_the_window_is_compacted_on_its_own(
 
 async def test_fork_copies_history_up_to_a_message(client: Client) -> None:
     sid = await new_session(client, title="Origin", folder="F", agent="assistant")
-    await chat(client, sid, "one")
-    await chat(client, sid, "two")
+    await send(client, sid, "one")
+    await send(client, sid, "two")
     messages = (await client.get(f"/api/sessions/{sid}/messages")).json()["data"]
     response = await client.post(
         f"/api/sessions/{sid}/fork", json={"message_id": messages[1]["id"]}

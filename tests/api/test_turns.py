@@ -7,12 +7,9 @@ import pytest
 
 from roost.testing import FakeLLM
 from tests.support.sse import assert_well_formed, parse
+from tests.support.turns import new_session
 
 Client = httpx.AsyncClient
-
-
-async def new_session(client: Client, **body: Any) -> str:
-    return str((await client.post("/api/sessions", json=body)).json()["id"])
 
 
 async def test_a_message_gets_an_answer(client: Client, fake_llm: FakeLLM) -> None:
