@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from roost.api.deps import ACCESS_COOKIE, AnyCaller, Caller, Services, client_address
 from roost.api.openapi import errors
 from roost.api.schemas import ClientModel, Name, NoNul, ShortName, SuccessOut, Timestamp
-from roost.errors import InvalidRequest, NotFound
+from roost.errors import ApiKeyNotFound, InvalidRequest
 from roost.services.auth import EMAIL, TokenPair
 from roost.store.models import ApiKey, User
 
@@ -264,9 +264,7 @@ async def list_api_keys(caller: Caller, services: Services) -> ApiKeysOut:
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_api_key(caller: Caller, services: Services, key_id: str) -> Response:
     if not await services.auth.revoke_key(caller, key_id):
-        raise NotFound(
-            f"API key {key_id} not found", code="KEY_NOT_FOUND", details={"key_id": key_id}
-        )
+        raise ApiKeyNotFound(key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
