@@ -188,6 +188,16 @@ async def database_url(
     yield url
 
 
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """The test's database, for services and repositories used without an app."""
+    opened = Database(database_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
 @pytest.fixture(scope="session")
 def fake_llm_server() -> Iterator[FakeLLM]:
     """One fake upstream for the whole run; each test gets it reset."""

@@ -85,13 +85,21 @@ async def test_redis_backoff_lets_one_of_many_at_once_through() -> None:
     client = redis_bus.connect(service_url("ROOST_TEST_REDIS_URL"))
     counters = RedisCounters(client, prefix=f"roost:test:{uuid.uuid4().hex}:")
     try:
-        waits = await asyncio.gather(*(counters.attempt("b", BACKOFF) for _ in range(30)))
-        assert waits.count(0.0) == BACKOFF.free
-        assert all(0 < wait <= 0.05 for wait in waits if wait)
-        await asyncio.sleep(0.06)
-        assert await counters.attempt("b", BACKOFF) == 0.0
-        assert 0.05 < await counters.attempt("b", BACKOFF) <= 0.1  # the wait doubled
+        # A first delay longer than the thirty attempts can take, however loaded the
+        # machine: none of them may find it already over.
+        patient = Backoff(free=2, first_seconds=30, longest_seconds=60, forget_seconds=120)
+        waits = await asyncio.gather(*(counters.attempt("many", patient) for _ in range(30)))
+        assert waits.count(0.0) == patient.free
+        assert all(0 < wait <= 30 for wait in waits if wait)
+
+        timed = Backoff(free=2, first_seconds=0.2, longest_seconds=0.8, forget_seconds=60)
+        assert [await counters.attempt("b", timed) for _ in range(2)] == [0.0, 0.0]
+        first = await counters.attempt("b", timed)
+        assert 0 < first <= 0.2
+        await asyncio.sleep(first + 0.01)
+        assert await counters.attempt("b", timed) == 0.0
+        assert 0.2 < await counters.attempt("b", timed) <= 0.4  # the wait doubled
         await counters.forget("b")
-        assert await counters.attempt("b", BACKOFF) == 0.0
+        assert await counters.attempt("b", timed) == 0.0
     finally:
         await client.aclose()
