@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
+from roost.api.schemas import WebUrl
 from roost.api.sse import MAX_SEQ, resume_point
 from roost.app import create_app
 from roost.config import Settings
@@ -20,6 +22,7 @@ from tests.support.apps import running
 Operation = tuple[str, str, dict[str, Any]]
 ENVELOPE_REF = "#/components/schemas/Error"
 NO_NUL = r"^[^\x00]*$"
+WebUrlAdapter: TypeAdapter[str] = TypeAdapter(WebUrl)
 # Paths that answer without a credential in required mode (API.md §3).
 PUBLIC = {
     ("get", "/api/health"),
@@ -282,3 +285,60 @@ async def test_a_key_the_document_refuses_the_server_refuses(client: httpx.Async
     assert pattern.search(accepted)
     response = await client.post("/api/sessions", json={}, headers={"Idempotency-Key": accepted})
     assert response.status_code == 201, response.text
+
+
+URLS = [
+    ("https://api.openai.com/v1", True),
+    ("http://127.0.0.1:11434", True),
+    ("http://[::1]:8080/v1?x=1", True),
+    ("http://localhost.", True),
+    ("http://localhost:0", False),
+    ("http://a..b", False),
+    ("http://1.2.3", False),
+    ("http://300.1.1.1", False),
+    ("ftp://example.com", False),
+    ("http://example.com/a b", False),
+]
+
+
+@pytest.mark.parametrize(("url", "matches"), URLS)
+def test_what_the_url_pattern_allows_the_server_accepts(
+    document: dict[str, Any], url: str, matches: bool
+) -> None:
+    """The URL pattern is a subset of what the server checks in code."""
+    schemas = document["components"]["schemas"]
+    urls = [
+        schemas["SettingsIn"]["properties"]["base_url"]["anyOf"][0],
+        schemas["Attachment"]["properties"]["url"]["anyOf"][0],
+    ]
+    for schema in urls:
+        assert bool(re.search(schema["pattern"], url)) is matches
+    if matches:
+        assert WebUrlAdapter.validate_python(url) == url
+
+
+def test_an_attachment_is_one_source_of_base64_or_a_url(document: dict[str, Any]) -> None:
+    attachment = document["components"]["schemas"]["Attachment"]
+    assert [branch["required"] for branch in attachment["oneOf"]] == [["data"], ["url"]]
+    data = attachment["properties"]["data"]["anyOf"][0]["pattern"]
+    for text, valid in (("aGk=", True), ("aGk", False), ("a", False), ("aG k", False)):
+        assert bool(re.search(data, text)) is valid
+    edit = document["components"]["schemas"]["MessageEdit"]["properties"]["content"]
+    assert not re.search(edit["pattern"], " \n\t") and re.search(edit["pattern"], " x ")
+    imported = document["components"]["schemas"]["ImportedMessageIn"]["properties"]
+    assert imported["created_at"]["anyOf"][0] == {"type": "string", "format": "date-time"}
+
+
+async def test_a_created_at_that_is_no_date_time_string_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    """The document says a date-time string; a number was read as seconds since 1970."""
+    session = (await client.post("/api/sessions", json={})).json()
+    for moment in (0, 1_700_000_000, True):
+        message = {"role": "user", "content": "hi", "created_at": moment}
+        response = await client.put(f"/api/sessions/{session['id']}", json={"messages": [message]})
+        error = assert_envelope(response, 422, "VALIDATION_ERROR")
+        assert error["details"]["fields"][0]["field"] == "messages.0.created_at"
+    message = {"role": "user", "content": "hi", "created_at": "2026-01-02T03:04:05Z"}
+    response = await client.put(f"/api/sessions/{session['id']}", json={"messages": [message]})
+    assert response.status_code == 200, response.text

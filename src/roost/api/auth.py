@@ -1,6 +1,5 @@
 """Accounts, logins and API keys (API.md §3)."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response, status
@@ -8,7 +7,15 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from roost.api.deps import ACCESS_COOKIE, AnyCaller, Caller, Services, client_address
 from roost.api.openapi import errors
-from roost.api.schemas import ClientModel, Name, NoNul, ShortName, SuccessOut, Timestamp
+from roost.api.schemas import (
+    ClientModel,
+    DateTimeIn,
+    Name,
+    NoNul,
+    ShortName,
+    SuccessOut,
+    Timestamp,
+)
 from roost.errors import ApiKeyNotFound, InvalidRequest
 from roost.services.auth import EMAIL, TokenPair
 from roost.store.models import ApiKey, User
@@ -88,7 +95,7 @@ class TokensOut(BaseModel):
 
 class ApiKeyIn(ClientModel):
     name: Name
-    expires_at: datetime | None = None
+    expires_at: DateTimeIn | None = None
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)] | None = Field(
         None,
         description="Some of read, write, admin, each held by the caller; left out: the "

@@ -15,6 +15,7 @@ from pydantic import (
     AliasChoices,
     AliasGenerator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -76,6 +77,14 @@ def _not_null(value: T) -> T:
     return value
 
 
+def _date_time_text(value: Any) -> Any:
+    # The document says a string in date-time format: a number (which pydantic would
+    # read as seconds since 1970) is refused as the document says it is.
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 date-time string")
+    return value
+
+
 def _web_url(value: str) -> str:
     """An http(s) URL a client can really call: httpx (which every provider SDK uses)
     parses it, its port is a port, and its host survives the IDNA encoding the resolver
@@ -112,6 +121,43 @@ class _NoNulText:
 
 
 NoNul = _NoNulText()
+
+
+class Documented:
+    """A pattern for the JSON schema only, where the rule the server checks in code (a
+    URL httpx and IDNA accept) has no exact regular expression: the pattern is a subset
+    of what is accepted, so whatever matches it passes."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = self.pattern
+        return json_schema
+
+
+_HEX4 = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join(
+    [
+        f"(?:{_HEX4}:){{7}}{_HEX4}",
+        f"(?:{_HEX4}:){{1,7}}:",
+        *(f"(?:{_HEX4}:){{1,{6 - n}}}(?::{_HEX4}){{1,{n + 1}}}" for n in range(6)),
+        f":(?:(?::{_HEX4}){{1,7}}|:)",
+    ]
+)
+_PORT = "[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+# A name's last label starts with a letter or hyphen: all digits, it reads as IPv4.
+_NAME = r"(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z-][A-Za-z0-9-]{0,62}\.?"
+# http(s), a host (a name of 1-63 character labels, IPv4 or IPv6), a port of 1-65535,
+# then anything but spaces and control characters.
+WEB_URL_PATTERN = (
+    rf"^https?://(?:{_NAME}|(?:{_OCTET}\.){{3}}{_OCTET}|\[(?:{_IPV6})\])"
+    r"(?::(?:" + _PORT + r"))?(?:[/?#][^\s\x00-\x1f\x7f]*)?$"
+)
 NotNull = AfterValidator(_not_null)
 
 # Strict strings: no coercion from numbers, no NUL, bounded length.
@@ -128,10 +174,15 @@ Path = Annotated[
 ]
 Body = Annotated[str, StringConstraints(strict=True, max_length=1_000_000), NoNul]
 WebUrl = Annotated[
-    str, StringConstraints(strict=True, max_length=4096), NoNul, AfterValidator(_web_url)
+    str,
+    StringConstraints(strict=True, max_length=4096),
+    NoNul,
+    AfterValidator(_web_url),
+    Documented(WEB_URL_PATTERN),
 ]
 Metadata = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
 Timestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
+DateTimeIn = Annotated[datetime, BeforeValidator(_date_time_text)]
 
 
 def either(*names: str, required: bool = False, **constraints: Any) -> Any:

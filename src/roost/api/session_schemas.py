@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, WithJsonSchema, co
 from roost.api.schemas import (
     Body,
     ClientModel,
+    DateTimeIn,
     ListOut,
     Metadata,
     Name,
@@ -73,7 +74,7 @@ class SessionUpdate(ClientModel):
 class ImportedMessageIn(ClientModel):
     role: Literal["user", "assistant", "system", "tool"]
     content: Body
-    created_at: datetime | None = None
+    created_at: DateTimeIn | None = None
     timestamp: StrictInt | None = Field(
         None, ge=0, le=253_402_300_799_999, description="Floyd's epoch milliseconds."
     )

@@ -1,17 +1,41 @@
 """What clients send to start turns, and what they get back."""
 
-import base64
-import binascii
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field, StrictBool, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
-from roost.api.schemas import Body, ClientModel, Name, ShortName, Timestamp, Title, WebUrl, either
+from roost.api.schemas import (
+    Body,
+    ClientModel,
+    Name,
+    NoNul,
+    ShortName,
+    Timestamp,
+    Title,
+    WebUrl,
+    either,
+)
 from roost.api.session_schemas import MessageOut
 from roost.services.turns import TurnRequest
 from roost.store.models import Turn, TurnInput
 
 MAX_ATTACHMENTS = 10
+
+
+# Standard base64 with its padding: what every provider decodes.
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+# Text with something in it besides white space (and, as all text, no NUL).
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NotBlank = Annotated[
+    str, StringConstraints(strict=True, max_length=1_000_000, pattern=NOT_BLANK), NoNul
+]
 
 
 class Attachment(ClientModel):
@@ -20,8 +44,18 @@ class Attachment(ClientModel):
     Exactly one of the two: the message is stored and sent again with every later turn,
     so what no provider can read is refused here rather than failing each of them."""
 
+    # Exactly one source, in the document too: data (not null) or url (not null).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["data"], "properties": {"data": {"type": "string"}}},
+                {"required": ["url"], "properties": {"url": {"type": "string"}}},
+            ]
+        }
+    )
+
     type: Literal["image"] = "image"
-    data: str | None = Field(None, min_length=1, max_length=20_000_000)
+    data: str | None = Field(None, min_length=1, max_length=20_000_000, pattern=BASE64)
     media_type: Literal["image/png", "image/jpeg", "image/gif", "image/webp"] | None = None
     url: WebUrl | None = None
 
@@ -29,11 +63,6 @@ class Attachment(ClientModel):
     def _one_source(self) -> Self:
         if (self.data is None) == (self.url is None):
             raise ValueError("an image needs either data (base64) or url, and not both")
-        if self.data is not None:
-            try:
-                base64.b64decode(self.data, validate=True)
-            except binascii.Error:
-                raise ValueError("data must be base64") from None
         return self
 
     def part(self) -> dict[str, Any]:
@@ -68,7 +97,7 @@ class MessageCreate(TurnOptions):
 
 
 class MessageEdit(TurnOptions):
-    content: Body
+    content: NotBlank
     regenerate: StrictBool = False
 
 
