@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from roost.bus.local import LocalEventBus, LocalTurnQueue
-from roost.engine.events import Event
+from roost.domain.events import Event
 
 
 def event(seq: int, turn_id: str = "turn_a") -> Event:

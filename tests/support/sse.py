@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from roost.domain.events import turn_event
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -38,11 +40,21 @@ def _frame(lines: list[str]) -> Frame:
     for line in lines:
         name, _, value = line.partition(": ")
         fields[name] = value
-    return Frame(
+    frame = Frame(
         int(fields["id"]) if "id" in fields else None,
         fields.get("event", "message"),
         json.loads(fields.get("data", "{}")),
     )
+    _check(frame)
+    return frame
+
+
+def _check(frame: Frame) -> None:
+    """Every frame a test reads is an event of the models, exactly (no field missing,
+    none more, strict types), named by its type, with its seq as id (none on a heartbeat)."""
+    event = turn_event.validate_python(frame.data, strict=True)
+    assert frame.event == event.type
+    assert frame.id == (None if event.type == "heartbeat" else event.seq)
 
 
 def assert_well_formed(events: list[Frame]) -> None:

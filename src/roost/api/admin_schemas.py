@@ -9,6 +9,7 @@ from roost.api.auth import Email, Password, UserOut
 from roost.api.schemas import ClientModel, ListOut, Name, NoNul, Timestamp, Title
 from roost.api.session_schemas import SessionOut
 from roost.clock import utcnow
+from roost.domain.turn_status import TurnStatus
 from roost.services.admin import OwnedSession, ServerStats
 from roost.services.admin_invites import MAX_BATCH, InviteStats, InviteStatus, status_of
 from roost.services.admin_users import UserStats, is_local
@@ -205,8 +206,8 @@ class ServerStatsOut(BaseModel):
             messages=stats.messages,
             turns=TurnCountsOut(
                 total=sum(by_status.values()),
-                running=by_status.get("running", 0),
-                queued=by_status.get("queued", 0),
+                running=by_status.get(TurnStatus.RUNNING, 0),
+                queued=by_status.get(TurnStatus.QUEUED, 0),
                 by_status=by_status,
             ),
             tokens=TokenCountsOut(

@@ -22,8 +22,10 @@ from pydantic import BaseModel, Field
 from roost.api.deps import admin_caller, current_caller, optional_caller
 from roost.api.idempotency import KEY_PATTERN
 from roost.api.rate_limits import limited
+from roost.domain.events import turn_event
 
 ENVELOPE = "Error"
+TURN_EVENT = "TurnEvent"
 
 DESCRIPTIONS = {
     400: "`INVALID_REQUEST` (or a more precise code): well-formed but unusable, "
@@ -205,6 +207,19 @@ def _envelope_schemas() -> dict[str, Any]:
     return {**nested, ENVELOPE: {**schema, "title": ENVELOPE}}
 
 
+def _add_turn_events(document: dict[str, Any]) -> None:
+    """The stream's events as components (``TurnEvent``, one of them by ``type``), the
+    schema of every ``text/event-stream`` response's ``data``."""
+    schema = turn_event.json_schema(ref_template="#/components/schemas/{model}")
+    document["components"]["schemas"].update({**schema.pop("$defs", {}), TURN_EVENT: schema})
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                stream = response.get("content", {}).get("text/event-stream")
+                if stream is not None:
+                    stream["schema"] = {"$ref": f"#/components/schemas/{TURN_EVENT}"}
+
+
 def build(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(
         title=app.title,
@@ -219,6 +234,7 @@ def build(app: FastAPI) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas.update(_envelope_schemas())
+    _add_turn_events(document)
     components["securitySchemes"] = SECURITY_SCHEMES
     for route in iter_route_contexts(app.routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:

@@ -7,7 +7,7 @@ interfaces over PostgreSQL and Redis.
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, Protocol
 
-from roost.engine.events import Event
+from roost.domain.events import Event
 
 TurnJob = Callable[[str], Coroutine[Any, Any, None]]
 

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 
 from roost.bus.base import TurnJob
-from roost.engine.events import Event
+from roost.domain.events import Event
 
 log = logging.getLogger("roost.bus")
 

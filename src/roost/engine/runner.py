@@ -11,6 +11,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from roost.domain import events as turn_events
 from roost.engine.providers.base import (
     ChatMessage,
     Finish,
@@ -26,10 +27,7 @@ from roost.engine.providers.base import (
 from roost.engine.providers.retry import stream_with_retries
 from roost.engine.providers.wire import RAW_ARGUMENTS_KEY
 from roost.engine.tools.registry import ToolContext, ToolOutcome, ToolRegistry
-
-
-class MaxIterationsReached(Exception):
-    pass
+from roost.errors import MaxIterationsReached
 
 
 @dataclass(frozen=True)
@@ -106,7 +104,7 @@ class Answer:
 
 
 class RunSink(Protocol):
-    async def emit(self, type: str, **data: Any) -> Any: ...
+    async def emit(self, payload: turn_events.Payload) -> Any: ...
 
     async def answer_started(self) -> str:
         """Store an empty assistant message for the coming answer; return its id."""
@@ -194,10 +192,10 @@ class TurnRunner:
     async def _take(self, answer: Answer, event: ProviderEvent) -> None:
         if isinstance(event, TextDelta):
             answer.text += event.text
-            await self.sink.emit("text", content=event.text)
+            await self.sink.emit(turn_events.TextDelta(content=event.text))
         elif isinstance(event, ThinkingDelta):
             answer.thinking += event.text
-            await self.sink.emit("thinking", content=event.text)
+            await self.sink.emit(turn_events.ThinkingDelta(content=event.text))
         elif isinstance(event, ToolCallDone):
             answer.tool_calls.append(event.call)
         elif isinstance(event, UsageReport):
@@ -218,7 +216,9 @@ class TurnRunner:
         if announce:
             for call in calls:
                 await self.sink.emit(
-                    "tool_call", call_id=call.id, tool=call.name, args=call.arguments
+                    turn_events.ToolCallStarted(
+                        call_id=call.id, tool=call.name, args=call.arguments
+                    )
                 )
         asks: list[InputRequest] = []
         ready: list[ToolCall] = []
@@ -257,13 +257,14 @@ class TurnRunner:
                 False, None, "The user declined" + (f": {reason}" if reason else ""), 0
             )
         await self.sink.emit(
-            "tool_result",
-            call_id=call.id,
-            tool=call.name,
-            result=outcome.result,
-            success=outcome.success,
-            error=outcome.error,
-            duration_ms=outcome.duration_ms,
+            turn_events.ToolResult(
+                call_id=call.id,
+                tool=call.name,
+                result=outcome.result,
+                success=outcome.success,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
+            )
         )
         return outcome
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roost import ids
 from roost.clock import utcnow
 from roost.config import Settings
+from roost.domain.turn_status import ACTIVE
 from roost.errors import AlreadyExists, ApiKeyNotFound, Forbidden, InvalidRequest, UserNotFound
 from roost.services.auth import AuthService, normalise_email
 from roost.services.caller import Caller
@@ -21,7 +22,6 @@ from roost.services.turns import TurnService
 from roost.store.db import Database
 from roost.store.models import ApiKey, LoginSession, Session, Turn, User
 from roost.store.paging import Page, cut
-from roost.store.turns import ACTIVE_STATUSES
 from roost.store.users import LOCAL_USER_ID
 
 
@@ -232,7 +232,7 @@ class UserAdmin:
         query = (
             select(Turn.session_id)
             .join(Session, Session.id == Turn.session_id)
-            .where(Session.owner_id == user_id, Turn.status.in_(ACTIVE_STATUSES))
+            .where(Session.owner_id == user_id, Turn.status.in_(ACTIVE))
             .distinct()
         )
         async with self.database.read() as db:

@@ -23,9 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from roost.clock import utcnow
+from roost.domain.turn_status import TurnStatus, transition
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -43,6 +44,19 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class TurnStatusColumn(TypeDecorator[TurnStatus]):
+    """A turn's status, stored as its plain string and read back as a :class:`TurnStatus`."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else TurnStatus(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> TurnStatus | None:
+        return None if value is None else TurnStatus(value)
 
 
 Json = JSON().with_variant(JSONB(), "postgresql")
@@ -122,7 +136,7 @@ class Turn(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[TurnStatus] = mapped_column(TurnStatusColumn, default=TurnStatus.QUEUED)
     kind: Mapped[str] = mapped_column(String(20), default="message")
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -138,6 +152,11 @@ class Turn(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @validates("status")
+    def _move(self, _key: str, to: str) -> TurnStatus:
+        """Every status set on a turn row is a move the table allows."""
+        return transition(self.status, to)
 
 
 class Message(Base):

@@ -5,20 +5,16 @@ the turn has moved on (a newer attempt, or a cancel), so a stalled worker cannot
 write into a turn it no longer owns.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from roost.engine.events import Event
+from roost.domain.events import Event
+from roost.domain.turn_status import ACTIVE, TurnStatus, sources, transition
 from roost.store.models import Session, Turn, TurnEvent
 from roost.store.paging import cut
-
-# A waiting turn (for an answer or an approval) still holds its session; it has no
-# task, so unlike a running one it survives a restart.
-ACTIVE_STATUSES = ("queued", "running", "waiting")
-RUNNING_STATUSES = ("queued", "running")
 
 
 class TurnFenced(Exception):
@@ -41,7 +37,7 @@ class TurnRepo:
         """The session's queued, running and waiting turns, oldest first."""
         query = (
             select(Turn)
-            .where(Turn.session_id == session_id, Turn.status.in_(ACTIVE_STATUSES))
+            .where(Turn.session_id == session_id, Turn.status.in_(ACTIVE))
             .order_by(Turn.id)
         )
         return (await self.db.execute(query)).scalars().all()
@@ -60,15 +56,30 @@ class TurnRepo:
         query = select(Turn).where(Turn.session_id == session_id).order_by(Turn.id.desc())
         return (await self.db.execute(query.limit(1))).scalar_one_or_none()
 
-    async def set_fields(self, turn_id: str, attempt: int, **fields: Any) -> None:
-        """Change a turn this attempt still owns."""
-        result = await self.db.execute(
-            update(Turn).where(Turn.id == turn_id, Turn.attempt == attempt).values(**fields)
-        )
+    async def set_fields(
+        self, turn_id: str, attempt: int, *, status: TurnStatus | None = None, **fields: Any
+    ) -> None:
+        """Change a turn this attempt still owns; a new ``status`` must be a move the
+        table allows from the stored one."""
+        query = update(Turn).where(Turn.id == turn_id, Turn.attempt == attempt)
+        if status is not None:
+            query = query.where(Turn.status.in_(sources(status)))
+            fields["status"] = status
+        result = await self.db.execute(query.values(**fields))
         if not result.rowcount:  # type: ignore[attr-defined]
+            if status is not None:
+                await self._check_move(turn_id, attempt, status)
             raise TurnFenced(turn_id)
 
-    async def with_status(self, statuses: Sequence[str]) -> Sequence[Turn]:
+    async def _check_move(self, turn_id: str, attempt: int, status: TurnStatus) -> None:
+        """Why an update of the status changed nothing: the attempt was fenced off
+        (the caller raises that), or the move is illegal (raised here)."""
+        query = select(Turn.status).where(Turn.id == turn_id, Turn.attempt == attempt)
+        current = (await self.db.execute(query)).scalar_one_or_none()
+        if current is not None:
+            transition(current, status)
+
+    async def with_status(self, statuses: Collection[TurnStatus]) -> Sequence[Turn]:
         """Every session's turns in one of ``statuses``, oldest first."""
         query = select(Turn).where(Turn.status.in_(statuses)).order_by(Turn.id)
         return (await self.db.execute(query)).scalars().all()
@@ -76,14 +87,14 @@ class TurnRepo:
     async def waiting_before(self, turn: Turn) -> bool:
         """Whether an older turn of the session waits for input (this one must wait too)."""
         query = select(Turn.id).where(
-            Turn.session_id == turn.session_id, Turn.status == "waiting", Turn.id < turn.id
+            Turn.session_id == turn.session_id, Turn.status == TurnStatus.WAITING, Turn.id < turn.id
         )
         return (await self.db.execute(query.limit(1))).first() is not None
 
     async def queued(self, session_id: str) -> Sequence[str]:
         query = (
             select(Turn.id)
-            .where(Turn.session_id == session_id, Turn.status == "queued")
+            .where(Turn.session_id == session_id, Turn.status == TurnStatus.QUEUED)
             .order_by(Turn.id)
         )
         return (await self.db.execute(query)).scalars().all()

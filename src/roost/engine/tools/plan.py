@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from roost.domain.events import PlanUpdate
 from roost.engine.tools.registry import Tool, ToolContext, ToolError
 
 STATUSES = ("pending", "in_progress", "completed", "skipped")
@@ -54,7 +55,7 @@ def checked_plan(args: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
 
 async def update_plan(args: dict[str, Any], context: ToolContext) -> str:
     plan = checked_plan(args)
-    await context.emit("plan_update", plan=plan)
+    await context.emit(PlanUpdate.model_validate({"plan": plan}))
     done = sum(step["status"] == "completed" for step in plan["steps"])
     return f"Plan updated: {done} of {len(plan['steps'])} steps completed"
 

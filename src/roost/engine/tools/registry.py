@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from roost.domain.events import Payload
 from roost.engine.providers.base import ToolSpec
 from roost.engine.tools.policy import SandboxPolicy
 
@@ -16,10 +17,10 @@ DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024
 
 
-Emit = Callable[..., Awaitable[Any]]
+Emit = Callable[[Payload], Awaitable[Any]]
 
 
-async def _nowhere(type: str, **data: Any) -> None:
+async def _nowhere(payload: Payload) -> None:
     """Outside a turn (``POST /api/tools/execute``) there is no stream to tell."""
 
 

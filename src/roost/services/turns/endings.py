@@ -1,12 +1,16 @@
 """Ending turns that no runner is finishing: cancelled before they ran, or left
 behind by a process that stopped."""
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select, update
 
 from roost.bus.base import EventBus
 from roost.clock import utcnow
+from roost.domain.events import Done, Error, Usage
+from roost.domain.turn_status import TurnStatus
+from roost.errors import ApiError
 from roost.services.turns.event_log import EventWriter
 from roost.store.db import Database
 from roost.store.messages import QUEUED
@@ -18,10 +22,10 @@ async def end_turn(
     database: Database,
     bus: EventBus,
     turn_id: str,
-    status: str,
+    status: TurnStatus,
     *,
-    only_if: tuple[str, ...],
-    error: dict[str, Any] | None = None,
+    only_if: Collection[TurnStatus],
+    error: ApiError | None = None,
 ) -> bool:
     """End a turn that no runner is finishing: keep what it streamed, close its log.
 
@@ -35,11 +39,12 @@ async def end_turn(
             return False
         turn.attempt += 1
         turn.status, turn.finished_at = status, utcnow()
-        turn.error = error or turn.error
+        failure = error_event(error) if error is not None else None
+        turn.error = failure.body() if failure is not None else turn.error
         # A turn stopped while waiting has spent what it spent before the wait.
         usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0} | (turn.usage or {})
         turn.usage = usage
-        message_id = await _keep_partial_answer(db, turn, status)
+        message_id = await _keep_partial_answer(db, turn, status.value)
         await _drop_queued_message(db, turn)
         await close_inputs(db, turn.id)
         await settle_session(db, turn.session_id)
@@ -48,13 +53,20 @@ async def end_turn(
     writer = EventWriter(
         database, bus, turn_id=turn_id, session_id=session_id, attempt=attempt, last_seq=last_seq
     )
-    if error is not None:
-        await writer.emit("error", **error)
-    await writer.emit("usage", **usage)  # every log ends usage, then done
+    if failure is not None:
+        await writer.emit(failure)
+    await writer.emit(Usage(**usage))  # every log ends usage, then done
     await writer.emit(
-        "done", status=status, message_id=message_id, usage=usage, iterations=iterations
+        Done(status=status, message_id=message_id, usage=usage, iterations=iterations)
     )
     return True
+
+
+def error_event(error: ApiError) -> Error:
+    """A turn's failure as its stream tells it and its ``error`` keeps it: the class's
+    code, message and details (left out when it has none)."""
+    details = {"details": error.details} if error.details else {}
+    return Error(code=error.code, message=error.message, **details)
 
 
 async def close_inputs(db: Any, turn_id: str) -> None:

@@ -7,13 +7,12 @@ could not replay. Deltas wait a few milliseconds to be committed together.
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.bus.base import EventBus
 from roost.clock import utcnow
-from roost.engine.events import DELTA_TYPES, Event
+from roost.domain.events import DELTA_TYPES, Event, Heartbeat, Payload
 from roost.store.db import Database, uninterrupted
 from roost.store.turns import EventRepo, TurnRepo, event_of
 
@@ -41,14 +40,16 @@ class EventWriter:
         self._lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
 
-    async def emit(self, type: str, **data: Any) -> Event:
+    async def emit(self, payload: Payload) -> Event:
         """Log an event. A delta is committed in the background: at once when no commit
         is under way, else with the others that arrive meanwhile. Any other event is
         committed, with the deltas before it, before this returns."""
         self.seq += 1
-        event = Event(self.turn_id, self.session_id, self.seq, type, utcnow(), data)
+        event = Event(
+            self.turn_id, self.session_id, self.seq, payload.type, utcnow(), payload.body()
+        )
         self._pending.append(event)
-        if type in DELTA_TYPES:
+        if event.type in DELTA_TYPES:
             if self._flusher is None:
                 self._flusher = asyncio.create_task(self._flush_while_pending())
         else:
@@ -71,15 +72,22 @@ class EventWriter:
     async def emit_with(
         self,
         change: Callable[[AsyncSession], Awaitable[None]],
-        events: list[tuple[str, dict[str, Any]]],
+        events: list[Payload],
     ) -> None:
         """Log events in one transaction with ``change``, so that what they announce
         exists in the store as soon as anyone can see them."""
         await self.close()
         async with self._lock:
             made = [
-                Event(self.turn_id, self.session_id, self.seq + number, type, utcnow(), data)
-                for number, (type, data) in enumerate(events, 1)
+                Event(
+                    self.turn_id,
+                    self.session_id,
+                    self.seq + number,
+                    payload.type,
+                    utcnow(),
+                    payload.body(),
+                )
+                for number, payload in enumerate(events, 1)
             ]
 
             async def store() -> None:
@@ -158,7 +166,8 @@ async def follow_batches(
         while True:
             live = await subscription.next(heartbeat_seconds)
             if live is None:
-                yield [Event(turn_id, session_id, last, "heartbeat", utcnow(), {})]
+                beat = Heartbeat()
+                yield [Event(turn_id, session_id, last, beat.type, utcnow(), beat.body())]
                 continue
             ready = [live, *subscription.drain()]
             if subscription.lagged:

@@ -15,11 +15,13 @@ from typing import Any
 from roost.bus.base import EventBus
 from roost.clock import utcnow
 from roost.config import Settings
+from roost.domain.events import Done, Status, Title
+from roost.domain.events import Usage as UsageEvent
+from roost.domain.turn_status import RUNNABLE, TurnStatus
 from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError
 from roost.engine.providers.registry import ProviderRegistry
 from roost.engine.runner import (
     InputNeeded,
-    MaxIterationsReached,
     Resumed,
     RunSettings,
     TurnRunner,
@@ -29,11 +31,11 @@ from roost.engine.skills import as_instructions, for_turn
 from roost.engine.tools.approval import approval_gate
 from roost.engine.tools.policy import SandboxPolicy
 from roost.engine.tools.registry import ToolContext, ToolRegistry
-from roost.errors import ApiError
+from roost.errors import ApiError, InternalError, MaxIterationsReached, UpstreamError
 from roost.services.projects import ProjectService, TurnProject
 from roost.services.skills import SkillService
 from roost.services.turns.compaction import compact
-from roost.services.turns.endings import end_turn
+from roost.services.turns.endings import end_turn, error_event
 from roost.services.turns.event_log import EventWriter
 from roost.services.turns.history import split_waiting, to_chat
 from roost.services.turns.sink import TurnSink
@@ -47,11 +49,8 @@ from roost.store.users import get_user
 
 log = logging.getLogger("roost.turns")
 
-_INTERNAL_ERROR = {"code": "INTERNAL_ERROR", "message": "The turn failed"}
-_NOTHING_TO_RESUME = {
-    "code": "INTERNAL_ERROR",
-    "message": "The turn waited on calls that are no longer in its history",
-}
+_FAILED = "The turn failed"
+_NOTHING_TO_RESUME = "The turn waited on calls that are no longer in its history"
 
 CONTINUE_PROMPT = "Continue exactly where your previous answer stopped, without repeating it."
 
@@ -109,9 +108,7 @@ class TurnExecutor:
         except asyncio.CancelledError:
             # Cancelled while starting: end it here, whatever it had got to.
             await self._clean_up(
-                end_turn(
-                    self.database, self.bus, turn_id, "cancelled", only_if=("queued", "running")
-                )
+                end_turn(self.database, self.bus, turn_id, TurnStatus.CANCELLED, only_if=RUNNABLE)
             )
             raise
         except Exception:
@@ -123,16 +120,16 @@ class TurnExecutor:
                     self.database,
                     self.bus,
                     turn_id,
-                    "failed",
-                    only_if=("queued", "running"),
-                    error=_INTERNAL_ERROR,
+                    TurnStatus.FAILED,
+                    only_if=RUNNABLE,
+                    error=InternalError(_FAILED),
                 )
             )
             return
         if started is None:
             return
-        status = "completed"
-        error: dict[str, Any] | None = None
+        status = TurnStatus.COMPLETED
+        error: ApiError | None = None
         try:
             if started.runner is None:
                 return
@@ -145,25 +142,17 @@ class TurnExecutor:
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
-            status = "cancelled"
+            status = TurnStatus.CANCELLED
         except TurnFenced:
             return
         except MaxIterationsReached as reached:
-            status = "failed"
-            error = {
-                "code": "MAX_ITERATIONS_REACHED",
-                "message": f"The turn stopped after {reached.args[0]} model calls",
-            }
+            status, error = TurnStatus.FAILED, reached
         except ProviderError as failure:
-            status = "failed"
-            error = {
-                "code": "UPSTREAM_ERROR",
-                "message": failure.message,
-                "details": {"provider": failure.provider, "status": failure.status},
-            }
+            status = TurnStatus.FAILED
+            error = UpstreamError(failure.message, provider=failure.provider, status=failure.status)
         except Exception:
             log.exception("turn failed", extra={"turn_id": turn_id})
-            status, error = "failed", _INTERNAL_ERROR
+            status, error = TurnStatus.FAILED, InternalError(_FAILED)
         await self._finish(started, status, error)
 
     async def _begin(self, turn_id: str) -> StartedTurn | None:
@@ -191,13 +180,13 @@ class TurnExecutor:
             self.user_settings.providers.with_overrides(defaults.provider_settings()),
         )
         if turn.cancel_requested:
-            await self._finish(started, "cancelled", None)
+            await self._finish(started, TurnStatus.CANCELLED, None)
             return None
         await self._apply_skills(started, history, announce=marked.responses is None)
         if marked.responses is not None:
             waiting = split_waiting(history, turn.id)
             if waiting is None:
-                await self._finish(started, "failed", _NOTHING_TO_RESUME)
+                await self._finish(started, TurnStatus.FAILED, InternalError(_NOTHING_TO_RESUME))
                 return None
             history, answer, results = waiting
             started.resumed = Resumed(answer, results, marked.responses)
@@ -207,8 +196,7 @@ class TurnExecutor:
             started.project = await self.projects.for_turn(session.owner_id, session.project_id)
             started.runner = await self._runner(started, history)
         except ApiError as unusable:  # e.g. its provider was removed, its folder moved
-            failure = {"code": unusable.code, "message": unusable.message}
-            await self._finish(started, "failed", failure)
+            await self._finish(started, TurnStatus.FAILED, unusable)
             return None
         if started.resumed is not None:  # counted on from where the wait began
             started.runner.iterations = turn.iterations
@@ -226,7 +214,7 @@ class TurnExecutor:
         chosen, brought = for_turn(await self.skills.texts(started.session.owner_id), asked)
         started.skill_instructions = as_instructions(chosen)
         for name in brought if announce else []:
-            await started.writer.emit("status", status="skill", message=f"Using skill: {name}")
+            await started.writer.emit(Status(status="skill", message=f"Using skill: {name}"))
 
     async def _runner(self, started: StartedTurn, history: list[Message]) -> TurnRunner:
         turn, session = started.turn, started.session
@@ -293,7 +281,7 @@ class TurnExecutor:
         provider_id, _, model = (turn.model or "").partition("/")
         kept = len([m for m in history if m.role != "system"])
         await started.writer.emit(
-            "status", status="compacting", message="Summarising older messages to fit the model"
+            Status(status="compacting", message="Summarising older messages to fit the model")
         )
         try:
             await compact(
@@ -314,36 +302,41 @@ class TurnExecutor:
         return history
 
     async def _finish(
-        self, started: StartedTurn, status: str, error: dict[str, Any] | None
+        self, started: StartedTurn, status: TurnStatus, error: ApiError | None
     ) -> None:
         """End the turn: its last writes run to their end even if a cancel lands meanwhile."""
         await self._clean_up(self._write_end(started, status, error))
 
     async def _write_end(
-        self, started: StartedTurn, status: str, error: dict[str, Any] | None
+        self, started: StartedTurn, status: TurnStatus, error: ApiError | None
     ) -> None:
         turn, writer, runner = started.turn, started.writer, started.runner
         await writer.close()
         await started.sink.drop_unused()
         async with self.database.read() as db:
             fresh = await TurnRepo(db).get(turn.id)
-        if status == "cancelled" and fresh is not None and not fresh.cancel_requested:
-            status = "interrupted"  # stopped by a shutdown, not by anyone's cancel
+        if status == TurnStatus.CANCELLED and fresh is not None and not fresh.cancel_requested:
+            status = TurnStatus.INTERRUPTED  # stopped by a shutdown, not by anyone's cancel
         if runner is not None and runner.answer is not None:
             await started.sink.answer_finished(runner.answer, status=status)
-        if error is not None:
-            await writer.emit("error", **error)
+        failure = error_event(error) if error is not None else None
+        if failure is not None:
+            await writer.emit(failure)
         usage = (
             runner.usage.as_dict()
             if runner
             else {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
         )
         iterations = runner.iterations if runner else 0
-        await writer.emit("usage", **usage)
-        if status == "completed" and runner is not None and turn.options.get("generate_title"):
+        await writer.emit(UsageEvent(**usage))
+        if (
+            status == TurnStatus.COMPLETED
+            and runner is not None
+            and turn.options.get("generate_title")
+        ):
             title = await generate_title(self.database, runner.provider, turn)
             if title is not None:
-                await writer.emit("title", title=title)
+                await writer.emit(Title(title=title))
         async with self.database.write() as db:
             await TurnRepo(db).set_fields(
                 turn.id,
@@ -352,7 +345,7 @@ class TurnExecutor:
                 finished_at=utcnow(),
                 usage=usage,
                 iterations=iterations,
-                error=error,
+                error=failure.body() if failure is not None else None,
             )
             session = await db.get(Session, turn.session_id)
             if session is not None:
@@ -360,10 +353,7 @@ class TurnExecutor:
                 session.input_tokens += usage["input_tokens"]
                 session.output_tokens += usage["output_tokens"]
                 session.last_activity_at = session.updated_at = utcnow()
+        message_id = runner.last_message_id if runner else None
         await writer.emit(
-            "done",
-            status=status,
-            message_id=runner.last_message_id if runner else None,
-            usage=usage,
-            iterations=iterations,
+            Done(status=status, message_id=message_id, usage=usage, iterations=iterations)
         )

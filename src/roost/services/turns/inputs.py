@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from roost import ids
 from roost.clock import utcnow
+from roost.domain.turn_status import TurnStatus
 from roost.errors import Conflict, InvalidRequest, NotFound
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
@@ -138,7 +139,7 @@ class TurnInputService:
             )
             if request is None or request.turn_id != turn_id:
                 raise input_not_found(request_id)
-            if request.status != "pending" or turn.status != "waiting":
+            if request.status != "pending" or turn.status != TurnStatus.WAITING:
                 raise Conflict(
                     f"Input request {request_id} is {request.status}, not waiting for an answer",
                     code="INPUT_NOT_PENDING",
@@ -169,7 +170,7 @@ class TurnInputService:
             )
             resumed = not left
             if resumed:
-                turn.status = "queued"
+                turn.status = TurnStatus.QUEUED
                 turn.options = {**turn.options, "resuming": True}
         if resumed:
             await self.turns.go_on(session_id, turn_id)

@@ -10,7 +10,8 @@ from roost import ids
 from roost.bus.base import EventBus, TurnQueue
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.engine.events import Event
+from roost.domain.events import Event
+from roost.domain.turn_status import RUNNABLE, TurnStatus
 from roost.errors import Conflict, InvalidRequest, NotFound, message_not_found, session_not_found
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
@@ -24,7 +25,7 @@ from roost.store.messages import QUEUED
 from roost.store.models import Message, Session, Turn
 from roost.store.paging import Page
 from roost.store.sessions import SessionRepo
-from roost.store.turns import RUNNING_STATUSES, EventRepo, TurnRepo
+from roost.store.turns import EventRepo, TurnRepo
 
 OnBusy = Literal["reject", "enqueue", "interrupt", "rollback"]
 
@@ -208,9 +209,9 @@ class TurnService:
         (accepted, their messages stored) run, in the order they were sent. Returns how
         many were interrupted."""
         async with self.database.read() as db:
-            stranded = list(await TurnRepo(db).with_status(RUNNING_STATUSES))
-        running = [turn for turn in stranded if turn.status == "running"]
-        queued = [turn for turn in stranded if turn.status == "queued"]
+            stranded = list(await TurnRepo(db).with_status(RUNNABLE))
+        running = [turn for turn in stranded if turn.status == TurnStatus.RUNNING]
+        queued = [turn for turn in stranded if turn.status == TurnStatus.QUEUED]
         for turn in running:
             await self._interrupt(turn.id)
         for turn in queued:
@@ -265,7 +266,7 @@ class TurnService:
             turn = Turn(
                 id=ids.new_id("turn"),
                 session_id=session.id,
-                status="queued",
+                status=TurnStatus.QUEUED,
                 kind=kind,
                 agent=agent,
                 model=resolved.ref,
@@ -296,15 +297,12 @@ class TurnService:
     async def _stop(self, turn: Turn) -> None:
         """Stop a turn whose cancel is recorded; a queued or waiting one, which no task
         is running, is ended here."""
-        if not self.queue.cancel(turn.id) or turn.status in ("queued", "waiting"):
-            await end_turn(
-                self.database, self.bus, turn.id, "cancelled", only_if=("queued", "waiting")
-            )
+        idle = (TurnStatus.QUEUED, TurnStatus.WAITING)
+        if not self.queue.cancel(turn.id) or turn.status in idle:
+            await end_turn(self.database, self.bus, turn.id, TurnStatus.CANCELLED, only_if=idle)
 
     async def _interrupt(self, turn_id: str) -> None:
-        await end_turn(
-            self.database, self.bus, turn_id, "interrupted", only_if=("queued", "running")
-        )
+        await end_turn(self.database, self.bus, turn_id, TurnStatus.INTERRUPTED, only_if=RUNNABLE)
 
     async def _owned(
         self, db: Any, caller: Caller, session_id: str, *, for_update: bool = False

@@ -6,6 +6,8 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
+from roost.domain.events import InputRequired, Payload
+from roost.domain.turn_status import TurnStatus
 from roost.engine.providers.base import ToolCall
 from roost.engine.runner import Answer, InputRequest, Usage, tool_result_text
 from roost.engine.tools.registry import ToolOutcome
@@ -34,8 +36,8 @@ class TurnSink:
         self.prepared = prepared  # an empty answer stored with the turn's start
         self._continued_from: tuple[str, list[dict[str, Any]]] | None = None
 
-    async def emit(self, type: str, **data: Any) -> Any:
-        return await self.writer.emit(type, **data)
+    async def emit(self, payload: Payload) -> Any:
+        return await self.writer.emit(payload)
 
     async def answer_started(self) -> str:
         if self.prepared is not None:
@@ -139,7 +141,7 @@ class TurnSink:
             await TurnRepo(db).set_fields(
                 turn.id,
                 turn.attempt,
-                status="waiting",
+                status=TurnStatus.WAITING,
                 iterations=iterations,
                 usage=usage.as_dict(),
             )
@@ -147,18 +149,15 @@ class TurnSink:
             if session is not None:
                 session.status = "waiting"
 
-        events = [
-            (
-                "input_required",
-                {
-                    "request_id": row.id,
-                    "kind": ask.kind,
-                    "prompt": ask.prompt,
-                    "tool": ask.call.name,
-                    "args": ask.call.arguments,
-                    "call_id": ask.call.id,
-                    **({"options": ask.options} if ask.options else {}),
-                },
+        events: list[Payload] = [
+            InputRequired(
+                request_id=row.id,
+                kind=ask.kind,
+                prompt=ask.prompt,
+                tool=ask.call.name,
+                args=ask.call.arguments,
+                call_id=ask.call.id,
+                **({"options": ask.options} if ask.options else {}),
             )
             for row, ask in zip(rows, requests, strict=True)
         ]

@@ -12,7 +12,8 @@ from sqlalchemy import delete, select, update
 
 from roost import ids
 from roost.clock import utcnow
-from roost.engine.events import Event
+from roost.domain.events import Event, Payload, Status, TurnStart
+from roost.domain.turn_status import TurnStatus
 from roost.engine.providers.catalogue import context_window
 from roost.services.turns.history import within_window
 from roost.services.turns.sink import add_empty_answer
@@ -41,7 +42,7 @@ async def mark_running(database: Database, turn_id: str) -> Marked | None:
     user goes on instead, with the user's responses."""
     async with database.write() as db:
         turn = await TurnRepo(db).get(turn_id)
-        if turn is None or turn.status != "queued":
+        if turn is None or turn.status != TurnStatus.QUEUED:
             return None
         if await TurnRepo(db).waiting_before(turn):
             return None  # held: it is submitted again once the waiting turn moves on
@@ -59,7 +60,7 @@ async def mark_running(database: Database, turn_id: str) -> Marked | None:
             elif turn.kind == "message":
                 await _take_off_queue(db, session, turn)
         now = utcnow()
-        turn.status, turn.started_at = "running", turn.started_at or now
+        turn.status, turn.started_at = TurnStatus.RUNNING, turn.started_at or now
         session.status, session.updated_at = "running", now
         history, left_out = await history_of(db, turn)
         start = _log_start(db, turn, now, resuming=responses is not None)
@@ -88,19 +89,16 @@ async def history_of(db: Any, turn: Turn) -> tuple[list[Message], bool]:
 def _log_start(db: Any, turn: Turn, now: datetime, *, resuming: bool) -> Event:
     """``turn_start`` (or, for a turn going on after a wait, a ``resumed`` status),
     written in the transaction that starts the turn."""
-    type, data = (
-        "turn_start",
-        {
-            "message_id": turn.options.get("continue_message_id") or turn.user_message_id,
-            "model": turn.model,
-            "agent": turn.agent,
-            "kind": turn.kind,
-        },
+    payload: Payload = TurnStart(
+        message_id=turn.options.get("continue_message_id") or turn.user_message_id,
+        model=turn.model,
+        agent=turn.agent,
+        kind=turn.kind,
     )
     if resuming:
-        type, data = "status", {"status": "resumed", "message": "Going on with your answers"}
-    event = Event(turn.id, turn.session_id, turn.last_seq + 1, type, now, data)
-    db.add(TurnEvent(turn_id=turn.id, seq=event.seq, type=event.type, data=data, ts=now))
+        payload = Status(status="resumed", message="Going on with your answers")
+    event = Event(turn.id, turn.session_id, turn.last_seq + 1, payload.type, now, payload.body())
+    db.add(TurnEvent(turn_id=turn.id, seq=event.seq, type=event.type, data=event.data, ts=now))
     turn.last_seq = event.seq
     return event
 
