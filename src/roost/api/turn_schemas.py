@@ -23,6 +23,7 @@ from roost.api.schemas import (
     either,
 )
 from roost.api.session_schemas import MessageOut
+from roost.domain.turn_status import TurnStatus
 from roost.services.turns import TurnRequest
 from roost.store.models import Turn, TurnInput
 
@@ -111,7 +112,7 @@ class TurnOut(BaseModel):
     id: str
     session_id: str
     kind: str
-    status: str
+    status: TurnStatus
     agent: str | None
     model: str | None
     user_message_id: str | None
