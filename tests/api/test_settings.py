@@ -128,3 +128,22 @@ async def test_settings_schema_describes_the_fields(client: Client) -> None:
     assert {"provider", "api_key", "model", "system_prompt", "max_tokens", "base_url"} <= set(
         schema["properties"]
     )
+
+
+async def test_a_key_that_cannot_be_sent_in_a_header_is_refused(
+    client: Client, fake_llm: FakeLLM
+) -> None:
+    """A provider key travels in an HTTP header, which holds ASCII only: one with other
+    characters was stored, and every later call with it failed with a 500."""
+    before = (await client.get("/api/settings")).json()
+    for key in ("sk-é", "sk-\U000bfd18", "sk two", "sk-\tx"):
+        response = await client.patch("/api/settings", json={"apiKey": key})
+        assert response.status_code == 422, key
+        tried = await client.post(
+            "/api/test-key", json={"apiKey": key, "baseURL": fake_llm.url, "model": "fake-small"}
+        )
+        assert tried.status_code == 422, key
+    assert (await client.get("/api/settings")).json() == before
+    trimmed = await client.patch("/api/settings", json={"apiKey": " sk-pasted-key\n"})
+    assert trimmed.status_code == 200
+    assert (await client.post("/api/test-key", json={"baseURL": fake_llm.url})).status_code == 200

@@ -11,7 +11,13 @@ from roost.api.schemas import ClientModel, Name, NoNul, ShortName, SuccessOut, W
 router = APIRouter(tags=["settings"])
 
 Url = Annotated[WebUrl, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
-Secret = Annotated[str, StringConstraints(strict=True, max_length=1000), NoNul]
+# A provider key travels in an HTTP header: printable ASCII only (a pasted key's spaces
+# and line end are trimmed first); "" clears it.
+Secret = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, max_length=1000, pattern=r"^[!-~]*$"),
+    NoNul,
+]
 Instructions = Annotated[str, StringConstraints(strict=True, max_length=100_000), NoNul]
 
 
