@@ -29,6 +29,7 @@ from roost.api.turn_schemas import (
     TurnOut,
     TurnResult,
 )
+from roost.domain.turn_status import TurnStatus
 from roost.errors import UpstreamError, restored
 from roost.services.caller import Caller as CallerIdentity
 from roost.services.turns import TurnRequest
@@ -82,11 +83,13 @@ async def settled(services: Services, session_id: str, turn_id: str) -> None:
 
 async def finished(services: Services, turn_id: str) -> TurnResult:
     turn, asked, reply = await services.turns.outcome(turn_id)
-    failure = restored(turn.error) if turn.status == "failed" and turn.error else None
+    failure = restored(turn.error) if turn.status == TurnStatus.FAILED and turn.error else None
     if isinstance(failure, UpstreamError):  # the provider's failure, as the HTTP answer
         failure.details["turn_id"] = turn.id
         raise failure
-    waiting = await services.turn_inputs.pending(turn_id) if turn.status == "waiting" else []
+    waiting = (
+        await services.turn_inputs.pending(turn_id) if turn.status == TurnStatus.WAITING else []
+    )
     return TurnResult(
         message=MessageOut.of(asked) if asked else None,
         reply=MessageOut.of(reply) if reply else None,
