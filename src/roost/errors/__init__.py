@@ -89,10 +89,6 @@ from roost.errors.refusals import (
     TemplateTooLarge,
 )
 
-# Until their callers raise the classes.
-session_not_found = SessionNotFound
-message_not_found = MessageNotFound
-
 __all__ = [
     "AgentNotFound",
     "AlreadyExists",
@@ -165,7 +161,5 @@ __all__ = [
     "by_code",
     "codes",
     "envelope",
-    "message_not_found",
     "restored",
-    "session_not_found",
 ]

@@ -34,14 +34,11 @@ class ApiError(Exception):
         self,
         message: str,
         *,
-        code: str | None = None,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        if code is not None:  # until every caller raises the class of its code
-            self.code = code
         self.details = details or {}
         self.headers = headers
 

@@ -9,7 +9,7 @@ from roost import ids
 from roost.clock import utcnow
 from roost.engine.providers.base import ChatMessage, ModelRequest, Provider
 from roost.engine.providers.retry import complete
-from roost.errors import InvalidRequest, message_not_found
+from roost.errors import InvalidRequest, MessageNotFound
 from roost.services.turns.history import since_summary
 from roost.store.db import Database, uninterrupted
 from roost.store.messages import in_conversation
@@ -86,7 +86,7 @@ async def fork(
         if until is not None:
             index = next((i for i, m in enumerate(history) if m.id == until), None)
             if index is None:
-                raise message_not_found(until)
+                raise MessageNotFound(until)
             history = history[: index + 1]
         now = utcnow()
         copy = Session(

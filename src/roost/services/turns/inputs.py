@@ -12,10 +12,10 @@ from sqlalchemy import func, select, update
 from roost import ids
 from roost.clock import utcnow
 from roost.domain.turn_status import TurnStatus
-from roost.errors import Conflict, InvalidRequest, NotFound
+from roost.errors import InputNotFound, InputNotPending, InvalidInputResponse, TurnNotFound
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
-from roost.services.turns.service import TurnService, turn_not_found
+from roost.services.turns.service import TurnService
 from roost.store.db import Database
 from roost.store.models import Session, Turn, TurnInput
 from roost.store.paging import Page, cut
@@ -34,27 +34,23 @@ class InputResponse:
     def stored(self, kind: str, request_id: str) -> dict[str, Any]:
         chosen = [self.approve, self.deny, self.answer is not None].count(True)
         if chosen != 1:
-            raise InvalidRequest(
+            raise InvalidInputResponse(
                 "Give exactly one of approve, deny or answer",
-                code="INVALID_INPUT_RESPONSE",
                 details={"request_id": request_id},
             )
         if kind == "tool_approval" and self.answer is not None:
-            raise InvalidRequest(
+            raise InvalidInputResponse(
                 "A tool approval takes approve or deny, not an answer",
-                code="INVALID_INPUT_RESPONSE",
                 details={"request_id": request_id, "kind": kind},
             )
         if kind == "question" and self.approve:
-            raise InvalidRequest(
+            raise InvalidInputResponse(
                 "A question takes an answer (or deny to decline it)",
-                code="INVALID_INPUT_RESPONSE",
                 details={"request_id": request_id, "kind": kind},
             )
         if self.remember and not self.approve:
-            raise InvalidRequest(
+            raise InvalidInputResponse(
                 "remember goes with approve: it allows the tool for the rest of the session",
-                code="INVALID_INPUT_RESPONSE",
                 details={"request_id": request_id},
             )
         if self.answer is not None:
@@ -70,14 +66,6 @@ class Answered:
     turn: Turn
     resumed: bool
     pending: list[TurnInput]
-
-
-def input_not_found(request_id: str) -> NotFound:
-    return NotFound(
-        f"Input request {request_id} not found",
-        code="INPUT_REQUEST_NOT_FOUND",
-        details={"request_id": request_id},
-    )
 
 
 class TurnInputService:
@@ -133,18 +121,14 @@ class TurnInputService:
                 await db.execute(select(Turn).where(Turn.id == turn_id).with_for_update())
             ).scalar_one_or_none()
             if turn is None:
-                raise turn_not_found(turn_id)
+                raise TurnNotFound(turn_id)
             request = (
                 await db.get(TurnInput, request_id) if ids.is_valid("inp", request_id) else None
             )
             if request is None or request.turn_id != turn_id:
-                raise input_not_found(request_id)
+                raise InputNotFound(request_id)
             if request.status != "pending" or turn.status != TurnStatus.WAITING:
-                raise Conflict(
-                    f"Input request {request_id} is {request.status}, not waiting for an answer",
-                    code="INPUT_NOT_PENDING",
-                    details={"request_id": request_id, "status": request.status},
-                )
+                raise InputNotPending(request_id, request.status)
             stored = response.stored(request.kind, request_id)
             # The turn's row lock above makes this request's check and change one step.
             request.status, request.response, request.answered_at = "answered", stored, utcnow()

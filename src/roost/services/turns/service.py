@@ -12,7 +12,14 @@ from roost.clock import utcnow
 from roost.config import Settings
 from roost.domain.events import Event
 from roost.domain.turn_status import RUNNABLE, TurnStatus
-from roost.errors import Conflict, InvalidRequest, NotFound, message_not_found, session_not_found
+from roost.errors import (
+    AgentNotFound,
+    InvalidRequest,
+    MessageNotFound,
+    SessionNotFound,
+    TurnInProgress,
+    TurnNotFound,
+)
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
 from roost.services.turns.compaction import compact, fork
@@ -41,12 +48,6 @@ class TurnRequest:
     generate_title: bool = False
     on_busy: OnBusy = "reject"
     tools: bool = True
-
-
-def turn_not_found(turn_id: str) -> NotFound:
-    return NotFound(
-        f"Turn {turn_id} not found", code="TURN_NOT_FOUND", details={"turn_id": turn_id}
-    )
 
 
 class TurnService:
@@ -145,7 +146,7 @@ class TurnService:
         async with self.database.read() as db:
             session = await self._owned(db, caller, session_id)
         if until is not None and not ids.is_valid("msg", until):
-            raise message_not_found(until)
+            raise MessageNotFound(until)
         return await fork(self.database, session, caller.user_id, until, title)
 
     async def get(self, caller: Caller, session_id: str, turn_id: str) -> Turn:
@@ -196,7 +197,7 @@ class TurnService:
         async with self.database.read() as db:
             turn = await TurnRepo(db).get(turn_id)
             if turn is None:
-                raise turn_not_found(turn_id)
+                raise TurnNotFound(turn_id)
             done = [e for e in await EventRepo(db).of_types(turn_id, ["done"])]
             reply_id = done[-1].data.get("message_id") if done else None
             asked = await db.get(Message, turn.user_message_id) if turn.user_message_id else None
@@ -235,11 +236,7 @@ class TurnService:
         agent = request.agent or session.agent or "assistant"
         agent_settings = self.settings.all_agents.get(agent)
         if agent_settings is None:
-            raise NotFound(
-                f"Agent {agent} not found",
-                code="AGENT_NOT_FOUND",
-                details={"agent": agent, "available": sorted(self.settings.all_agents)},
-            )
+            raise AgentNotFound(agent, sorted(self.settings.all_agents))
         defaults = await self.user_settings.defaults(caller.user_id)
         providers = self.user_settings.providers.with_overrides(defaults.provider_settings())
         resolved = await providers.resolve(
@@ -252,7 +249,7 @@ class TurnService:
             session = await self._owned(db, caller, session_id, for_update=True)
             busy = list(await TurnRepo(db).active(session.id))
             if busy and (kind != "message" or request.on_busy == "reject"):
-                raise _busy(busy[0])
+                raise TurnInProgress(busy[0].id, busy[0].session_id)
             if busy and request.on_busy in ("interrupt", "rollback"):
                 for old in busy:
                     old.cancel_requested = True
@@ -311,27 +308,19 @@ class TurnService:
         if ids.is_valid("ses", session_id):
             session = await SessionRepo(db, caller.user_id).get(session_id, for_update=for_update)
         if session is None:
-            raise session_not_found(session_id)
+            raise SessionNotFound(session_id)
         return session
 
     async def _refuse_busy(self, db: Any, session_id: str) -> None:
         busy = list(await TurnRepo(db).active(session_id))
         if busy:
-            raise _busy(busy[0])
-
-
-def _busy(turn: Turn) -> Conflict:
-    return Conflict(
-        "A turn is already running in this session",
-        code="TURN_IN_PROGRESS",
-        details={"turn_id": turn.id, "session_id": turn.session_id},
-    )
+            raise TurnInProgress(busy[0].id, busy[0].session_id)
 
 
 async def _turn_of(db: Any, session_id: str, turn_id: str) -> Turn:
     turn = await TurnRepo(db).get(turn_id) if ids.is_valid("turn", turn_id) else None
     if turn is None or turn.session_id != session_id:
-        raise turn_not_found(turn_id)
+        raise TurnNotFound(turn_id)
     return turn
 
 
@@ -350,7 +339,7 @@ async def _find_message(db: Any, session_id: str, ref: str) -> Message:
     else:
         message = await db.get(Message, ref) if ids.is_valid("msg", ref) else None
     if message is None or message.session_id != session_id:
-        raise message_not_found(ref)
+        raise MessageNotFound(ref)
     return message
 
 
