@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from roost import ids
@@ -14,8 +13,9 @@ from roost.errors import AlreadyExists, InvalidRequest, InviteNotFound
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
 from roost.store.db import Database
+from roost.store.invites import InviteRepo
 from roost.store.models import InviteCode
-from roost.store.paging import Page, cut
+from roost.store.paging import Page
 
 InviteStatus = Literal["active", "used_up", "expired", "revoked"]
 # No 0/O or 1/I/L: codes are read aloud and typed by hand. 16 characters, 80 bits.
@@ -68,21 +68,15 @@ class InviteAdmin:
 
     async def page(self, *, limit: int, after: str | None) -> Page[InviteCode]:
         """Newest codes first."""
-        query = select(InviteCode)
         async with self.database.read() as db:
             if after is not None:
                 await anchor(db, InviteCode, "inv", "after", after)
-                query = query.where(InviteCode.id < after)
-            query = query.order_by(InviteCode.id.desc()).limit(limit + 1)
-            items, more = cut((await db.execute(query)).scalars().all(), limit)
+            items, more = await InviteRepo(db).all_invites(limit=limit, after=after)
         return Page(items, more, items[-1].id if more and items else None)
 
     async def get(self, code_id: str) -> InviteCode:
         async with self.database.read() as db:
-            invite = await db.get(InviteCode, code_id) if ids.is_valid("inv", code_id) else None
-        if invite is None:
-            raise InviteNotFound(code_id)
-        return invite
+            return await _found(InviteRepo(db), code_id)
 
     async def create(self, caller: Caller, spec: InviteSpec, code: str | None) -> InviteCode:
         """One code: ``code`` when given (unique, else 409), else a random one."""
@@ -96,9 +90,7 @@ class InviteAdmin:
     async def revoke(self, code_id: str) -> InviteCode:
         """Revoked codes admit nobody more; revoking again keeps the first time."""
         async with self.database.write() as db:
-            invite = await db.get(InviteCode, code_id) if ids.is_valid("inv", code_id) else None
-            if invite is None:
-                raise InviteNotFound(code_id)
+            invite = await _found(InviteRepo(db), code_id)
             if invite.revoked_at is None:
                 invite.revoked_at = utcnow()
         return invite
@@ -107,33 +99,14 @@ class InviteAdmin:
         if not ids.is_valid("inv", code_id):
             raise InviteNotFound(code_id)
         async with self.database.write() as db:
-            removed = await db.execute(delete(InviteCode).where(InviteCode.id == code_id))
-        if not removed.rowcount:  # type: ignore[attr-defined]
+            removed = await InviteRepo(db).delete(code_id)
+        if not removed:
             raise InviteNotFound(code_id)
 
     async def stats(self) -> InviteStats:
         """Every code counted once, under its status; uses summed over all codes."""
-        now = utcnow()
-        status = case(
-            (InviteCode.revoked_at.is_not(None), "revoked"),
-            (InviteCode.uses >= InviteCode.max_uses, "used_up"),
-            (and_(InviteCode.expires_at.is_not(None), InviteCode.expires_at <= now), "expired"),
-            else_="active",
-        )
-        # Grouping by a column of a subquery: PostgreSQL refuses to match a CASE with
-        # parameters in GROUP BY to the same CASE in the select list.
-        rows = select(
-            status.label("status"),
-            InviteCode.uses.label("uses"),
-            (InviteCode.max_uses - InviteCode.uses).label("left"),
-        ).subquery()
-        query = select(
-            rows.c.status, func.count(), func.sum(rows.c.uses), func.sum(rows.c.left)
-        ).group_by(rows.c.status)
         async with self.database.read() as db:
-            grouped = (await db.execute(query)).all()
-        # status -> (codes, uses, uses left)
-        found = {row[0]: (int(row[1]), int(row[2] or 0), int(row[3] or 0)) for row in grouped}
+            found = await InviteRepo(db).counts_by_status(utcnow())
         none = (0, 0, 0)
         return InviteStats(
             total=sum(codes for codes, _uses, _left in found.values()),
@@ -162,13 +135,20 @@ class InviteAdmin:
         ]
         try:
             async with self.database.write() as db:
-                taken = await db.scalar(select(InviteCode.id).where(InviteCode.code.in_(codes)))
-                if taken is not None:
+                repo = InviteRepo(db)
+                if await repo.any_taken(codes):
                     raise _code_taken()
-                db.add_all(made)
+                repo.add_all(made)
         except IntegrityError as race:  # the same code made meanwhile
             raise _code_taken() from race
         return made
+
+
+async def _found(repo: InviteRepo, code_id: str) -> InviteCode:
+    invite = await repo.get(code_id) if ids.is_valid("inv", code_id) else None
+    if invite is None:
+        raise InviteNotFound(code_id)
+    return invite
 
 
 def _future(moment: datetime | None) -> datetime | None:
