@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from roost.api.deps import ACCESS_COOKIE, AnyCaller, Caller, Services, client_address
 from roost.api.openapi import errors
 from roost.api.schemas import (
+    SPACE,
     ClientModel,
     DateTimeIn,
     Name,
@@ -27,7 +28,7 @@ dev_router = APIRouter(prefix="/auth", tags=["auth"])
 REFRESH_COOKIE = "roost_refresh"
 # The service's own rule, so the document holds it: what fails it is 422, not a 400 later
 # (without NUL, which no text may hold, so that the pattern says all of it).
-EMAIL_PATTERN = "^" + EMAIL.pattern.replace(r"[^@\s]", r"[^@\s\x00]") + "$"
+EMAIL_PATTERN = "^" + EMAIL.pattern.replace(r"[^@\s]", rf"[^@{SPACE}\x00]") + "$"
 Email = Annotated[
     str,
     StringConstraints(strict=True, strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),

@@ -21,6 +21,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     PlainSerializer,
+    StrictInt,
     StringConstraints,
 )
 from pydantic.alias_generators import to_camel
@@ -122,6 +123,21 @@ class _NoNulText:
 
 NoNul = _NoNulText()
 
+# The characters Python's str.strip() and re's \s take for white space, spelled out: \s
+# differs between Python, the Rust regex pydantic checks with and JSON Schema's (ECMA)
+# patterns (\x85 and \x1c-\x1f are white space only to Python), and a pattern in the
+# document must mean there what it means here. A character class body.
+SPACE = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 1.0 as an integer, so the document's "integer" allows it too.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A whole number: an int, or a float without a fraction (1.0); never a string or bool.
+Integer = Annotated[StrictInt, BeforeValidator(_integral)]
+
 
 class Documented:
     """A pattern for the JSON schema only, where the rule the server checks in code (a
@@ -156,7 +172,7 @@ _NAME = r"(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z-][A-Za-z0-9-]{0,62}\.?"
 # then anything but spaces and control characters.
 WEB_URL_PATTERN = (
     rf"^https?://(?:{_NAME}|(?:{_OCTET}\.){{3}}{_OCTET}|\[(?:{_IPV6})\])"
-    r"(?::(?:" + _PORT + r"))?(?:[/?#][^\s\x00-\x1f\x7f]*)?$"
+    r"(?::(?:" + _PORT + r"))?(?:[/?#][^" + SPACE + r"\x00-\x1f\x7f]*)?$"
 )
 NotNull = AfterValidator(_not_null)
 

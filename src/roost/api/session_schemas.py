@@ -3,12 +3,13 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, WithJsonSchema, computed_field
+from pydantic import BaseModel, Field, StrictBool, WithJsonSchema, computed_field
 
 from roost.api.schemas import (
     Body,
     ClientModel,
     DateTimeIn,
+    Integer,
     ListOut,
     Metadata,
     Name,
@@ -75,7 +76,7 @@ class ImportedMessageIn(ClientModel):
     role: Literal["user", "assistant", "system", "tool"]
     content: Body
     created_at: DateTimeIn | None = None
-    timestamp: StrictInt | None = Field(
+    timestamp: Integer | None = Field(
         None, ge=0, le=253_402_300_799_999, description="Floyd's epoch milliseconds."
     )
 

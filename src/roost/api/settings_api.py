@@ -3,10 +3,19 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from roost.api.deps import Caller, Services
-from roost.api.schemas import ClientModel, Name, NoNul, ShortName, SuccessOut, WebUrl, either
+from roost.api.schemas import (
+    ClientModel,
+    Integer,
+    Name,
+    NoNul,
+    ShortName,
+    SuccessOut,
+    WebUrl,
+    either,
+)
 
 router = APIRouter(tags=["settings"])
 
@@ -28,7 +37,7 @@ class SettingsIn(ClientModel):
     api_key: Secret | None = None
     model: Name | None = None
     system_prompt: Instructions | None = None
-    max_tokens: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    max_tokens: Integer | None = Field(None, ge=1, le=1_000_000)
     base_url: Url | None = either("base_url", "baseURL")
 
 

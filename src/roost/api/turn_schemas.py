@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from roost.api.schemas import (
+    SPACE,
     Body,
     ClientModel,
     Name,
@@ -33,7 +34,7 @@ MAX_ATTACHMENTS = 10
 # Standard base64 with its padding: what every provider decodes.
 BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 # Text with something in it besides white space (and, as all text, no NUL).
-NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NOT_BLANK = rf"^[^\x00]*[^{SPACE}\x00][^\x00]*$"
 NotBlank = Annotated[
     str, StringConstraints(strict=True, max_length=1_000_000, pattern=NOT_BLANK), NoNul
 ]

@@ -212,13 +212,13 @@ async def turn_events(
         int | None, Query(ge=0, le=MAX_SEQ, description="Resume after this seq.")
     ] = None,
     last_event_id: Annotated[
-        str | None,
+        str,
         Header(
             alias=RESUME_HEADER,
             pattern=RESUME_PATTERN,
             description="Resume after this seq; `?after=` wins.",
         ),
-    ] = None,
+    ] = "",
 ) -> Response:
     """Replay after ``Last-Event-ID`` (or ``?after=``), then follow live until ``done``;
     at the end of a finished turn the stream closes at once."""
