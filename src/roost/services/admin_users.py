@@ -2,17 +2,15 @@
 keys of any user, for the command line."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.domain.turn_status import ACTIVE
 from roost.errors import AlreadyExists, ApiKeyNotFound, Forbidden, InvalidRequest, UserNotFound
 from roost.services.auth import AuthService, normalise_email
 from roost.services.caller import Caller
@@ -20,9 +18,10 @@ from roost.services.cursors import anchor
 from roost.services.passwords import check_strength, hash_password
 from roost.services.turns import TurnService
 from roost.store.db import Database
-from roost.store.models import ApiKey, LoginSession, Session, Turn, User
-from roost.store.paging import Page, cut
-from roost.store.users import LOCAL_USER_ID
+from roost.store.models import ApiKey, LoginSession, User
+from roost.store.paging import Page
+from roost.store.turns import TurnRepo
+from roost.store.users import LOCAL_USER_ID, UserRepo
 
 
 def email_taken() -> AlreadyExists:
@@ -72,23 +71,12 @@ class UserAdmin:
 
     async def page(self, where: UserFilter, *, limit: int, after: str | None) -> Page[User]:
         """Newest accounts first; the local owner (the smallest id) comes last."""
-        query = select(User)
-        if where.q:
-            needle = where.q.lower()
-            query = query.where(
-                or_(
-                    func.lower(User.email).contains(needle, autoescape=True),
-                    func.lower(User.name).contains(needle, autoescape=True),
-                )
-            )
-        if where.active is not None:
-            query = query.where(User.is_active.is_(where.active))
         async with self.database.read() as db:
             if after is not None:
                 await anchor(db, User, "usr", "after", after)
-                query = query.where(User.id < after)
-            rows = (await db.execute(query.order_by(User.id.desc()).limit(limit + 1))).scalars()
-            items, more = cut(rows.all(), limit)
+            items, more = await UserRepo(db).all_users(
+                q=where.q, active=where.active, limit=limit, after=after
+            )
         return Page(items, more, items[-1].id if more and items else None)
 
     async def get(self, user_id: str) -> User:
@@ -98,9 +86,7 @@ class UserAdmin:
     async def by_email(self, email: str) -> User:
         address = normalise_email(email)
         async with self.database.read() as db:
-            user = (
-                await db.execute(select(User).where(User.email == address))
-            ).scalar_one_or_none()
+            user = await UserRepo(db).by_email(address)
         if user is None:
             raise UserNotFound.by_email(address)
         return user
@@ -121,9 +107,10 @@ class UserAdmin:
         )
         try:
             async with self.database.write() as db:
-                if await db.scalar(select(User.id).where(User.email == address)) is not None:
+                users = UserRepo(db)
+                if await users.email_taken(address):
                     raise email_taken()
-                db.add(user)
+                users.add(user)
         except IntegrityError as race:  # another request took the email meanwhile
             raise email_taken() from race
         return user
@@ -149,8 +136,7 @@ class UserAdmin:
             async with self.database.write() as db:
                 user = await _locked(db, caller, user_id)
                 if email is not None and email != user.email:
-                    taken = await db.scalar(select(User.id).where(User.email == email))
-                    if taken is not None:
+                    if await UserRepo(db).email_taken(email):
                         raise email_taken()
                     user.email = email
                 _apply(user, changes, hashed)
@@ -180,33 +166,20 @@ class UserAdmin:
             await self.turns.stop_all(owner, session_id)
         async with self.database.write() as db:
             await _locked(db, caller, user_id)
-            await db.execute(delete(User).where(User.id == user_id))
+            await UserRepo(db).delete_any(user_id)
 
     async def stats(self) -> UserStats:
         """Counts of accounts; the local owner of single-user mode is not one."""
-        now = utcnow()
-
-        def count(condition: Any) -> Any:
-            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-        query = select(
-            func.count(),
-            count(User.is_active.is_(True)),
-            count(User.is_admin.is_(True)),
-            count(User.created_at >= now - timedelta(days=7)),
-            count(User.created_at >= now - timedelta(days=30)),
-            count(User.last_login_at >= now - timedelta(days=7)),
-        ).where(User.id != LOCAL_USER_ID)
         async with self.database.read() as db:
-            total, active, admins, week, month, logins = (await db.execute(query)).one()
+            counts = await UserRepo(db).all_users_counts(utcnow())
         return UserStats(
-            total=int(total),
-            active=int(active),
-            inactive=int(total) - int(active),
-            admins=int(admins),
-            created_last_7_days=int(week),
-            created_last_30_days=int(month),
-            logged_in_last_7_days=int(logins),
+            total=counts.total,
+            active=counts.active,
+            inactive=counts.total - counts.active,
+            admins=counts.admins,
+            created_last_7_days=counts.created_last_7_days,
+            created_last_30_days=counts.created_last_30_days,
+            logged_in_last_7_days=counts.logged_in_last_7_days,
         )
 
     # --- API keys of any user (the command line) ----------------------------------------
@@ -229,14 +202,8 @@ class UserAdmin:
             raise ApiKeyNotFound(key_id)
 
     async def _busy_sessions(self, user_id: str) -> list[str]:
-        query = (
-            select(Turn.session_id)
-            .join(Session, Session.id == Turn.session_id)
-            .where(Session.owner_id == user_id, Turn.status.in_(ACTIVE))
-            .distinct()
-        )
         async with self.database.read() as db:
-            return list((await db.execute(query)).scalars().all())
+            return await TurnRepo(db).busy_sessions(user_id)
 
 
 def _acting_as(user: User) -> Caller:
@@ -275,7 +242,7 @@ def _apply(user: User, changes: UserChanges, password_hash: str | None) -> None:
 
 
 async def _found(db: AsyncSession, user_id: str) -> User:
-    user = await db.get(User, user_id) if ids.is_valid("usr", user_id) else None
+    user = await UserRepo(db).get(user_id) if ids.is_valid("usr", user_id) else None
     if user is None:
         raise UserNotFound(user_id)
     return user
@@ -284,9 +251,7 @@ async def _found(db: AsyncSession, user_id: str) -> User:
 async def _locked(db: AsyncSession, caller: Caller | None, user_id: str) -> User:
     """The target row, locked with the caller's (in id order, so two admins demoting each
     other cannot deadlock); the second of them finds it is no longer an admin."""
-    wanted = sorted({user_id} | ({caller.user_id} if caller else set()))
-    query = select(User).where(User.id.in_(wanted)).order_by(User.id).with_for_update()
-    rows = {user.id: user for user in (await db.execute(query)).scalars().all()}
+    rows = await UserRepo(db).all_users_locked({user_id} | ({caller.user_id} if caller else set()))
     if caller is not None:
         me = rows.get(caller.user_id)
         if me is None or not me.is_admin or not me.is_active:

@@ -42,6 +42,16 @@ class TurnRepo:
         )
         return (await self.db.execute(query)).scalars().all()
 
+    async def busy_sessions(self, owner_id: str) -> list[str]:
+        """The ids of the owner's sessions that have a queued, running or waiting turn."""
+        query = (
+            select(Turn.session_id)
+            .join(Session, Session.id == Turn.session_id)
+            .where(Session.owner_id == owner_id, Turn.status.in_(ACTIVE))
+            .distinct()
+        )
+        return list((await self.db.execute(query)).scalars().all())
+
     async def page(
         self, session_id: str, *, limit: int, before: str | None = None
     ) -> tuple[list[Turn], bool]:
