@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from roost import ids
-from roost.errors import SessionNotFound
 from roost.services.caller import Caller
 from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
 from roost.store.db import Database
@@ -41,11 +39,8 @@ class MessageService:
         for name, cursor in (("before", before), ("after", after)):
             if cursor is not None:
                 check_cursor_shape("msg", name, cursor)
-        if not ids.is_valid("ses", session_id):
-            raise SessionNotFound(session_id)
         async with self.database.read() as db:
-            if await SessionRepo(db, caller.user_id).get(session_id) is None:
-                raise SessionNotFound(session_id)
+            await SessionRepo(db, caller).get(session_id)
             repo = MessageRepo(db, session_id)
             cursor = after or before
             if cursor is not None and not await repo.exists(cursor):

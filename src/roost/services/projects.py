@@ -68,7 +68,7 @@ class ProjectService:
             for name, cursor in (("before", before), ("after", after)):
                 if cursor is not None:
                     check_cursor_shape("proj", name, cursor)
-                    if await repo.get(cursor) is None:
+                    if await repo.find(cursor) is None:
                         raise unknown_cursor(name, cursor)
             items, more = await repo.page(limit=limit, before=before, after=after)
             active = await repo.active()
@@ -286,7 +286,7 @@ class ProjectService:
 
     async def _find(self, owner_id: str, project_id: str) -> Project | None:
         async with self.database.read() as db:
-            return await ProjectRepo(db, owner_id).get(project_id)
+            return await ProjectRepo(db, owner_id).find(project_id)
 
     async def _sandbox(self, project: Project) -> Sandbox:
         """Checked each time: a folder deleted, or swapped for a link out of every location,

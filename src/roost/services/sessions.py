@@ -83,7 +83,7 @@ class SessionService:
             for name, cursor in (("before", before), ("after", after)):
                 if cursor is not None:
                     check_cursor_shape("ses", name, cursor)
-                    anchors[name] = await repo.get(cursor)
+                    anchors[name] = await repo.find(cursor)
                     if anchors[name] is None:
                         raise unknown_cursor(name, cursor)
             items, more = await repo.page(

@@ -6,9 +6,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.clock import utcnow
+from roost.errors import ProjectNotFound
 from roost.store.db import insert_or_ignore
 from roost.store.models import Project, ProjectLocation, Session, User
-from roost.store.paging import cut
+from roost.store.owned import OwnedRepo
 
 MAX_LOCATIONS = 200
 
@@ -56,32 +57,16 @@ class LocationRepo:
         )
 
 
-class ProjectRepo:
-    def __init__(self, db: AsyncSession, owner_id: str) -> None:
-        self.db = db
-        self.owner_id = owner_id
-
-    async def get(self, project_id: str, *, for_update: bool = False) -> Project | None:
-        query = select(Project).where(Project.id == project_id, Project.owner_id == self.owner_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.db.execute(query)).scalar_one_or_none()
+class ProjectRepo(OwnedRepo[Project]):
+    model = Project
+    prefix = "proj"
+    not_found = ProjectNotFound
 
     async def page(
         self, *, limit: int, after: str | None = None, before: str | None = None
     ) -> tuple[list[Project], bool]:
         """In the order they were made (ids are time-ordered)."""
-        query = select(Project).where(Project.owner_id == self.owner_id)
-        if before is not None:
-            query = query.where(Project.id < before).order_by(Project.id.desc())
-            nearest, more = cut(
-                (await self.db.execute(query.limit(limit + 1))).scalars().all(), limit
-            )
-            return nearest[::-1], more
-        if after is not None:
-            query = query.where(Project.id > after)
-        query = query.order_by(Project.id).limit(limit + 1)
-        return cut((await self.db.execute(query)).scalars().all(), limit)
+        return await self.page_by_id(limit=limit, after=after, before=before)
 
     async def by_path(self, path: str) -> Project | None:
         query = select(Project).where(Project.owner_id == self.owner_id, Project.path == path)
@@ -92,10 +77,6 @@ class ProjectRepo:
             Project.owner_id == self.owner_id, Project.is_active.is_(True)
         )
         return (await self.db.execute(query.order_by(Project.updated_at.desc()).limit(1))).scalar()
-
-    def add(self, project: Project) -> None:
-        project.owner_id = self.owner_id
-        self.db.add(project)
 
     async def lock_owner(self) -> None:
         """Serialise changes to which project is active: one active project per user."""

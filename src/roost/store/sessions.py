@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, delete, func, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, func, or_, select, tuple_
 
+from roost.errors import SessionNotFound
 from roost.store.db import insert_or_ignore
 from roost.store.models import Session
+from roost.store.owned import OwnedRepo
 from roost.store.paging import cut
 
 SessionOrder = Literal["listing", "recent"]
@@ -22,26 +23,10 @@ class SessionFilter:
     q: str | None = None
 
 
-class SessionRepo:
-    def __init__(self, db: AsyncSession, owner_id: str) -> None:
-        self.db = db
-        self.owner_id = owner_id
-
-    async def get(self, session_id: str, *, for_update: bool = False) -> Session | None:
-        query = select(Session).where(Session.id == session_id, Session.owner_id == self.owner_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.db.execute(query)).scalar_one_or_none()
-
-    def add(self, session: Session) -> None:
-        session.owner_id = self.owner_id
-        self.db.add(session)
-
-    async def delete(self, session_id: str) -> bool:
-        result = await self.db.execute(
-            delete(Session).where(Session.id == session_id, Session.owner_id == self.owner_id)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+class SessionRepo(OwnedRepo[Session]):
+    model = Session
+    prefix = "ses"
+    not_found = SessionNotFound
 
     async def page(
         self,
@@ -110,7 +95,7 @@ class SessionRepo:
         return (await self.db.execute(query)).scalar_one(), created
 
     def _filtered(self, where: SessionFilter) -> Select[Session]:
-        query = select(Session).where(Session.owner_id == self.owner_id)
+        query = self.owned()
         if where.folder is not None:
             query = query.where(Session.folder == where.folder)
         if where.archived is not None:
