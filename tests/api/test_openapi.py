@@ -377,3 +377,13 @@ async def test_a_whole_number_may_be_written_as_one_point_zero(client: httpx.Asy
     for refused in (512.5, "512", True):
         response = await client.patch("/api/settings", json={"maxTokens": refused})
         assert_envelope(response, 422, "VALIDATION_ERROR")
+
+
+def test_rules_of_a_whole_body_are_in_the_document(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    rename = schemas["roost__api__project_files__RenameIn"]
+    assert rename["required"] == ["from", "to"]
+    assert rename["properties"]["from"]["minLength"] == 1
+    variables = schemas["TemplateUse"]["properties"]["variables"]
+    assert variables["additionalProperties"] is False  # a name off the pattern is refused
+    assert variables["maxProperties"] == 50

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
@@ -78,14 +78,8 @@ class FolderIn(ClientModel):
 
 
 class RenameIn(ClientModel):
-    source: Path | None = either("from", "source", "old_path")
-    target: Path | None = either("to", "target", "new_path")
-
-    @model_validator(mode="after")
-    def _both(self) -> "RenameIn":
-        if not self.source or not self.target:
-            raise ValueError("give from and to")
-        return self
+    source: Path = either("from", "source", "old_path", required=True, min_length=1)
+    target: Path = either("to", "target", "new_path", required=True, min_length=1)
 
 
 class UploadedOut(BaseModel):
