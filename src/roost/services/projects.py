@@ -24,7 +24,6 @@ from roost.errors import (
     PathNotEmpty,
     PayloadTooLarge,
     ProjectFolderUnavailable,
-    ProjectNotFound,
     SandboxLooseningForbidden,
 )
 from roost.services import project_context
@@ -64,7 +63,7 @@ class ProjectService:
         """A page of the caller's projects, oldest first, and the active project's id."""
         one_direction(before, after)
         async with self.database.read() as db:
-            repo = ProjectRepo(db, caller.user_id)
+            repo = ProjectRepo(db, caller)
             for name, cursor in (("before", before), ("after", after)):
                 if cursor is not None:
                     check_cursor_shape("proj", name, cursor)
@@ -86,7 +85,7 @@ class ProjectService:
         placement = await self.locations.place(fields.get("path"), fields["name"])
         path = str(placement.path)
         async with self.database.read() as db:
-            await _check_free(ProjectRepo(db, caller.user_id), path)
+            await _check_free(ProjectRepo(db, caller), path)
         _prepare_folder(placement.path, fields.get("path"), must_be_empty=populate is not None)
         if populate is not None:
             await asyncio.to_thread(populate, placement.path)
@@ -103,7 +102,7 @@ class ProjectService:
         )
         try:
             async with self.database.write() as db:
-                repo = ProjectRepo(db, caller.user_id)
+                repo = ProjectRepo(db, caller)
                 await _check_free(repo, path)
                 repo.add(project)
         except IntegrityError as error:  # the same folder, added at the same moment
@@ -121,13 +120,13 @@ class ProjectService:
             placement = await self.locations.place(changes["path"], current.name)
             if str(placement.path) != current.path:  # refused before any folder is made
                 async with self.database.read() as db:
-                    await _check_free(ProjectRepo(db, caller.user_id), str(placement.path))
+                    await _check_free(ProjectRepo(db, caller), str(placement.path))
             _prepare_folder(placement.path, changes["path"], must_be_empty=False)
             new_path = placement
         try:
             async with self.database.write() as db:
-                repo = ProjectRepo(db, caller.user_id)
-                project = await _owned(repo, project_id, for_update=True)
+                repo = ProjectRepo(db, caller)
+                project = await repo.get(project_id, for_update=True)
                 if new_path is not None and str(new_path.path) != project.path:
                     await _check_free(repo, str(new_path.path))
                     project.path = str(new_path.path)
@@ -144,23 +143,23 @@ class ProjectService:
     async def delete(self, caller: Caller, project_id: str) -> None:
         """Forget the project (its folder stays); its sessions lose their project."""
         async with self.database.write() as db:
-            repo = ProjectRepo(db, caller.user_id)
-            project = await _owned(repo, project_id, for_update=True)
+            repo = ProjectRepo(db, caller)
+            project = await repo.get(project_id, for_update=True)
             await repo.bind_sessions(project.id, None)
-            await db.delete(project)
+            await repo.remove(project)
 
     async def activate(self, caller: Caller, project_id: str) -> Project:
         async with self.database.write() as db:
-            repo = ProjectRepo(db, caller.user_id)
+            repo = ProjectRepo(db, caller)
             await repo.lock_owner()
-            project = await _owned(repo, project_id, for_update=True)
+            project = await repo.get(project_id, for_update=True)
             await repo.deactivate_all()
             project.is_active = True
         return project
 
     async def deactivate(self, caller: Caller) -> None:
         async with self.database.write() as db:
-            repo = ProjectRepo(db, caller.user_id)
+            repo = ProjectRepo(db, caller)
             await repo.lock_owner()
             await repo.deactivate_all()
 
@@ -169,7 +168,7 @@ class ProjectService:
 
     async def owned(self, owner_id: str, project_id: str) -> Project:
         async with self.database.read() as db:
-            return await _owned(ProjectRepo(db, owner_id), project_id)
+            return await ProjectRepo(db, owner_id).get(project_id)
 
     async def active_of(self, owner_id: str) -> Project | None:
         async with self.database.read() as db:
@@ -216,7 +215,7 @@ class ProjectService:
     async def change_meta(self, caller: Caller, project_id: str, patch: dict[str, Any]) -> Project:
         """Merge ``patch`` into the meta: keys set, a key set to null removed."""
         async with self.database.write() as db:
-            project = await _owned(ProjectRepo(db, caller.user_id), project_id, for_update=True)
+            project = await ProjectRepo(db, caller).get(project_id, for_update=True)
             merged = dict(project.meta or {})
             for key, value in patch.items():
                 if value is None:
@@ -237,7 +236,7 @@ class ProjectService:
     ) -> Project:
         """Apply policy changes; anyone but an admin may only add restrictions."""
         async with self.database.write() as db:
-            project = await _owned(ProjectRepo(db, caller.user_id), project_id, for_update=True)
+            project = await ProjectRepo(db, caller).get(project_id, for_update=True)
             current = self.policy(project)
             if "denied_paths" in changes:
                 changes = {**changes, "denied_paths": tuple(dict.fromkeys(changes["denied_paths"]))}
@@ -255,7 +254,7 @@ class ProjectService:
         if fields["type"] == "file":
             sandbox = await self.sandbox_for(caller.user_id, project_id)
         async with self.database.write() as db:
-            project = await _owned(ProjectRepo(db, caller.user_id), project_id, for_update=True)
+            project = await ProjectRepo(db, caller).get(project_id, for_update=True)
             entries = list(project.files or [])
             if sandbox is not None:
                 entry = project_context.file_entry(sandbox, fields["path"], entries)
@@ -275,7 +274,7 @@ class ProjectService:
         entry_id: str | None = None,
     ) -> Project:
         async with self.database.write() as db:
-            project = await _owned(ProjectRepo(db, caller.user_id), project_id, for_update=True)
+            project = await ProjectRepo(db, caller).get(project_id, for_update=True)
             if not (path or name or entry_id):
                 raise InvalidRequest("Give the path, name or id of the entry to remove")
             project.files = project_context.without_entry(
@@ -307,15 +306,6 @@ def may_loosen(caller: Caller) -> bool:
 
 def path_taken(path: str) -> AlreadyExists:
     return AlreadyExists(f"You already have a project at {path}", details={"path": path})
-
-
-async def _owned(repo: ProjectRepo, project_id: str, *, for_update: bool = False) -> Project:
-    project = None
-    if ids.is_valid("proj", project_id):
-        project = await repo.get(project_id, for_update=for_update)
-    if project is None:
-        raise ProjectNotFound(project_id)
-    return project
 
 
 async def _check_free(repo: ProjectRepo, path: str) -> None:

@@ -78,7 +78,7 @@ class SessionService:
         """A page in list order; ``next_cursor`` is the ``after`` of the next page."""
         one_direction(before, after)
         async with self.database.read() as db:
-            repo = SessionRepo(db, caller.user_id)
+            repo = SessionRepo(db, caller)
             anchors = {}
             for name, cursor in (("before", before), ("after", after)):
                 if cursor is not None:
@@ -117,19 +117,19 @@ class SessionService:
         else:
             session.title = DEFAULT_TITLE
         async with self.database.write() as db:
-            SessionRepo(db, caller.user_id).add(session)
+            SessionRepo(db, caller).add(session)
         return session
 
     async def get(self, caller: Caller, session_id: str) -> Session:
         async with self.database.read() as db:
-            return await _owned(SessionRepo(db, caller.user_id), session_id)
+            return await SessionRepo(db, caller).get(session_id)
 
     async def get_with_messages(
         self, caller: Caller, session_id: str, *, limit: int
     ) -> SessionWithMessages:
         """The session and its newest messages, oldest first."""
         async with self.database.read() as db:
-            session = await _owned(SessionRepo(db, caller.user_id), session_id)
+            session = await SessionRepo(db, caller).get(session_id)
             items, more = await MessageRepo(db, session_id).page(limit=limit)
         return SessionWithMessages(
             session, Page(items, more, next_message_cursor(items, more, forward=False))
@@ -139,7 +139,7 @@ class SessionService:
         """Apply the fields the client sent; ``title`` is a user-chosen title."""
         changes = _stored(await self._bound(caller, _pick(changes, CHANGE_FIELDS)))
         async with self.database.write() as db:
-            session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
+            session = await SessionRepo(db, caller).get(session_id, for_update=True)
             _apply(session, changes)
         return session
 
@@ -153,7 +153,7 @@ class SessionService:
         """Change the session and, when ``messages`` is given, replace its whole history."""
         changes = _stored(await self._bound(caller, _pick(changes, CHANGE_FIELDS)))
         async with self.database.write() as db:
-            session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
+            session = await SessionRepo(db, caller).get(session_id, for_update=True)
             _apply(session, changes)
             if messages is not None:
                 repo = MessageRepo(db, session_id)
@@ -192,12 +192,12 @@ class SessionService:
         if self.before_delete is not None:
             await self.before_delete(caller, session_id)
         async with self.database.write() as db:
-            if not await SessionRepo(db, caller.user_id).delete(session_id):
+            if not await SessionRepo(db, caller).delete(session_id):
                 raise SessionNotFound(session_id)
 
     async def set_status(self, caller: Caller, session_id: str, status: str) -> Session:
         async with self.database.write() as db:
-            session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
+            session = await SessionRepo(db, caller).get(session_id, for_update=True)
             if status != "idle" or session.status == "stopped":
                 session.status = status
             session.updated_at = utcnow()
@@ -205,13 +205,13 @@ class SessionService:
 
     async def touch(self, caller: Caller, session_id: str) -> Session:
         async with self.database.write() as db:
-            session = await _owned(SessionRepo(db, caller.user_id), session_id, for_update=True)
+            session = await SessionRepo(db, caller).get(session_id, for_update=True)
             session.last_activity_at = utcnow()
         return session
 
     async def folders(self, caller: Caller, *, limit: int, after: str | None = None) -> Page[str]:
         async with self.database.read() as db:
-            names, more = await SessionRepo(db, caller.user_id).folders(limit=limit, after=after)
+            names, more = await SessionRepo(db, caller).folders(limit=limit, after=after)
         return Page(names, more, names[-1] if more and names else None)
 
     async def get_or_create(
@@ -222,7 +222,7 @@ class SessionService:
         values = _stored(_pick(fields, CREATE_FIELDS - {"working_directory"}))
         title = values.get("title")
         async with self.database.write() as db:
-            repo = SessionRepo(db, caller.user_id)
+            repo = SessionRepo(db, caller)
             found = await repo.find_for_workspace(path)
             if found is not None:
                 return found, False
@@ -255,15 +255,6 @@ def group_by_day(sessions: list[Session], now: datetime) -> list[SessionGroup]:
         index = next((i for i, start in enumerate(starts) if moment >= start), len(starts))
         buckets[GROUPS[index][0]].append(session)
     return [SessionGroup(key, label, buckets[key]) for key, label in GROUPS if buckets[key]]
-
-
-async def _owned(repo: SessionRepo, session_id: str, *, for_update: bool = False) -> Session:
-    session = None
-    if ids.is_valid("ses", session_id):
-        session = await repo.get(session_id, for_update=for_update)
-    if session is None:
-        raise SessionNotFound(session_id)
-    return session
 
 
 def _pick(fields: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:

@@ -90,6 +90,8 @@ class OwnedRepo(Generic[T]):
 
     async def delete(self, row_id: str) -> bool:
         """Delete the owner's row with this id in one statement; whether there was one."""
+        if not ids.is_valid(self.prefix, row_id):
+            return False
         model = self.model
         result = await self.db.execute(
             delete(model).where(model.id == row_id, model.owner_id == self.owner_id)
