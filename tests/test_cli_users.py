@@ -8,8 +8,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from roost.app import create_app
 from roost.cli import app

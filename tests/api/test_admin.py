@@ -41,7 +41,7 @@ async def test_every_admin_route_is_403_for_members_and_401_without_a_credential
     assert len(routes) == 18
     for method, path in routes:
         url = path.replace("{user_id}", team.admin.id)
-        body = {} if method in ("POST", "PUT") else None
+        body: dict[str, Any] | None = {} if method in ("POST", "PUT") else None
         as_member = await team.client.request(method, url, headers=member.headers, json=body)
         assert as_member.status_code == 403, (method, path, as_member.text)
         assert error_code(as_member) == "FORBIDDEN"
@@ -70,7 +70,7 @@ async def test_unknown_ids_are_not_found_on_every_route(team: Team) -> None:
             continue
         for unknown in UNKNOWN[placeholder]:
             url = path.replace(placeholder, httpx.URL(path="/" + unknown).raw_path.decode()[1:])
-            body = {} if method in ("POST", "PUT") else None
+            body: dict[str, Any] | None = {} if method in ("POST", "PUT") else None
             response = await team.call(method, url, json=body)
             assert response.status_code == 404, (method, url, response.text)
             assert error_code(response) == NOT_FOUND_CODES[placeholder]
@@ -121,7 +121,7 @@ async def test_force_deleting_another_users_session_cancels_its_running_turn(
         json={"content": "hi"},
     )
     turn_id = started.json()["turn"]["id"]
-    await until_streaming(team, sid, turn_id)
+    await until_streaming(team, turn_id)
     stats = (await team.call("GET", "/api/admin/stats")).json()
     assert stats["turns"]["running"] == 1
     assert (await team.call("DELETE", f"/api/admin/sessions/{sid}")).status_code == 204
@@ -133,9 +133,7 @@ async def test_force_deleting_another_users_session_cancels_its_running_turn(
     assert again.status_code == 404 and error_code(again) == "SESSION_NOT_FOUND"
 
 
-async def test_server_stats_count_everything(
-    team: Team, fake_llm: FakeLLM, database_url: str
-) -> None:
+async def test_server_stats_count_everything(team: Team, database_url: str) -> None:
     bob = await team.member("bob@example.com")
     sid = (await team.client.post("/api/sessions", headers=bob.headers, json={})).json()["id"]
     await team.call("POST", "/api/sessions", json={})

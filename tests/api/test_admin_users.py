@@ -256,7 +256,7 @@ async def test_deleting_a_user_stops_their_turn_and_removes_all_they_own(
         json={"content": "hi"},
     )
     turn_id = started.json()["turn"]["id"]
-    await until_streaming(team, sid, turn_id)
+    await until_streaming(team, turn_id)
     deleted = await team.call("DELETE", f"/api/admin/users/{bob.id}")
     assert deleted.status_code == 204
     await fake_llm.wait_for(lambda s: s.streams_open == 0)

@@ -26,6 +26,8 @@ BAD_ATTACHMENTS: list[tuple[str, Any]] = [
     ("url with an empty label", {"type": "image", "url": "http://a..b/a.png"}),
 ]
 
+UNREADABLE = [pytest.param(attachment, id=case) for case, attachment in BAD_ATTACHMENTS]
+
 
 def assert_refused(response: httpx.Response) -> None:
     assert response.status_code == 422, response.text
@@ -34,11 +36,9 @@ def assert_refused(response: httpx.Response) -> None:
     assert error["details"]["fields"][0]["field"].startswith("attachments.0")
 
 
-@pytest.mark.parametrize(
-    ("case", "attachment"), BAD_ATTACHMENTS, ids=[c for c, _ in BAD_ATTACHMENTS]
-)
+@pytest.mark.parametrize("attachment", UNREADABLE)
 async def test_a_message_with_an_unreadable_image_is_refused(
-    client: Client, fake_llm: FakeLLM, case: str, attachment: Any
+    client: Client, fake_llm: FakeLLM, attachment: Any
 ) -> None:
     sid = await new_session(client)
     body = {"content": "What is this?", "attachments": [attachment]}
@@ -48,11 +48,9 @@ async def test_a_message_with_an_unreadable_image_is_refused(
     assert not fake_llm.stats().last_requests
 
 
-@pytest.mark.parametrize(
-    ("case", "attachment"), BAD_ATTACHMENTS, ids=[c for c, _ in BAD_ATTACHMENTS]
-)
+@pytest.mark.parametrize("attachment", UNREADABLE)
 async def test_floyd_chat_with_an_unreadable_image_is_refused(
-    client: Client, fake_llm: FakeLLM, case: str, attachment: Any
+    client: Client, attachment: Any
 ) -> None:
     body = {"message": "What is this?", "attachments": [attachment]}
     assert_refused(await client.post("/api/chat", json=body))

@@ -145,11 +145,11 @@ async def test_required_mode_needs_a_credential_but_health_does_not(
 
 
 async def test_forged_expired_and_malformed_tokens_are_refused(
-    app: Any, open_app: tuple[Any, Client], settings: Settings
+    open_app: tuple[Any, Client],
 ) -> None:
-    made_app, client = open_app
+    app, client = open_app
     ada = await account(client, "ada@example.com")
-    signer: TokenSigner = made_app.state.services.auth.signer
+    signer: TokenSigner = app.state.services.auth.signer
     expired = signer.issue(AccessClaims(ada.id, 1, None), timedelta(minutes=-5))
     forged = TokenSigner("someone else's secret, long enough for HS256", []).issue(
         AccessClaims(ada.id, 1, None), timedelta(minutes=5)

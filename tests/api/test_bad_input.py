@@ -71,8 +71,9 @@ def session_routes(app: Any) -> list[tuple[str, str]]:
     ]
 
 
+@pytest.mark.usefixtures("existing")
 async def test_every_session_route_answers_not_found_for_unknown_ids(
-    app: Any, client: Client, existing: str
+    app: Any, client: Client
 ) -> None:
     before = await snapshot(client)
     routes = session_routes(app)
@@ -197,7 +198,8 @@ async def test_list_cursor_that_names_no_session_is_400(client: Client, cursor: 
         assert response.json()["error"]["code"] == "INVALID_REQUEST"
 
 
-async def test_sql_and_like_metacharacters_are_plain_text(client: Client, existing: str) -> None:
+@pytest.mark.usefixtures("existing")
+async def test_sql_and_like_metacharacters_are_plain_text(client: Client) -> None:
     for q in ("'; DROP TABLE sessions; --", "%", "_", "\\", "Keep%"):
         response = await client.get("/api/sessions", params={"q": q})
         assert response.status_code == 200

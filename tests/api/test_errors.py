@@ -1,6 +1,7 @@
 """One error envelope for everything, with the right status (API.md §2)."""
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[st
     assert body["error"]["code"] == code
     assert body["error"]["message"]
     assert body["request_id"] == response.headers["x-request-id"]
-    return body["error"]
+    return dict(body["error"])
 
 
 async def test_unknown_route_is_not_found(client: Client) -> None:
@@ -80,7 +81,7 @@ async def test_oversized_body_is_payload_too_large(small_body_settings: Settings
         )
         assert error["details"]["limit_bytes"] == 2048
 
-        async def chunks():  # no Content-Length: the limit still holds
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit still holds
             for _ in range(10):
                 yield b" " * 1000
 
@@ -104,7 +105,7 @@ async def test_unhandled_error_is_internal_error_without_trace(
     assert "secret" not in response.text and "Traceback" not in response.text
     assert error["details"] == {}
     logged = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert logged and logged[0].request_id == "trace-me-1"
+    assert logged and getattr(logged[0], "request_id", None) == "trace-me-1"
     assert "secret detail" in caplog.text
 
 

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.located
 
 Client = httpx.AsyncClient
 SECRET = "the secret"
+Request = tuple[str, str, dict[str, Any]]  # method, route, what httpx sends
 
 
 @pytest.fixture
@@ -165,7 +166,7 @@ async def test_every_way_out_is_refused_for_reading(
 async def test_every_way_out_is_refused_for_writing(
     client: Client, project: dict[str, Any], outside: Path, path: str
 ) -> None:
-    attempts = [
+    attempts: list[Request] = [
         ("PUT", "file", {"json": {"path": path, "content": "pwned"}}),
         ("POST", "mkdir", {"json": {"path": path + "/sub"}}),
         ("POST", "rename", {"json": {"from": "README.md", "to": path}}),
@@ -216,7 +217,7 @@ async def test_denied_paths_are_hidden_and_refused(client: Client, project: dict
     )
     names = [e["name"] for e in (await client.get(url(project, "tree"))).json()["entries"]]
     assert "secrets" not in names and ".env" not in names and "src" in names
-    for method, route, kwargs in (
+    denied: list[Request] = [
         ("GET", "file", {"params": {"path": ".env"}}),
         ("GET", "download", {"params": {"path": "secrets/key.pem"}}),
         ("GET", "tree", {"params": {"path": "secrets"}}),
@@ -224,7 +225,8 @@ async def test_denied_paths_are_hidden_and_refused(client: Client, project: dict
         ("DELETE", "file", {"params": {"path": ".env"}}),
         ("POST", "rename", {"json": {"from": "README.md", "to": ".env"}}),
         ("POST", "rename", {"json": {"from": "secrets", "to": "public"}}),
-    ):
+    ]
+    for method, route, kwargs in denied:
         answer = await client.request(method, url(project, route), **kwargs)
         assert answer.status_code == 403 and code(answer) == "PATH_DENIED", (route, kwargs)
         assert "KEY" not in answer.text and "TOKEN" not in answer.text
@@ -233,10 +235,11 @@ async def test_denied_paths_are_hidden_and_refused(client: Client, project: dict
         f"/api/workspace/sandbox?project_id={project['id']}",
         json={"denied_paths": ["secrets", ".env", "holder/.env"]},
     )
-    for method, route, kwargs in (
+    holding: list[Request] = [
         ("DELETE", "file", {"params": {"path": "holder", "recursive": True}}),
         ("POST", "rename", {"json": {"from": "holder", "to": "moved"}}),
-    ):
+    ]
+    for method, route, kwargs in holding:
         answer = await client.request(method, url(project, route), **kwargs)
         assert answer.status_code == 403 and code(answer) == "PATH_DENIED", route
     assert read(root / "holder/.env") == "x" and read(root / ".env") == "TOKEN=1"

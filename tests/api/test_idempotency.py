@@ -47,7 +47,7 @@ async def test_a_key_reused_for_another_request_is_refused(client: Client) -> No
 async def test_bad_keys_are_refused_before_any_work(client: Client) -> None:
     for key in ("x" * 256, "has space", "é"):
         refused = await client.post(
-            "/api/sessions", json={}, headers={"Idempotency-Key": key.encode()}
+            "/api/sessions", json={}, headers={b"Idempotency-Key": key.encode()}
         )
         assert refused.status_code == 400 and refused.json()["error"]["code"] == (
             "INVALID_IDEMPOTENCY_KEY"

@@ -4,7 +4,7 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from argon2 import PasswordHasher
@@ -24,7 +24,7 @@ class CountingHasher(PasswordHasher):
         super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
         self.verified = 0
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         self.verified += 1
         return super().verify(hash, password)
 
@@ -75,9 +75,8 @@ async def test_tries_at_once_are_counted_before_a_password_is_checked(
     assert statuses.count(429) == 60 - LOGIN_BACKOFF.free
 
 
-async def test_an_attackers_failures_do_not_lock_the_owner_out(
-    server: Any, hasher: CountingHasher
-) -> None:
+@pytest.mark.usefixtures("hasher")
+async def test_an_attackers_failures_do_not_lock_the_owner_out(server: Any) -> None:
     email = await owner(server)
     attacker = fresh_address()
     async with client_at(server, attacker) as client:
@@ -90,9 +89,8 @@ async def test_an_attackers_failures_do_not_lock_the_owner_out(
         assert good.status_code == 200, good.text
 
 
-async def test_an_account_under_attack_slows_every_address_but_locks_out_none(
-    server: Any, hasher: CountingHasher
-) -> None:
+@pytest.mark.usefixtures("hasher")
+async def test_an_account_under_attack_slows_every_address_but_locks_out_none(server: Any) -> None:
     email = await owner(server)
     many = [fresh_address() for _ in range(LOGIN_FAILURES_PER_ACCOUNT[0])]
     for address in many:
@@ -108,9 +106,8 @@ async def test_an_account_under_attack_slows_every_address_but_locks_out_none(
         assert good.status_code == 200, good.text
 
 
-async def test_the_delay_grows_and_a_success_starts_it_again(
-    server: Any, hasher: CountingHasher
-) -> None:
+@pytest.mark.usefixtures("hasher")
+async def test_the_delay_grows_and_a_success_starts_it_again(server: Any) -> None:
     email = await owner(server)
     async with client_at(server, fresh_address()) as client:
         for _ in range(LOGIN_BACKOFF.free):
@@ -129,9 +126,8 @@ async def test_the_delay_grows_and_a_success_starts_it_again(
         assert (await client.post("/api/auth/login", json=bad(email))).status_code == 401
 
 
-async def test_unknown_emails_are_throttled_like_known_ones(
-    server: Any, hasher: CountingHasher
-) -> None:
+@pytest.mark.usefixtures("hasher")
+async def test_unknown_emails_are_throttled_like_known_ones(server: Any) -> None:
     unknown = f"nobody-{uuid.uuid4().hex[:10]}@example.com"
     async with client_at(server, fresh_address()) as client:
         statuses = [

@@ -37,7 +37,7 @@ async def create(client: Client, body: dict[str, Any]) -> dict[str, Any]:
 async def stored(app: Any, server_id: str) -> McpServer:
     async with app.state.services.database.read() as db:
         row = await db.scalar(select(McpServer).where(McpServer.id == server_id))
-    assert row is not None
+    assert isinstance(row, McpServer)
     return row
 
 
@@ -126,7 +126,7 @@ async def test_bad_input_is_refused_in_the_error_envelope(client: Client) -> Non
         stdio_body(name="has space"),
         stdio_body(name="x" * 41),
         stdio_body(name="a__b"),
-        stdio_body(name=7),
+        {**stdio_body(), "name": 7},
         stdio_body(transport="sse"),
         stdio_body(env={"1BAD": "x"}),
         stdio_body(env={"OK": 5}),

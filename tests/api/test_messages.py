@@ -10,7 +10,7 @@ async def session_with_messages(client: Client, count: int) -> str:
     messages = [{"role": "user", "content": f"m{i}"} for i in range(count)]
     response = await client.put(f"/api/sessions/{session['id']}", json={"messages": messages})
     assert response.status_code == 200
-    return session["id"]
+    return str(session["id"])
 
 
 def contents(response: httpx.Response) -> list[str]:
@@ -43,7 +43,7 @@ async def test_messages_page_is_the_newest_oldest_first(client: Client) -> None:
 async def test_before_walks_back_through_the_whole_history(client: Client) -> None:
     sid = await session_with_messages(client, 10)
     seen: list[str] = []
-    params: dict[str, object] = {"limit": 3}
+    params: dict[str, str | int] = {"limit": 3}
     for _ in range(10):
         page = await client.get(f"/api/sessions/{sid}/messages", params=params)
         seen = contents(page) + seen

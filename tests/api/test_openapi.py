@@ -4,7 +4,6 @@ envelope it is sent in; the credentials each route needs; the limits the server 
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -196,7 +195,7 @@ async def test_head_and_options_are_not_served(client: httpx.AsyncClient, method
 
 
 async def test_listings_of_the_setup_need_a_credential_in_required_mode(
-    settings: Settings, tmp_path: Path
+    settings: Settings,
 ) -> None:
     async with running(settings, auth="required") as (_, client):
         for path in (

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from roost.engine.tools.sandbox import Sandbox
+from roost.errors import ProjectNotFound
 from roost.services.project_context import CONTEXT_BUDGET_BYTES, MAX_ENTRIES
 from roost.store.users import LOCAL_USER_ID
 from tests.support.projects import code, new_project, write
@@ -148,6 +149,6 @@ async def test_sandbox_for_gives_the_projects_boundary(app: Any, project: dict[s
     projects = app.state.services.projects
     sandbox = await projects.sandbox_for(LOCAL_USER_ID, project["id"])
     assert isinstance(sandbox, Sandbox) and str(sandbox.root) == project["path"]
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ProjectNotFound) as caught:
         await projects.sandbox_for("usr_other", project["id"])
-    assert getattr(caught.value, "code", None) == "PROJECT_NOT_FOUND"
+    assert caught.value.code == "PROJECT_NOT_FOUND"

@@ -27,7 +27,7 @@ async def test_the_configured_location_is_made_listed_and_active(team: Team, wor
 
 
 async def test_without_settings_the_location_is_projects_in_the_home(
-    settings: Settings, tmp_path: Path
+    settings: Settings,
 ) -> None:
     app = create_app(settings.model_copy(update={"project_locations": []}))
     async with app.router.lifespan_context(app):
@@ -52,9 +52,7 @@ async def test_only_admins_change_locations(team: Team, tmp_path: Path) -> None:
     assert len((await team.call("GET", "/api/projects/locations")).json()["locations"]) == 1
 
 
-async def test_admins_add_rename_activate_and_remove_locations(
-    team: Team, tmp_path: Path, work: Path
-) -> None:
+async def test_admins_add_rename_activate_and_remove_locations(team: Team, tmp_path: Path) -> None:
     (tmp_path / "real-second").mkdir()
     (tmp_path / "second").symlink_to(tmp_path / "real-second")
     added = await team.call(

@@ -138,9 +138,8 @@ async def test_every_api_response_carries_the_headers(settings: Settings, clock:
         assert no_limit_headers(await client.get("/docs"))  # not part of the API
 
 
-async def test_health_checks_are_never_counted_nor_refused(
-    settings: Settings, clock: Clock
-) -> None:
+@pytest.mark.usefixtures("clock")
+async def test_health_checks_are_never_counted_nor_refused(settings: Settings) -> None:
     limits = {"auth": "required", "rate_limit_anonymous_per_minute": 2}
     async with running(settings, **limits) as app, client_at(app, fresh_address()) as client:
         for _ in range(10):  # a load balancer probing, from one address

@@ -48,7 +48,7 @@ async def test_a_tool_needing_approval_is_refused_to_a_direct_call(team: Team) -
 
 
 async def test_a_tool_asking_approval_of_its_own_is_refused_too(team: Team) -> None:
-    async def shout(args: dict[str, Any], context: ToolContext) -> str:
+    async def shout(_args: dict[str, Any], _context: ToolContext) -> str:
         return "HI"
 
     tool = Tool("shout", "Shout", {"type": "object"}, shout, requires_approval=True)

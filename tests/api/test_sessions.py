@@ -1,6 +1,7 @@
 """Sessions over HTTP: create, read, list, change, import, delete."""
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -8,10 +9,10 @@ import pytest
 Client = httpx.AsyncClient
 
 
-async def create(client: Client, **body: object) -> dict:
+async def create(client: Client, **body: object) -> dict[str, Any]:
     response = await client.post("/api/sessions", json=body)
     assert response.status_code == 201, response.text
-    return response.json()
+    return dict(response.json())
 
 
 async def test_create_returns_201_with_the_whole_session(client: Client) -> None:
@@ -78,7 +79,10 @@ async def test_list_filters_combine(client: Client) -> None:
     work = await create(client, title="Alpha plan", folder="Work")
     await create(client, title="Alpha notes", folder="Home")
     archived = await create(client, title="Beta", folder="Work", archived=True)
-    ids = lambda r: [s["id"] for s in r.json()["data"]]  # noqa: E731
+
+    def ids(response: httpx.Response) -> list[str]:
+        return [s["id"] for s in response.json()["data"]]
+
     assert ids(await client.get("/api/sessions", params={"folder": "Work", "archived": False})) == [
         work["id"]
     ]

@@ -10,7 +10,7 @@ Client = httpx.AsyncClient
 
 
 async def test_tools_are_listed_in_both_shapes(app: Any, client: Client) -> None:
-    async def shout(args: dict[str, Any], context: ToolContext) -> str:
+    async def shout(args: dict[str, Any], _context: ToolContext) -> str:
         return str(args["word"]).upper()
 
     schema = {"type": "object", "properties": {"word": {"type": "string"}}}

@@ -216,7 +216,7 @@ async def test_a_fault_while_a_turn_starts_fails_it_and_frees_the_session(
     """A bug between marking a turn running and calling the model must not leave it running."""
     from roost.services.turns import TurnExecutor
 
-    async def broken(*args: Any, **kwargs: Any) -> None:
+    async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("a fault in the turn's set-up")
 
     monkeypatch.setattr(TurnExecutor, "_apply_skills", broken)

@@ -64,7 +64,7 @@ async def test_a_malformed_cursor_is_refused_before_the_stream_starts(
         sid, turn_id, _ = await finished_turn(client)
         url = f"/api/sessions/{sid}/turns/{turn_id}/events"
         by_query = await client.get(url, params={"after": cursor})
-        by_header = await client.get(url, headers={"Last-Event-ID": cursor.encode()})
+        by_header = await client.get(url, headers={b"Last-Event-ID": cursor.encode()})
     for refused, where in ((by_query, "query"), (by_header, "header")):
         error = assert_envelope(refused, 422, "VALIDATION_ERROR")
         assert error["details"]["fields"][0]["in"] == where

@@ -24,7 +24,7 @@ def counting_tool(app: Any, name: str, **options: Any) -> list[dict[str, Any]]:
     """A tool that records its calls, so tests can tell whether it ran."""
     calls: list[dict[str, Any]] = []
 
-    async def run(args: dict[str, Any], context: ToolContext) -> str:
+    async def run(args: dict[str, Any], _context: ToolContext) -> str:
         calls.append(args)
         return f"{name} ran"
 

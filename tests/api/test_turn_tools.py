@@ -73,7 +73,7 @@ async def test_independent_calls_run_side_by_side(
     peak = 0
     both_started = asyncio.Event()
 
-    async def slow(args: dict[str, Any], context: ToolContext) -> str:
+    async def slow(_args: dict[str, Any], _context: ToolContext) -> str:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
@@ -95,7 +95,7 @@ async def test_independent_calls_run_side_by_side(
 async def test_a_slow_tool_times_out_and_the_turn_goes_on(
     app: Any, client: Client, fake_llm: FakeLLM
 ) -> None:
-    async def stuck(args: dict[str, Any], context: ToolContext) -> str:
+    async def stuck(_args: dict[str, Any], _context: ToolContext) -> str:
         await asyncio.sleep(30)
         return "never"
 
@@ -115,7 +115,7 @@ async def test_a_slow_tool_times_out_and_the_turn_goes_on(
 async def test_tool_errors_and_unknown_tools_go_back_to_the_model(
     app: Any, client: Client, fake_llm: FakeLLM
 ) -> None:
-    async def picky(args: dict[str, Any], context: ToolContext) -> str:
+    async def picky(_args: dict[str, Any], _context: ToolContext) -> str:
         raise ToolError("b must not be zero")
 
     register(app, "picky", picky)
@@ -132,7 +132,7 @@ async def test_tool_errors_and_unknown_tools_go_back_to_the_model(
 async def test_big_results_are_truncated_with_a_note(
     app: Any, client: Client, fake_llm: FakeLLM
 ) -> None:
-    async def chatty(args: dict[str, Any], context: ToolContext) -> str:
+    async def chatty(_args: dict[str, Any], _context: ToolContext) -> str:
         return "x" * 5000
 
     register(app, "chatty", chatty, output_cap_bytes=100)
@@ -144,12 +144,10 @@ async def test_big_results_are_truncated_with_a_note(
     assert result["result"].startswith("x" * 100) and "truncated" in result["result"]
 
 
-async def test_max_iterations_ends_the_turn_failed(
-    app: Any, settings: Any, fake_llm: FakeLLM
-) -> None:
+async def test_max_iterations_ends_the_turn_failed(settings: Any, fake_llm: FakeLLM) -> None:
     from roost.app import create_app
 
-    async def again(args: dict[str, Any], context: ToolContext) -> str:
+    async def again(_args: dict[str, Any], _context: ToolContext) -> str:
         return "again"
 
     limited = create_app(settings.model_copy(update={"max_iterations": 2}))
@@ -169,7 +167,7 @@ async def test_max_iterations_ends_the_turn_failed(
 async def test_tools_can_be_switched_off_for_a_turn(
     app: Any, client: Client, fake_llm: FakeLLM
 ) -> None:
-    async def add(args: dict[str, Any], context: ToolContext) -> str:
+    async def add(_args: dict[str, Any], _context: ToolContext) -> str:
         return "3"
 
     register(app, "add", add)
@@ -186,7 +184,7 @@ async def test_malformed_arguments_go_back_to_the_model_without_running_the_tool
 ) -> None:
     calls: list[dict[str, Any]] = []
 
-    async def add(args: dict[str, Any], context: ToolContext) -> str:
+    async def add(args: dict[str, Any], _context: ToolContext) -> str:
         calls.append(args)
         return "ran"
 

@@ -149,7 +149,7 @@ async def test_an_anthropic_provider_streams_and_calls_tools(
     from roost.app import create_app
     from roost.engine.tools.registry import Tool
 
-    async def echo(args: dict[str, Any], context: Any) -> str:
+    async def echo(args: dict[str, Any], _context: Any) -> str:
         return str(args.get("word"))
 
     anthropic = settings.model_copy(

@@ -3,6 +3,8 @@
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from roost.bus.local import LocalEventBus, LocalTurnQueue
 from roost.domain.events import Event
 
@@ -23,7 +25,9 @@ async def test_subscribers_get_their_turns_events_in_order() -> None:
     await bus.publish(event(4))  # nobody listens: nothing to do, nothing kept
 
 
-async def test_a_reader_that_falls_behind_is_told_it_lagged(monkeypatch) -> None:
+async def test_a_reader_that_falls_behind_is_told_it_lagged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("roost.bus.local.SUBSCRIBER_BUFFER", 2)
     bus = LocalEventBus()
     slow = bus.subscribe("turn_a")

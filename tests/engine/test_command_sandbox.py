@@ -113,7 +113,7 @@ async def test_the_config_file_is_hidden_even_inside_the_project(
 @pytest.fixture
 async def listener() -> AsyncIterator[int]:
     """A loopback port of the host that accepts connections."""
-    server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0)
     port = int(server.sockets[0].getsockname()[1])
     async with server:
         yield port

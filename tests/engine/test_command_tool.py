@@ -86,7 +86,7 @@ def test_the_tool_asks_for_approval_and_outlasts_the_commands_own_limit(tmp_path
     tool = command_tool(Settings(home=tmp_path, run_command_timeout_seconds=7))
     assert tool.name == "run_command"
     assert tool.requires_approval is True
-    assert tool.timeout_seconds > 7
+    assert tool.timeout_seconds is not None and tool.timeout_seconds > 7
     assert tool.input_schema["properties"]["timeout_seconds"]["maximum"] == 7
     relaxed = command_tool(Settings(home=tmp_path, tools_requiring_approval=[]))
     assert relaxed.requires_approval is False

@@ -294,7 +294,7 @@ async def test_the_request_goes_to_the_address_that_was_checked(
     tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A name no resolver knows: only the checked answer can have been used to connect.
-    async def resolve(host: str, port: int) -> list[fetch_module.IPAddress]:
+    async def resolve(host: str, _port: int) -> list[fetch_module.IPAddress]:
         assert host == "pinned.invalid"
         return [ipaddress.ip_address("127.0.0.1")]
 
@@ -348,7 +348,7 @@ async def test_https_to_the_checked_address_still_verifies_the_name(
     server.socket = server_tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
 
-    async def resolve(host: str, port: int) -> list[fetch_module.IPAddress]:
+    async def resolve(_host: str, _port: int) -> list[fetch_module.IPAddress]:
         return [ipaddress.ip_address("127.0.0.1")]
 
     trusted = ssl.create_default_context(cafile=str(cert_path))

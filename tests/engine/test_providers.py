@@ -3,9 +3,9 @@
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
-from typing import Any
+from typing import Any, Literal, cast
 
 import pytest
 
@@ -13,6 +13,7 @@ from roost.engine.providers.anthropic import AnthropicProvider
 from roost.engine.providers.base import (
     ChatMessage,
     Finish,
+    ModelInfo,
     ModelRequest,
     Provider,
     ProviderError,
@@ -284,12 +285,17 @@ async def test_without_a_key_no_credentials_are_sent(kind: str, fake_llm: FakeLL
     assert fake_llm.stats().last_request.auth is None
 
 
+async def collect_into(stream: AsyncIterator[ProviderEvent], into: list[ProviderEvent]) -> None:
+    """Gather a stream's events into ``into``: what came before a failure is kept."""
+    async for event in stream:
+        into.append(event)
+
+
 async def test_a_stream_cut_midway_is_not_retryable(provider: Provider, fake_llm: FakeLLM) -> None:
     fake_llm.add_replies({"text": "one two three", "fault": "drop", "fault_after_tokens": 2})
     events: list[ProviderEvent] = []
     with pytest.raises(ProviderError, match="stream was cut") as caught:
-        async for event in provider.stream(ask()):
-            events.append(event)
+        await collect_into(provider.stream(ask()), events)
     assert text_of(events) == "one two "
     assert caught.value.retryable is False
 
@@ -325,7 +331,9 @@ async def test_closing_the_stream_closes_the_upstream_request(
     provider: Provider, fake_llm: FakeLLM
 ) -> None:
     fake_llm.add_replies({"tokens": 1000, "token_delay_ms": 5})
-    async with aclosing(provider.stream(ask())) as events:
+    # The adapters' streams are async generators, which can be closed.
+    stream = cast(AsyncGenerator[ProviderEvent, None], provider.stream(ask()))
+    async with aclosing(stream) as events:
         async for event in events:
             assert isinstance(event, TextDelta)
             break
@@ -386,8 +394,7 @@ async def test_no_retry_once_an_event_was_yielded(provider: Provider, fake_llm: 
     fake_llm.add_replies({"text": "a b c", "fault": "drop", "fault_after_tokens": 1}, {"text": "x"})
     events: list[ProviderEvent] = []
     with pytest.raises(ProviderError):
-        async for event in stream_with_retries(provider, ask(), base_delay=0.001):
-            events.append(event)
+        await collect_into(stream_with_retries(provider, ask(), base_delay=0.001), events)
     assert text_of(events) == "a "
     assert fake_llm.stats().requests == 1
 
@@ -396,17 +403,17 @@ class FailsAfterFirstEvent:
     """A provider whose retryable failure comes after an event: retrying would repeat text."""
 
     id = "flaky"
-    kind = "openai"
+    kind: Literal["openai", "anthropic"] = "openai"
 
     def __init__(self) -> None:
         self.calls = 0
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, _request: ModelRequest) -> AsyncIterator[ProviderEvent]:
         self.calls += 1
         yield TextDelta("partial ")
         raise ProviderError("overloaded", provider=self.id, status=529, retryable=True)
 
-    async def list_models(self) -> list[Any]:
+    async def list_models(self) -> list[ModelInfo]:
         return []
 
     async def aclose(self) -> None:

@@ -9,7 +9,7 @@ from roost.errors import ApiError
 from roost.testing import FakeLLM
 
 
-def test_environment_variables_make_providers(tmp_path: object) -> None:
+def test_environment_variables_make_providers() -> None:
     settings = Settings(
         openai_api_key="sk-1",
         anthropic_api_key="sk-ant-1",

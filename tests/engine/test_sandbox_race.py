@@ -41,7 +41,8 @@ def resolution(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     return str(request.param)
 
 
-def test_no_tool_escapes_a_swapping_project(tmp_path: Path, resolution: str) -> None:
+@pytest.mark.usefixtures("resolution")
+def test_no_tool_escapes_a_swapping_project(tmp_path: Path) -> None:
     root, outside = tmp_path / "project", tmp_path / "outside"
     root.mkdir()
     lay_out(root, outside)

@@ -35,4 +35,4 @@ async def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path: Any) -> None:
     finally:
         await database.close()
     assert (mode, keys) == ("wal", 1)
-    assert busy >= 5000
+    assert busy is not None and busy >= 5000

@@ -79,7 +79,7 @@ def error_code(response: httpx.Response) -> str:
     return str(response.json()["error"]["code"])
 
 
-async def until_streaming(team: Team, sid: str, turn_id: str) -> None:
+async def until_streaming(team: Team, turn_id: str) -> None:
     """Wait (as the admin sees the server) until the turn is mid-answer."""
     for _ in range(400):
         async with team.app.state.services.database.read() as db:

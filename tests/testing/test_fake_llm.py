@@ -11,21 +11,25 @@ import anthropic
 import httpx
 import openai
 import pytest
+from anthropic.types import MessageParam
+from openai.types.chat import ChatCompletionMessageParam
 
 import roost.testing
 from roost.testing import FakeLLM
 
-USER = [{"role": "user", "content": "hello there, fake model"}]
+# The same message in each SDK's own type.
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello there, fake model"}]
+ANTHROPIC_USER: list[MessageParam] = [{"role": "user", "content": "hello there, fake model"}]
 
 
-def openai_client(fake: FakeLLM, **options: float) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=fake.url, api_key=fake.api_key, max_retries=0, **options)
-
-
-def anthropic_client(fake: FakeLLM, **options: float) -> anthropic.AsyncAnthropic:
-    return anthropic.AsyncAnthropic(
-        base_url=fake.root_url, api_key=fake.api_key, max_retries=0, **options
+def openai_client(fake: FakeLLM, timeout: float = 600) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(
+        base_url=fake.url, api_key=fake.api_key, max_retries=0, timeout=timeout
     )
+
+
+def anthropic_client(fake: FakeLLM) -> anthropic.AsyncAnthropic:
+    return anthropic.AsyncAnthropic(base_url=fake.root_url, api_key=fake.api_key, max_retries=0)
 
 
 def test_public_names_are_pinned() -> None:
@@ -116,7 +120,7 @@ async def test_anthropic_stream_accumulates_thinking_text_and_tool_use(fake_llm:
         }
     )
     async with anthropic_client(fake_llm).messages.stream(
-        model="claude-fake", max_tokens=100, messages=USER
+        model="claude-fake", max_tokens=100, messages=ANTHROPIC_USER
     ) as stream:
         kinds = [event.type async for event in stream]
         message = await stream.get_final_message()
@@ -138,7 +142,7 @@ async def test_anthropic_stream_accumulates_thinking_text_and_tool_use(fake_llm:
 async def test_anthropic_non_streamed_message(fake_llm: FakeLLM) -> None:
     fake_llm.add_replies({"text": "Cut short", "finish": "length"})
     message = await anthropic_client(fake_llm).messages.create(
-        model="claude-fake", max_tokens=100, system="Be brief.", messages=USER
+        model="claude-fake", max_tokens=100, system="Be brief.", messages=ANTHROPIC_USER
     )
     assert message.type == "message"
     assert message.content[0].type == "text" and message.content[0].text == "Cut short"
@@ -178,7 +182,9 @@ async def test_faults_raise_the_sdks_typed_errors(
     assert caught.value.response.headers["retry-after"] == "3"
     assert isinstance(caught.value.body, dict) and caught.value.body["message"]
     with pytest.raises(anthropic_error) as anthropic_caught:
-        await anthropic_client(fake_llm).messages.create(model="m", max_tokens=5, messages=USER)
+        await anthropic_client(fake_llm).messages.create(
+            model="m", max_tokens=5, messages=ANTHROPIC_USER
+        )
     assert anthropic_caught.value.status_code == status
     assert anthropic_caught.value.type is not None
 
@@ -205,7 +211,9 @@ async def test_a_request_without_a_key_gets_401_and_leaves_the_queue_alone(
 
 
 async def test_requests_are_recorded_without_their_credentials(fake_llm: FakeLLM) -> None:
-    await anthropic_client(fake_llm).messages.create(model="claude-x", max_tokens=5, messages=USER)
+    await anthropic_client(fake_llm).messages.create(
+        model="claude-x", max_tokens=5, messages=ANTHROPIC_USER
+    )
     request = fake_llm.stats().last_request
     assert (request.api, request.path, request.model, request.stream) == (
         "anthropic",
@@ -245,7 +253,7 @@ async def test_match_routes_a_reply_to_the_request_that_contains_it(fake_llm: Fa
     client = openai_client(fake_llm)
 
     async def ask(question: str) -> str | None:
-        messages = [{"role": "user", "content": question}]
+        messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": question}]
         completion = await client.chat.completions.create(model="m", messages=messages)
         return completion.choices[0].message.content
 
@@ -257,7 +265,9 @@ async def test_match_routes_a_reply_to_the_request_that_contains_it(fake_llm: Fa
 async def test_anthropic_rules_are_enforced(fake_llm: FakeLLM) -> None:
     client = anthropic_client(fake_llm)
     with pytest.raises(anthropic.BadRequestError, match="alternate"):
-        await client.messages.create(model="m", max_tokens=5, messages=USER + USER)
+        await client.messages.create(
+            model="m", max_tokens=5, messages=ANTHROPIC_USER + ANTHROPIC_USER
+        )
     async with httpx.AsyncClient(base_url=fake_llm.root_url) as http:
         missing = await http.post(
             "/v1/messages", json={"model": "m", "messages": USER}, headers={"x-api-key": "k"}
@@ -266,18 +276,23 @@ async def test_anthropic_rules_are_enforced(fake_llm: FakeLLM) -> None:
     assert missing.json()["error"]["type"] == "invalid_request_error"
 
 
+async def read_into(response: httpx.Response, received: bytearray) -> None:
+    """Read the body into ``received``: what came before a failure is kept."""
+    async for chunk in response.aiter_bytes():
+        received += chunk
+
+
 async def test_drop_cuts_the_connection_after_the_given_tokens(fake_llm: FakeLLM) -> None:
     fake_llm.add_replies({"text": "one two three four", "fault": "drop", "fault_after_tokens": 2})
     body = {"model": "m", "messages": USER, "stream": True}
-    received = b""
+    received = bytearray()
     async with (
         httpx.AsyncClient(base_url=fake_llm.url, headers={"x-api-key": "k"}) as http,
         http.stream("POST", "/chat/completions", json=body) as response,
     ):
         assert response.status_code == 200
         with pytest.raises(httpx.RemoteProtocolError):
-            async for chunk in response.aiter_bytes():
-                received += chunk
+            await read_into(response, received)
     assert b'"one "' in received and b'"two "' in received
     assert b'"three "' not in received and b"[DONE]" not in received
     stats = await fake_llm.wait_for(lambda s: s.streams_open == 0)
@@ -318,7 +333,7 @@ async def test_closing_a_stream_early_counts_it_aborted(fake_llm: FakeLLM) -> No
 
 async def test_a_stream_read_to_the_end_counts_completed(fake_llm: FakeLLM) -> None:
     stream = await anthropic_client(fake_llm).messages.create(
-        model="m", max_tokens=50, messages=USER, stream=True
+        model="m", max_tokens=50, messages=ANTHROPIC_USER, stream=True
     )
     async for _event in stream:
         pass

@@ -32,7 +32,7 @@ async def save_location(
     real path (200). ``/``, system folders and Roost's home are refused (409
     PATH_RESERVED) unless ``force`` is true."""
     location, created = await services.locations.save(
-        admin, body.path, body.name, body.active, force=body.force
+        body.path, body.name, body.active, force=body.force
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return LocationOut.of(location)
@@ -42,12 +42,12 @@ async def save_location(
 async def delete_location(admin: Admin, services: Services, location_id: str) -> Response:
     """Stop treating a folder as a location (nothing on disk changes); projects in it
     become unavailable to tools. The settings' locations come back at the next start."""
-    await services.locations.delete(admin, location_id)
+    await services.locations.delete(location_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/active", response_model=LocationsOut, responses=errors(404))
 async def activate_location(admin: Admin, services: Services, body: LocationChoice) -> LocationsOut:
     """Choose where new projects go when their path is relative or left out."""
-    await services.locations.activate(admin, body.id or body.path or "")
+    await services.locations.activate(body.id or body.path or "")
     return LocationsOut.of(await services.locations.all())

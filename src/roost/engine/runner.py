@@ -48,7 +48,7 @@ class InputNeeded(Exception):
 Gate = Callable[[ToolCall], InputRequest | None]
 
 
-def _never(call: ToolCall) -> InputRequest | None:
+def _never(_call: ToolCall) -> InputRequest | None:
     return None
 
 

@@ -16,7 +16,6 @@ from roost.errors import (
     PathReserved,
     PathUnavailable,
 )
-from roost.services.caller import Caller
 from roost.store.db import Database
 from roost.store.models import ProjectLocation
 from roost.store.projects import LocationRepo
@@ -70,7 +69,7 @@ class LocationService:
         return [*configured, *(Path(location.path) for location in await self.all())]
 
     async def save(
-        self, caller: Caller, path: str, name: str | None, active: bool, force: bool = False
+        self, path: str, name: str | None, active: bool, force: bool = False
     ) -> tuple[ProjectLocation, bool]:
         """Add a location, or rename the one at the same real path; True when added.
         A system folder or Roost's home is refused as a new location unless ``force``."""
@@ -110,7 +109,7 @@ class LocationService:
             return "Roost's home or a folder holding it"
         return None
 
-    async def activate(self, caller: Caller, given: str) -> ProjectLocation:
+    async def activate(self, given: str) -> ProjectLocation:
         """Make the location with this id (or path) the one new projects go to."""
         async with self.database.write() as db:
             repo = LocationRepo(db)
@@ -122,7 +121,7 @@ class LocationService:
             await repo.set_active(location.id)
         return await self._reloaded(location.id)
 
-    async def delete(self, caller: Caller, location_id: str) -> None:
+    async def delete(self, location_id: str) -> None:
         """Remove a boundary: projects in it keep their record but their folders become
         unavailable to tools until it (or a location around them) is added again."""
         async with self.database.write() as db:
