@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from roost.clock import utcnow
 from roost.store.db import Database, uninterrupted
+from roost.store.idempotency import IdempotencyRepo, expire_idempotency_keys
 from roost.store.models import IdempotencyKey
 
 KEPT_FOR = timedelta(hours=24)
@@ -54,15 +54,13 @@ class IdempotencyStore:
 
     async def _claim(self, attempt: Attempt) -> IdempotencyKey | None:
         async with self.database.write() as db:
-            await db.execute(
-                delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEPT_FOR)
-            )
-            row = await db.get(IdempotencyKey, (attempt.owner_id, attempt.key))
+            await expire_idempotency_keys(db, utcnow() - KEPT_FOR)
+            repo = IdempotencyRepo(db, attempt.owner_id)
+            row = await repo.get(attempt.key)
             if row is not None:
                 return row
-            db.add(
+            repo.add(
                 IdempotencyKey(
-                    owner_id=attempt.owner_id,
                     key=attempt.key,
                     principal=attempt.principal,
                     as_admin=attempt.as_admin,
@@ -77,7 +75,7 @@ class IdempotencyStore:
 
     async def _row(self, attempt: Attempt) -> IdempotencyKey | None:
         async with self.database.read() as db:
-            return await db.get(IdempotencyKey, (attempt.owner_id, attempt.key))
+            return await IdempotencyRepo(db, attempt.owner_id).get(attempt.key)
 
     async def finish(self, attempt: Attempt, **answer: Any) -> None:
         """Keep the answer (``status_code``, ``content_type`` and ``body``, or ``turn``)."""
@@ -90,14 +88,7 @@ class IdempotencyStore:
 
     async def _set(self, attempt: Attempt, **values: Any) -> None:
         async with self.database.write() as db:
-            await db.execute(
-                update(IdempotencyKey)
-                .where(
-                    IdempotencyKey.owner_id == attempt.owner_id,
-                    IdempotencyKey.key == attempt.key,
-                )
-                .values(**values)
-            )
+            await IdempotencyRepo(db, attempt.owner_id).set(attempt.key, **values)
 
     async def forget(self, attempt: Attempt) -> None:
         """The request failed: the key is free for a retry that does the work."""
@@ -105,10 +96,4 @@ class IdempotencyStore:
 
     async def _forget(self, attempt: Attempt) -> None:
         async with self.database.write() as db:
-            await db.execute(
-                delete(IdempotencyKey).where(
-                    IdempotencyKey.owner_id == attempt.owner_id,
-                    IdempotencyKey.key == attempt.key,
-                    IdempotencyKey.state == "running",
-                )
-            )
+            await IdempotencyRepo(db, attempt.owner_id).forget_running(attempt.key)

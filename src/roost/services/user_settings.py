@@ -16,7 +16,7 @@ from roost.engine.providers.retry import complete
 from roost.errors import InvalidRequest
 from roost.services.caller import Caller
 from roost.store.db import Database, uninterrupted
-from roost.store.models import UserSettings
+from roost.store.user_settings import UserSettingsRepo
 
 FIELDS = ("provider", "model", "system_prompt", "max_tokens", "base_url")
 ANTHROPIC_KINDS = {"anthropic", "anthropic-compatible"}
@@ -76,10 +76,7 @@ class SettingsService:
     async def update(self, caller: Caller, changes: dict[str, Any]) -> None:
         """Apply the keys sent; ``api_key`` null or empty forgets the stored key."""
         async with self.database.write() as db:
-            row = await db.get(UserSettings, caller.user_id)
-            if row is None:
-                row = UserSettings(owner_id=caller.user_id)
-                db.add(row)
+            row = await UserSettingsRepo(db, caller).get_or_add()
             for name in FIELDS:
                 if name in changes:
                     setattr(row, name, changes[name] or None)
@@ -101,7 +98,7 @@ class SettingsService:
 
     async def _read_defaults(self, owner_id: str) -> UserDefaults:
         async with self.database.read() as db:
-            row = await db.get(UserSettings, owner_id)
+            row = await UserSettingsRepo(db, owner_id).get()
         if row is None:
             return UserDefaults()
         return UserDefaults(

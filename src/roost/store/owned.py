@@ -46,6 +46,10 @@ class Owner(Protocol):
 T = TypeVar("T", bound=OwnedRow)
 
 
+def owner_id_of(owner: Owner | str) -> str:
+    return owner if isinstance(owner, str) else owner.user_id
+
+
 class OwnedRepo(Generic[T]):
     model: type[T]
     prefix: ClassVar[str]
@@ -54,7 +58,7 @@ class OwnedRepo(Generic[T]):
 
     def __init__(self, db: AsyncSession, owner: Owner | str) -> None:
         self.db = db
-        self.owner_id = owner if isinstance(owner, str) else owner.user_id
+        self.owner_id = owner_id_of(owner)
 
     def owned(self) -> Select[T]:
         """This owner's rows: the start of every query the repository runs."""
