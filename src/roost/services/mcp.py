@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from roost import ids
@@ -20,12 +19,13 @@ from roost.config import Settings
 from roost.crypto import SecretBox, preview
 from roost.engine.tools.mcp import McpServerConfig, McpStatus
 from roost.engine.tools.mcp_source import McpServers
-from roost.errors import InvalidRequest, McpServerExists, McpServerNotFound
+from roost.errors import InvalidRequest, McpServerExists
 from roost.services.caller import Caller
-from roost.services.cursors import anchor
+from roost.services.cursors import unknown_cursor
 from roost.store.db import Database, uninterrupted
+from roost.store.mcp import McpServerRepo
 from roost.store.models import McpServer
-from roost.store.paging import Page, cut
+from roost.store.paging import Page
 
 log = logging.getLogger("roost.mcp")
 
@@ -59,18 +59,16 @@ class McpServerService:
 
     async def page(self, *, limit: int, after: str | None) -> Page[McpServerView]:
         """Oldest first."""
-        query = select(McpServer)
         async with self.database.read() as db:
-            if after is not None:
-                await anchor(db, McpServer, "mcp", "after", after)
-                query = query.where(McpServer.id > after)
-            rows = (await db.execute(query.order_by(McpServer.id).limit(limit + 1))).scalars()
-            items, more = cut(rows.all(), limit)
+            repo = McpServerRepo(db)
+            if after is not None and await repo.find(after) is None:
+                raise unknown_cursor("after", after)
+            items, more = await repo.page(limit=limit, after=after)
         return Page([self._view(s) for s in items], more, items[-1].id if more and items else None)
 
     async def get(self, server_id: str) -> McpServerView:
         async with self.database.read() as db:
-            return self._view(await _row(db, server_id))
+            return self._view(await McpServerRepo(db).get(server_id))
 
     async def create(self, caller: Caller, fields: dict[str, Any]) -> McpServerView:
         server = McpServer(
@@ -83,11 +81,12 @@ class McpServerService:
         self._apply(server, fields)
         try:
             async with self.database.write() as db:
-                if await db.scalar(select(McpServer.id).where(McpServer.name == server.name)):
+                repo = McpServerRepo(db)
+                if await repo.name_taken(server.name):
                     raise McpServerExists(server.name)
-                if await db.scalar(select(McpServer.id).limit(1).offset(MAX_SERVERS - 1)):
+                if await repo.count_reaches(MAX_SERVERS):
                     raise InvalidRequest(f"At most {MAX_SERVERS} MCP servers can be configured")
-                db.add(server)
+                repo.add(server)
         except IntegrityError as race:  # the same name taken meanwhile
             raise McpServerExists(server.name) from race
         self._configs = None
@@ -98,12 +97,11 @@ class McpServerService:
         null are removed); a change to how the server is reached restarts it on next use."""
         try:
             async with self.database.write() as db:
-                server = await _row(db, server_id)
+                repo = McpServerRepo(db)
+                server = await repo.get(server_id)
                 name = changes.get("name")
-                if name is not None and name != server.name:
-                    taken = await db.scalar(select(McpServer.id).where(McpServer.name == name))
-                    if taken is not None:
-                        raise McpServerExists(name)
+                if name is not None and name != server.name and await repo.name_taken(name):
+                    raise McpServerExists(name)
                 self._apply(server, changes)
                 server.updated_at = utcnow()
         except IntegrityError as race:
@@ -115,7 +113,8 @@ class McpServerService:
     async def delete(self, server_id: str) -> None:
         """The server goes, and its process (if any) is stopped before this returns."""
         async with self.database.write() as db:
-            await db.delete(await _row(db, server_id))
+            repo = McpServerRepo(db)
+            await repo.remove(await repo.get(server_id))
         self._configs = None
         await self.servers.changed(server_id, None)
 
@@ -125,7 +124,7 @@ class McpServerService:
 
     async def restart(self, server_id: str) -> McpStatus:
         async with self.database.read() as db:
-            server = await _row(db, server_id)
+            server = await McpServerRepo(db).get(server_id)
         if not server.enabled:
             raise InvalidRequest(
                 f"MCP server {server.name} is disabled; enable it first",
@@ -147,8 +146,7 @@ class McpServerService:
 
     async def _read_configs(self) -> list[McpServerConfig]:
         async with self.database.read() as db:
-            query = select(McpServer).where(McpServer.enabled.is_(True)).order_by(McpServer.name)
-            rows = (await db.execute(query.limit(MAX_SERVERS))).scalars().all()
+            rows = await McpServerRepo(db).enabled(limit=MAX_SERVERS)
         return [self._config(s) for s in rows]
 
     def _apply(self, server: McpServer, fields: dict[str, Any]) -> None:
@@ -237,12 +235,3 @@ def _check_transport(server: McpServer, fields: dict[str, Any]) -> None:
         server.command, server.args, server.env_encrypted = None, [], None
         if not server.url:
             raise InvalidRequest("An http server needs a url", details={"field": "url"})
-
-
-async def _row(db: Any, server_id: str) -> McpServer:
-    server: McpServer | None = (
-        await db.get(McpServer, server_id) if ids.is_valid("mcp", server_id) else None
-    )
-    if server is None:
-        raise McpServerNotFound(server_id)
-    return server
