@@ -1,5 +1,8 @@
 """OpenAI Chat Completions wire format for the fake LLM: chunks, completions, models, errors.
 
+Each kind of chunk has the keys of the published samples in ``tests/engine/wire/``
+(``tests/engine/test_wire_samples.py`` checks that the two agree).
+
 Stream chunks are assembled from pre-serialised byte pieces, so a token costs one small
 ``orjson.dumps`` and a few concatenations.
 """
@@ -12,6 +15,7 @@ import orjson
 from roost.testing._fake_script import Plan, merge_frames
 
 dumps = orjson.dumps
+FINGERPRINT = "fp_roost_fake"
 
 ERROR_TYPES = {
     400: ("invalid_request_error", None),
@@ -35,9 +39,13 @@ def _pieces(plan: Plan, include_usage: bool) -> Iterator[tuple[bytes, bool]]:
         + str(plan.created).encode()
         + b',"model":'
         + dumps(plan.model)
-        + b',"system_fingerprint":null,"choices":[{"index":0,"delta":'
+        + b',"service_tier":"default","system_fingerprint":'
+        + dumps(FINGERPRINT)
+        + b',"choices":[{"index":0,"delta":'
     )
-    end = b'},"logprobs":null,"finish_reason":null}]}\n\n'
+    # With usage asked for, every chunk carries "usage": null until the usage chunk.
+    tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
+    end = b'},"logprobs":null,"finish_reason":null}]' + tail
     yield prefix + b'{"role":"assistant","content":"","refusal":null' + end, False
     start = prefix + b'{"reasoning_content":'
     for token in plan.thinking:
@@ -52,7 +60,7 @@ def _pieces(plan: Plan, include_usage: bool) -> Iterator[tuple[bytes, bool]]:
         start = prefix + b'{"tool_calls":[{"index":%d,"function":{"arguments":' % index
         for piece in call.fragments:
             yield start + dumps(piece) + b"}}]" + end, True
-    finish = b',"logprobs":null,"finish_reason":' + dumps(plan.finish) + b"}]}\n\n"
+    finish = b',"logprobs":null,"finish_reason":' + dumps(plan.finish) + b"}]" + tail
     yield prefix + b"{}" + finish, False
     if include_usage:
         yield b"data: " + dumps(_usage_chunk(plan)) + b"\n\n", False
@@ -64,7 +72,13 @@ def _usage(plan: Plan) -> dict[str, Any]:
         "prompt_tokens": plan.input_tokens,
         "completion_tokens": plan.output_tokens,
         "total_tokens": plan.input_tokens + plan.output_tokens,
-        "completion_tokens_details": {"reasoning_tokens": len(plan.thinking)},
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": len(plan.thinking),
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
     }
 
 
@@ -74,7 +88,8 @@ def _usage_chunk(plan: Plan) -> dict[str, Any]:
         "object": "chat.completion.chunk",
         "created": plan.created,
         "model": plan.model,
-        "system_fingerprint": None,
+        "service_tier": "default",
+        "system_fingerprint": FINGERPRINT,
         "choices": [],
         "usage": _usage(plan),
     }
@@ -105,7 +120,8 @@ def completion_body(plan: Plan) -> bytes:
             "object": "chat.completion",
             "created": plan.created,
             "model": plan.model,
-            "system_fingerprint": None,
+            "service_tier": "default",
+            "system_fingerprint": FINGERPRINT,
             "choices": [choice],
             "usage": _usage(plan),
         }
