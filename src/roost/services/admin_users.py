@@ -4,7 +4,6 @@ keys of any user, for the command line."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,8 +16,10 @@ from roost.services.caller import Caller
 from roost.services.cursors import anchor
 from roost.services.passwords import check_strength, hash_password
 from roost.services.turns import TurnService
+from roost.store.api_keys import ApiKeyLookup
 from roost.store.db import Database
-from roost.store.models import ApiKey, LoginSession, User
+from roost.store.logins import LoginRepo
+from roost.store.models import ApiKey, User
 from roost.store.paging import Page
 from roost.store.turns import TurnRepo
 from roost.store.users import LOCAL_USER_ID, UserRepo
@@ -197,8 +198,8 @@ class UserAdmin:
 
     async def revoke_key(self, key_id: str) -> None:
         async with self.database.read() as db:
-            key = await db.get(ApiKey, key_id) if ids.is_valid("key", key_id) else None
-        if key is None or not await self.auth.revoke_key(Caller(key.user_id), key_id):
+            owner = await ApiKeyLookup(db).owner_of(key_id) if ids.is_valid("key", key_id) else None
+        if owner is None or not await self.auth.revoke_key(Caller(owner), key_id):
             raise ApiKeyNotFound(key_id)
 
     async def _busy_sessions(self, user_id: str) -> list[str]:
@@ -264,8 +265,4 @@ async def _locked(db: AsyncSession, caller: Caller | None, user_id: str) -> User
 async def _end_logins(db: AsyncSession, user: User) -> None:
     """Every access token (by version) and refresh token (by login) of the user stops now."""
     user.token_version += 1
-    await db.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    await LoginRepo(db, user.id).end_all(utcnow())

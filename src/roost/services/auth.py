@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
 from roost.bus.limits import Backoff, Counters
@@ -17,14 +17,16 @@ from roost.services import key_scopes
 from roost.services.caller import Caller
 from roost.services.passwords import check_strength, hash_password, verify_password
 from roost.services.tokens import AccessClaims, TokenSigner, hash_secret, new_secret
+from roost.store.api_keys import ApiKeyLookup, ApiKeyRepo
 from roost.store.db import Database
-from roost.store.models import ApiKey, InviteCode, LoginSession, RefreshToken, User
-from roost.store.users import LOCAL_USER_ID
+from roost.store.invites import InviteRepo
+from roost.store.logins import LoginRepo, RefreshTokens
+from roost.store.models import ApiKey, LoginSession, RefreshToken, User
+from roost.store.users import LOCAL_USER_ID, UserRepo
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}")
 API_KEY_PREFIX = "rk_"
 REFRESH_PREFIX = "rt_"
-REGISTRATION_LOCK = 7_401_163_002
 KEY_TOUCH_SECONDS = 60
 # Guessing limits. Each (account, address) pair has 5 tries at once, then waits 1 s, 2 s,
 # 4 s… up to 15 minutes between tries; a success starts it again. An account with 50
@@ -71,7 +73,7 @@ class AuthService:
 
     # --- credentials -> callers -------------------------------------------------------
 
-    async def authenticate(self, credential: str, address: str) -> Caller:
+    async def authenticate(self, credential: str, _address: str) -> Caller:
         """The caller a credential stands for; 401 for anything that is not good now."""
         if credential.startswith(API_KEY_PREFIX):
             return await self._by_api_key(credential)
@@ -79,8 +81,9 @@ class AuthService:
         if claims is None:
             raise unauthorized("The token is invalid or has expired")
         async with self.database.read() as db:
-            user = await db.get(User, claims.user_id)
-            login = await db.get(LoginSession, claims.login_id) if claims.login_id else None
+            user = await UserRepo(db).get(claims.user_id)
+            logins = LoginRepo(db, claims.user_id)
+            login = await logins.find(claims.login_id) if claims.login_id else None
         if user is None or not user.is_active or user.token_version != claims.version:
             raise unauthorized("The token is no longer valid")
         if claims.login_id and (login is None or login.revoked_at is not None):
@@ -93,10 +96,8 @@ class AuthService:
     async def _by_api_key(self, key: str) -> Caller:
         now = utcnow()
         async with self.database.read() as db:
-            found = (
-                await db.execute(select(ApiKey).where(ApiKey.key_hash == hash_secret(key)))
-            ).scalar_one_or_none()
-            user = await db.get(User, found.user_id) if found else None
+            found = await ApiKeyLookup(db).by_hash(hash_secret(key))
+            user = await UserRepo(db).get(found.user_id) if found else None
         if found is None or user is None or not user.is_active or found.revoked_at is not None:
             raise unauthorized("The API key is invalid or revoked")
         if found.expires_at is not None and found.expires_at <= now:
@@ -105,9 +106,7 @@ class AuthService:
             seconds=KEY_TOUCH_SECONDS
         ):
             async with self.database.write() as db:
-                await db.execute(
-                    update(ApiKey).where(ApiKey.id == found.id).values(last_used_at=now)
-                )
+                await ApiKeyLookup(db).touch(found.id, now)
         return Caller(user.id, user.is_admin, True, f"key:{found.id}", frozenset(found.scopes))
 
     # --- accounts ---------------------------------------------------------------------
@@ -121,13 +120,12 @@ class AuthService:
         check_strength(password, self.settings.password_min_length, email=email, name=name)
         hashed = await hash_password(password)
         async with self.database.write() as db:
-            if db.get_bind().dialect.name == "postgresql":
-                await db.execute(text(f"SELECT pg_advisory_xact_lock({REGISTRATION_LOCK})"))
-            users = await db.scalar(select(func.count()).where(User.email.is_not(None)))
-            first = not users
+            users = UserRepo(db)
+            await users.lock_registrations()
+            first = not await users.any_account()
             if not first:
                 await self._admit(db, invite_code)
-            if await db.scalar(select(User.id).where(User.email == email)) is not None:
+            if await users.email_taken(email):
                 raise AlreadyExists("An account with that email exists", details={"field": "email"})
             user = User(
                 id=ids.new_id("usr"),
@@ -138,10 +136,10 @@ class AuthService:
                 is_active=True,
                 token_version=1,
             )
-            db.add(user)
+            users.add(user)
         return user
 
-    async def _admit(self, db: object, invite_code: str | None) -> None:
+    async def _admit(self, db: AsyncSession, invite_code: str | None) -> None:
         mode = self.settings.registration
         if mode == "closed":
             raise Forbidden("Registration is closed; ask an admin for an account")
@@ -149,18 +147,7 @@ class AuthService:
             return
         if not invite_code:
             raise Forbidden("Registration needs an invite code", details={"field": "invite_code"})
-        now = utcnow()
-        result = await db.execute(  # type: ignore[attr-defined]
-            update(InviteCode)
-            .where(
-                InviteCode.code == invite_code,
-                InviteCode.uses < InviteCode.max_uses,
-                InviteCode.revoked_at.is_(None),
-                (InviteCode.expires_at.is_(None)) | (InviteCode.expires_at > now),
-            )
-            .values(uses=InviteCode.uses + 1)
-        )
-        if not result.rowcount:
+        if not await InviteRepo(db).use(invite_code, utcnow()):
             raise Forbidden("The invite code is not valid", details={"field": "invite_code"})
 
     async def login(self, email: str, password: str, address: str, agent: str) -> TokenPair:
@@ -168,7 +155,7 @@ class AuthService:
         key = email.strip().lower()[:254]
         pair = await self._admit_login(key, address)
         async with self.database.read() as db:
-            user = (await db.execute(select(User).where(User.email == key))).scalar_one_or_none()
+            user = await UserRepo(db).by_email(key)
         if not await verify_password(user.password_hash if user else None, password):
             await self.counters.hit(f"login:acct:{key}", *LOGIN_FAILURES_PER_ACCOUNT)
             raise unauthorized(BAD_LOGIN)
@@ -180,11 +167,11 @@ class AuthService:
 
     async def _new_login(self, user: User, agent: str) -> TokenPair:
         async with self.database.write() as db:
-            login = LoginSession(id=ids.new_id("lgn"), user_id=user.id, user_agent=agent[:300])
-            db.add(login)
+            login = LoginSession(id=ids.new_id("lgn"), user_agent=agent[:300])
+            LoginRepo(db, user.id).add(login)
             await db.flush()
             refresh = self._add_refresh(db, login.id)
-            fresh = await db.get(User, user.id)
+            fresh = await UserRepo(db).get(user.id)
             assert fresh is not None
             fresh.last_login_at = utcnow()
             version = fresh.token_version
@@ -194,14 +181,10 @@ class AuthService:
         """A new pair for a refresh token used once; a second use ends the whole login."""
         now = utcnow()
         async with self.database.write() as db:
-            found = (
-                await db.execute(
-                    select(RefreshToken).where(RefreshToken.token_hash == hash_secret(token))
-                )
-            ).scalar_one_or_none()
-            login = await db.get(LoginSession, found.login_id) if found else None
-            if found is None or login is None or login.revoked_at is not None:
+            chained = await RefreshTokens(db).by_hash(hash_secret(token))
+            if chained is None or chained[1].revoked_at is not None:
                 raise unauthorized("The refresh token is invalid")
+            found, login = chained
             if found.used_at is not None:
                 login.revoked_at = now  # reuse: a copy is out there; end the login
                 reused = True
@@ -210,7 +193,7 @@ class AuthService:
                 if found.expires_at <= now:
                     raise unauthorized("The refresh token has expired")
                 found.used_at = now
-                user = await db.get(User, login.user_id)
+                user = await UserRepo(db).get(login.user_id)
                 if user is None or not user.is_active:
                     raise unauthorized("The account is not active")
                 refresh = self._add_refresh(db, login.id)
@@ -225,27 +208,17 @@ class AuthService:
         async with self.database.write() as db:
             login_id = caller.login_id
             if login_id is None and refresh_token:
-                found = (
-                    await db.execute(
-                        select(RefreshToken).where(
-                            RefreshToken.token_hash == hash_secret(refresh_token)
-                        )
-                    )
-                ).scalar_one_or_none()
-                login_id = found.login_id if found else None
+                found = await RefreshTokens(db).by_hash(hash_secret(refresh_token))
+                login_id = found[1].id if found else None
             if login_id is not None:
-                await db.execute(
-                    update(LoginSession)
-                    .where(LoginSession.id == login_id, LoginSession.user_id == caller.user_id)
-                    .values(revoked_at=utcnow())
-                )
+                await LoginRepo(db, caller).end(login_id, utcnow())
 
     async def change_password(
         self, caller: Caller, current: str, new: str, agent: str
     ) -> TokenPair:
         """Checks the current password; every other login ends, this one gets new tokens."""
         async with self.database.read() as db:
-            user = await db.get(User, caller.user_id)
+            user = await UserRepo(db).get(caller.user_id)
         if user is None or not await verify_password(user.password_hash, current):
             raise unauthorized("The current password is wrong")
         check_strength(
@@ -253,24 +226,19 @@ class AuthService:
         )
         hashed = await hash_password(new)
         async with self.database.write() as db:
-            fresh = await db.get(User, caller.user_id)
+            fresh = await UserRepo(db).get(caller.user_id)
             assert fresh is not None
             fresh.password_hash = hashed
             fresh.token_version += 1
             fresh.updated_at = utcnow()
-            await db.execute(
-                update(LoginSession)
-                .where(LoginSession.user_id == caller.user_id, LoginSession.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
-            )
+            await LoginRepo(db, caller).end_all(utcnow())
         return await self._new_login(fresh, agent)
 
     async def dev_login(self, agent: str) -> TokenPair:
         """Dev mode only: log in as a developer admin, made on first use."""
         async with self.database.write() as db:
-            user = (
-                await db.execute(select(User).where(User.email == "dev@localhost"))
-            ).scalar_one_or_none()
+            users = UserRepo(db)
+            user = await users.by_email("dev@localhost")
             if user is None:
                 user = User(
                     id=ids.new_id("usr"),
@@ -280,19 +248,19 @@ class AuthService:
                     is_active=True,
                     token_version=1,
                 )
-                db.add(user)
+                users.add(user)
         return await self._new_login(user, agent)
 
     async def user(self, caller: Caller) -> User:
         async with self.database.read() as db:
-            user = await db.get(User, caller.user_id)
+            user = await UserRepo(db).get(caller.user_id)
         if user is None:
             raise unauthorized("The account no longer exists")
         return user
 
     async def update_user(self, caller: Caller, changes: dict[str, str | None]) -> User:
         async with self.database.write() as db:
-            user = await db.get(User, caller.user_id)
+            user = await UserRepo(db).get(caller.user_id)
             if user is None:
                 raise unauthorized("The account no longer exists")
             if changes.get("name"):
@@ -313,7 +281,6 @@ class AuthService:
         secret = new_secret(API_KEY_PREFIX)
         key = ApiKey(
             id=ids.new_id("key"),
-            user_id=caller.user_id,
             name=name,
             prefix=secret[:12],
             key_hash=hash_secret(secret),
@@ -321,37 +288,22 @@ class AuthService:
             expires_at=expires_at,
         )
         async with self.database.write() as db:
-            db.add(key)
+            ApiKeyRepo(db, caller).add(key)
         return key, secret
 
     async def keys(self, caller: Caller) -> list[ApiKey]:
         async with self.database.read() as db:
-            query = (
-                select(ApiKey)
-                .where(ApiKey.user_id == caller.user_id, ApiKey.revoked_at.is_(None))
-                .order_by(ApiKey.id.desc())
-                .limit(500)
-            )
-            return list((await db.execute(query)).scalars().all())
+            return await ApiKeyRepo(db, caller).live()
 
     async def revoke_key(self, caller: Caller, key_id: str) -> bool:
         async with self.database.write() as db:
-            result = await db.execute(
-                update(ApiKey)
-                .where(
-                    ApiKey.id == key_id,
-                    ApiKey.user_id == caller.user_id,
-                    ApiKey.revoked_at.is_(None),
-                )
-                .values(revoked_at=utcnow())
-            )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+            return await ApiKeyRepo(db, caller).revoke(key_id, utcnow())
 
     # --- helpers ----------------------------------------------------------------------
 
-    def _add_refresh(self, db: object, login_id: str) -> str:
+    def _add_refresh(self, db: AsyncSession, login_id: str) -> str:
         secret = new_secret(REFRESH_PREFIX)
-        db.add(  # type: ignore[attr-defined]
+        RefreshTokens(db).add(
             RefreshToken(
                 id=ids.new_id("rt"),
                 login_id=login_id,
