@@ -113,7 +113,7 @@ class LocationService:
         """Make the location with this id (or path) the one new projects go to."""
         async with self.database.write() as db:
             repo = LocationRepo(db)
-            location = await repo.get(given) if ids.is_valid("loc", given) else None
+            location = await repo.get(given)
             if location is None and given.startswith("/"):
                 location = await repo.by_path(_real(given))
             if location is None:
@@ -126,11 +126,10 @@ class LocationService:
         unavailable to tools until it (or a location around them) is added again."""
         async with self.database.write() as db:
             repo = LocationRepo(db)
-            location = await repo.get(location_id) if ids.is_valid("loc", location_id) else None
+            location = await repo.get(location_id)
             if location is None:
                 raise LocationNotFound(location_id)
-            await db.delete(location)
-            await db.flush()
+            await repo.remove(location)
             rest = await repo.all()
             if location.is_active and rest:
                 await repo.set_active(rest[0].id)

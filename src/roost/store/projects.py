@@ -5,6 +5,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost import ids
 from roost.clock import utcnow
 from roost.errors import ProjectNotFound
 from roost.store.db import insert_or_ignore
@@ -25,7 +26,14 @@ class LocationRepo:
         return list((await self.db.execute(query.limit(MAX_LOCATIONS))).scalars().all())
 
     async def get(self, location_id: str) -> ProjectLocation | None:
+        """The location with this id; None for an unknown or malformed one."""
+        if not ids.is_valid("loc", location_id):
+            return None
         return await self.db.get(ProjectLocation, location_id)
+
+    async def remove(self, location: ProjectLocation) -> None:
+        await self.db.delete(location)
+        await self.db.flush()
 
     async def by_path(self, path: str) -> ProjectLocation | None:
         query = select(ProjectLocation).where(ProjectLocation.path == path)
