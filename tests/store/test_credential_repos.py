@@ -68,7 +68,7 @@ async def test_a_key_revoked_twice_at_once_is_revoked_once(
                 await asyncio.sleep(0.3)  # the second reaches the row meanwhile
         return revoked
 
-    assert await asyncio.gather(revoke(True), revoke(False)) == [True, False]
+    assert list(await asyncio.gather(revoke(True), revoke(False))) == [True, False]
     async with database.read() as db:
         assert await ApiKeyRepo(db, ADA).live() == []
 
