@@ -1,9 +1,10 @@
-"""Sessions, always seen through their owner."""
+"""Sessions, seen through their owner; the turn engine alone reaches them by id."""
 
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.errors import SessionNotFound
 from roost.store.db import insert_or_ignore
@@ -125,3 +126,25 @@ class SessionRepo(OwnedRepo[Session]):
         if order == "listing":
             return [session.pinned, session.updated_at, session.id]
         return [session.last_activity_at, session.id]
+
+
+class UncheckedSessions:
+    """Sessions by id, with no owner check: for the turn engine, which updates the
+    session of a turn already authorised (or found by the engine itself)."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def get(self, session_id: str) -> Session | None:
+        return await self.db.get(Session, session_id)
+
+    async def uncount_messages(self, session_id: str, removed: int) -> None:
+        """Messages went in a statement of their own: the count follows in the store."""
+        await self.db.execute(
+            update(Session)
+            .where(Session.id == session_id)
+            .values(message_count=Session.message_count - removed)
+        )
+
+    async def set_idle(self, session_id: str) -> None:
+        await self.db.execute(update(Session).where(Session.id == session_id).values(status="idle"))

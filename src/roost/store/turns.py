@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost import ids
 from roost.domain.events import Event
 from roost.domain.turn_status import ACTIVE, TurnStatus, sources, transition
+from roost.errors import TurnNotFound
 from roost.store.models import Session, Turn, TurnEvent
 from roost.store.paging import cut
 
@@ -25,13 +27,31 @@ class TurnRepo:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def get(self, turn_id: str, *, owner_id: str | None = None) -> Turn | None:
-        query = select(Turn).where(Turn.id == turn_id)
-        if owner_id is not None:
-            query = query.join(Session, Session.id == Turn.session_id).where(
-                Session.owner_id == owner_id
-            )
+    async def in_session(self, session: Session, turn_id: str) -> Turn:
+        """A turn of a session the caller owns (``session`` comes from ``SessionRepo``);
+        :class:`TurnNotFound` for a malformed id or a turn of another session."""
+        turn = await self.get_unchecked(turn_id) if ids.is_valid("turn", turn_id) else None
+        if turn is None or turn.session_id != session.id:
+            raise TurnNotFound(turn_id)
+        return turn
+
+    async def find_in_session(self, session: Session, turn_id: str) -> Turn | None:
+        """The turn a cursor names, if it is one of this owned session's."""
+        query = select(Turn).where(Turn.id == turn_id, Turn.session_id == session.id)
         return (await self.db.execute(query)).scalar_one_or_none()
+
+    async def get_unchecked(self, turn_id: str) -> Turn | None:
+        """A turn by id with no owner check: for the turn engine, which acts on a turn
+        already authorised (or found by the engine itself)."""
+        return (await self.db.execute(select(Turn).where(Turn.id == turn_id))).scalar_one_or_none()
+
+    async def lock_unchecked(self, turn_id: str) -> Turn | None:
+        """:meth:`get_unchecked` with the row locked until the transaction ends."""
+        query = select(Turn).where(Turn.id == turn_id).with_for_update()
+        return (await self.db.execute(query)).scalar_one_or_none()
+
+    def add(self, turn: Turn) -> None:
+        self.db.add(turn)
 
     async def active(self, session_id: str) -> Sequence[Turn]:
         """The session's queued, running and waiting turns, oldest first."""
@@ -143,6 +163,15 @@ class EventRepo:
             .limit(limit)
         )
         return list((await self.db.execute(query)).scalars().all())
+
+    def add(self, event: Event) -> None:
+        """An event written by the unit of work that changes the turn (its start): the
+        caller moves ``last_seq`` on in the same flush."""
+        self.db.add(
+            TurnEvent(
+                turn_id=event.turn_id, seq=event.seq, type=event.type, data=event.data, ts=event.ts
+            )
+        )
 
     async def of_types(self, turn_id: str, types: Sequence[str]) -> list[TurnEvent]:
         query = (

@@ -3,8 +3,6 @@ fitting the model's context window; and forks, which copy history into a new ses
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
-
 from roost import ids
 from roost.clock import utcnow
 from roost.engine.providers.base import ChatMessage, ModelRequest, Provider
@@ -12,8 +10,9 @@ from roost.engine.providers.retry import complete
 from roost.errors import InvalidRequest, MessageNotFound
 from roost.services.turns.history import since_summary
 from roost.store.db import Database, uninterrupted
-from roost.store.messages import in_conversation
+from roost.store.messages import MessageRepo
 from roost.store.models import Message, Session
+from roost.store.sessions import SessionRepo, UncheckedSessions
 
 SUMMARY_PROMPT = (
     "Summarise the conversation below for the assistant who will continue it: keep the "
@@ -54,18 +53,13 @@ async def compact(
 
 async def _history(database: Database, session_id: str) -> list[Message]:
     async with database.read() as db:
-        query = (
-            select(Message)
-            .where(Message.session_id == session_id, in_conversation())
-            .order_by(Message.id)
-        )
-        return list((await db.execute(query)).scalars().all())
+        return await MessageRepo(db, session_id).conversation()
 
 
 async def _store_summary(database: Database, message: Message) -> None:
     async with database.write() as db:
-        db.add(message)
-        session = await db.get(Session, message.session_id)
+        MessageRepo(db, message.session_id).add(message)
+        session = await UncheckedSessions(db).get(message.session_id)
         if session is not None:
             session.message_count += 1
             session.updated_at = utcnow()
@@ -77,12 +71,7 @@ async def fork(
     """A new session with the source's settings and its history up to ``until``."""
     async with database.write() as db:
         # A queued message stays with the turn that will send it, in the source.
-        query = (
-            select(Message)
-            .where(Message.session_id == source.id, in_conversation())
-            .order_by(Message.id)
-        )
-        history = list((await db.execute(query)).scalars().all())
+        history = await MessageRepo(db, source.id).conversation()
         if until is not None:
             index = next((i for i, m in enumerate(history) if m.id == until), None)
             if index is None:
@@ -106,15 +95,15 @@ async def fork(
             updated_at=now,
             last_activity_at=now,
         )
-        db.add(copy)
+        SessionRepo(db, owner_id).add(copy)
         await db.flush()
         renamed: dict[str, str] = {}
+        messages = MessageRepo(db, copy.id)
         for message in history:
             renamed[message.id] = ids.new_id("msg")
-            db.add(
+            messages.add(
                 Message(
                     id=renamed[message.id],
-                    session_id=copy.id,
                     role=message.role,
                     content=message.content,
                     parts=_renamed_parts(message.parts or [], renamed),

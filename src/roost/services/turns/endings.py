@@ -2,9 +2,8 @@
 behind by a process that stopped."""
 
 from collections.abc import Collection
-from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.bus.base import EventBus
 from roost.clock import utcnow
@@ -13,8 +12,10 @@ from roost.domain.turn_status import TurnStatus
 from roost.errors import ApiError
 from roost.services.turns.event_log import EventWriter
 from roost.store.db import Database
-from roost.store.messages import QUEUED
-from roost.store.models import Message, Session, Turn, TurnInput
+from roost.store.messages import UncheckedMessages
+from roost.store.models import Turn
+from roost.store.sessions import UncheckedSessions
+from roost.store.turn_inputs import TurnInputRepo
 from roost.store.turns import EventRepo, TurnRepo
 
 
@@ -34,7 +35,7 @@ async def end_turn(
     event); the attempt is bumped so that a writer still holding the old one is fenced.
     """
     async with database.write() as db:
-        turn = await TurnRepo(db).get(turn_id)
+        turn = await TurnRepo(db).get_unchecked(turn_id)
         if turn is None or turn.status not in only_if:
             return False
         turn.attempt += 1
@@ -69,16 +70,12 @@ def error_event(error: ApiError) -> Error:
     return Error(code=error.code, message=error.message, **details)
 
 
-async def close_inputs(db: Any, turn_id: str) -> None:
+async def close_inputs(db: AsyncSession, turn_id: str) -> None:
     """Questions and approvals of a turn that ended can no longer be answered."""
-    await db.execute(
-        update(TurnInput)
-        .where(TurnInput.turn_id == turn_id, TurnInput.status == "pending")
-        .values(status="closed")
-    )
+    await TurnInputRepo(db).close_pending(turn_id)
 
 
-async def _keep_partial_answer(db: Any, turn: Turn, status: str) -> str | None:
+async def _keep_partial_answer(db: AsyncSession, turn: Turn, status: str) -> str | None:
     """The answer being streamed when the turn stopped, rebuilt from its text events."""
     events = await EventRepo(db).of_types(turn.id, ["text", "tool_result"])
     text: list[str] = []
@@ -87,9 +84,8 @@ async def _keep_partial_answer(db: Any, turn: Turn, status: str) -> str | None:
             text = []
         else:
             text.append(str(event.data.get("content", "")))
-    query = select(Message).where(Message.turn_id == turn.id, Message.status == "streaming")
     message_id = None
-    for message in (await db.execute(query)).scalars().all():
+    for message in await UncheckedMessages(db).streaming(turn.id):
         message.content = message.content or "".join(text)
         message.parts = [{"type": "text", "text": message.content}] if message.content else []
         message.status = status
@@ -97,22 +93,16 @@ async def _keep_partial_answer(db: Any, turn: Turn, status: str) -> str | None:
     return message_id
 
 
-async def _drop_queued_message(db: Any, turn: Turn) -> None:
+async def _drop_queued_message(db: AsyncSession, turn: Turn) -> None:
     """A message still queued never reached the model: it leaves history with its turn,
     rather than stay where it was stored, among the answers it waited behind."""
-    removed = await db.execute(
-        delete(Message).where(Message.turn_id == turn.id, Message.status == QUEUED)
-    )
-    if removed.rowcount:
+    removed = await UncheckedMessages(db).delete_queued(turn.id)
+    if removed:
         turn.user_message_id = None
-        await db.execute(
-            update(Session)
-            .where(Session.id == turn.session_id)
-            .values(message_count=Session.message_count - removed.rowcount)
-        )
+        await UncheckedSessions(db).uncount_messages(turn.session_id, removed)
 
 
-async def settle_session(db: Any, session_id: str) -> None:
+async def settle_session(db: AsyncSession, session_id: str) -> None:
     """A session is idle once none of its turns is queued, running or waiting."""
     if not list(await TurnRepo(db).active(session_id)):
-        await db.execute(update(Session).where(Session.id == session_id).values(status="idle"))
+        await UncheckedSessions(db).set_idle(session_id)

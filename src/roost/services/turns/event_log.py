@@ -214,6 +214,6 @@ async def _replay(
 
 async def _open(db: AsyncSession, turn_id: str) -> bool:
     """Whether the turn exists and its log has not ended (``done`` is always last)."""
-    if await TurnRepo(db).get(turn_id) is None:
+    if await TurnRepo(db).get_unchecked(turn_id) is None:
         return False
     return not await EventRepo(db).of_types(turn_id, ["done"])

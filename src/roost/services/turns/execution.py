@@ -44,6 +44,7 @@ from roost.services.turns.titles import generate_title
 from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database, uninterrupted
 from roost.store.models import Message, Session, Turn
+from roost.store.sessions import UncheckedSessions
 from roost.store.turns import TurnFenced, TurnRepo
 from roost.store.users import get_user
 
@@ -314,7 +315,7 @@ class TurnExecutor:
         await writer.close()
         await started.sink.drop_unused()
         async with self.database.read() as db:
-            fresh = await TurnRepo(db).get(turn.id)
+            fresh = await TurnRepo(db).get_unchecked(turn.id)
         if status == TurnStatus.CANCELLED and fresh is not None and not fresh.cancel_requested:
             status = TurnStatus.INTERRUPTED  # stopped by a shutdown, not by anyone's cancel
         if runner is not None and runner.answer is not None:
@@ -347,7 +348,7 @@ class TurnExecutor:
                 iterations=iterations,
                 error=failure.body() if failure is not None else None,
             )
-            session = await db.get(Session, turn.session_id)
+            session = await UncheckedSessions(db).get(turn.session_id)
             if session is not None:
                 session.status = "idle"
                 session.input_tokens += usage["input_tokens"]

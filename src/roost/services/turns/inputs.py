@@ -7,18 +7,19 @@ The requests live in the store, not in a task, so an answer given after a restar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
-
 from roost import ids
 from roost.clock import utcnow
 from roost.domain.turn_status import TurnStatus
 from roost.errors import InputNotFound, InputNotPending, InvalidInputResponse, TurnNotFound
 from roost.services.caller import Caller
-from roost.services.cursors import anchor
+from roost.services.cursors import check_cursor_shape, unknown_cursor
 from roost.services.turns.service import TurnService
 from roost.store.db import Database
-from roost.store.models import Session, Turn, TurnInput
-from roost.store.paging import Page, cut
+from roost.store.models import Turn, TurnInput
+from roost.store.paging import Page
+from roost.store.sessions import UncheckedSessions
+from roost.store.turn_inputs import TurnInputRepo
+from roost.store.turns import TurnRepo
 
 
 @dataclass(frozen=True)
@@ -76,33 +77,25 @@ class TurnInputService:
     async def of_turn(self, caller: Caller, session_id: str, turn_id: str) -> list[TurnInput]:
         await self.turns.get(caller, session_id, turn_id)
         async with self.database.read() as db:
-            query = select(TurnInput).where(TurnInput.turn_id == turn_id).order_by(TurnInput.id)
-            return list((await db.execute(query)).scalars().all())
+            return await TurnInputRepo(db).of_turn(turn_id)
 
     async def waiting_on(
         self, caller: Caller, *, limit: int, before: str | None
     ) -> Page[TurnInput]:
         """Everything the caller's turns wait on, newest first: a client's inbox."""
-        query = (
-            select(TurnInput)
-            .join(Session, Session.id == TurnInput.session_id)
-            .where(Session.owner_id == caller.user_id, TurnInput.status == "pending")
-        )
         async with self.database.read() as db:
+            inputs = TurnInputRepo(db)
             if before is not None:
-                mine = select(Session.id).where(Session.owner_id == caller.user_id)
-                await anchor(db, TurnInput, "inp", "before", before, TurnInput.session_id.in_(mine))
-                query = query.where(TurnInput.id < before)
-            rows = (
-                await db.execute(query.order_by(TurnInput.id.desc()).limit(limit + 1))
-            ).scalars()
-            items, more = cut(list(rows), limit)
+                check_cursor_shape("inp", "before", before)
+                if await inputs.find_owned(caller, before) is None:
+                    raise unknown_cursor("before", before)
+            items, more = await inputs.waiting_on(caller, limit=limit, before=before)
         return Page(items, more, items[-1].id if more and items else None)
 
     async def pending(self, turn_id: str) -> list[TurnInput]:
         """What a turn its caller already owns waits on."""
         async with self.database.read() as db:
-            return await _pending(db, turn_id)
+            return await TurnInputRepo(db).pending(turn_id)
 
     async def answer(
         self,
@@ -117,14 +110,12 @@ class TurnInputService:
         async with self.database.write() as db:
             # The turn row is locked so that two answers to its last two requests
             # cannot both see the other still pending and leave the turn waiting.
-            turn = (
-                await db.execute(select(Turn).where(Turn.id == turn_id).with_for_update())
-            ).scalar_one_or_none()
+            turn = await TurnRepo(db).lock_unchecked(turn_id)
             if turn is None:
                 raise TurnNotFound(turn_id)
-            request = (
-                await db.get(TurnInput, request_id) if ids.is_valid("inp", request_id) else None
-            )
+            inputs = TurnInputRepo(db)
+            valid = ids.is_valid("inp", request_id)
+            request = await inputs.get_unchecked(request_id) if valid else None
             if request is None or request.turn_id != turn_id:
                 raise InputNotFound(request_id)
             if request.status != "pending" or turn.status != TurnStatus.WAITING:
@@ -133,42 +124,20 @@ class TurnInputService:
             # The turn's row lock above makes this request's check and change one step.
             request.status, request.response, request.answered_at = "answered", stored, utcnow()
             if response.remember and request.tool:
-                session = await db.get(Session, session_id)
+                session = await UncheckedSessions(db).get(session_id)
                 if session is not None and request.tool not in (session.approved_tools or []):
                     session.approved_tools = [*(session.approved_tools or []), request.tool]
                 # The tool's other calls waiting in this turn are allowed with it.
-                await db.execute(
-                    update(TurnInput)
-                    .where(
-                        TurnInput.turn_id == turn_id,
-                        TurnInput.status == "pending",
-                        TurnInput.kind == "tool_approval",
-                        TurnInput.tool == request.tool,
-                    )
-                    .values(status="answered", response=stored, answered_at=utcnow())
-                )
-            left = await db.scalar(
-                select(func.count())
-                .select_from(TurnInput)
-                .where(TurnInput.turn_id == turn_id, TurnInput.status == "pending")
-            )
-            resumed = not left
+                await inputs.approve_pending_calls(turn_id, request.tool, stored, utcnow())
+            resumed = not await inputs.count_pending(turn_id)
             if resumed:
                 turn.status = TurnStatus.QUEUED
                 turn.options = {**turn.options, "resuming": True}
         if resumed:
             await self.turns.go_on(session_id, turn_id)
         async with self.database.read() as db:
-            request = await db.get(TurnInput, request_id)
-            fresh = await db.get(Turn, turn_id)
+            inputs = TurnInputRepo(db)
+            request = await inputs.get_unchecked(request_id)
+            fresh = await TurnRepo(db).get_unchecked(turn_id)
             assert request is not None and fresh is not None
-            return Answered(request, fresh, resumed, await _pending(db, turn_id))
-
-
-async def _pending(db: Any, turn_id: str) -> list[TurnInput]:
-    query = (
-        select(TurnInput)
-        .where(TurnInput.turn_id == turn_id, TurnInput.status == "pending")
-        .order_by(TurnInput.id)
-    )
-    return list((await db.execute(query)).scalars().all())
+            return Answered(request, fresh, resumed, await inputs.pending(turn_id))

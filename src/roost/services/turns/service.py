@@ -4,7 +4,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
 from roost.bus.base import EventBus, TurnQueue
@@ -16,19 +16,18 @@ from roost.errors import (
     AgentNotFound,
     InvalidRequest,
     MessageNotFound,
-    SessionNotFound,
     TurnInProgress,
     TurnNotFound,
 )
 from roost.services.caller import Caller
-from roost.services.cursors import anchor
+from roost.services.cursors import check_cursor_shape, unknown_cursor
 from roost.services.turns.compaction import compact, fork
 from roost.services.turns.endings import end_turn
 from roost.services.turns.event_log import follow_batches
 from roost.services.turns.start import add_user_message
 from roost.services.user_settings import SettingsService
 from roost.store.db import Database
-from roost.store.messages import QUEUED
+from roost.store.messages import QUEUED, MessageRepo, UncheckedMessages
 from roost.store.models import Message, Session, Turn
 from roost.store.paging import Page
 from roost.store.sessions import SessionRepo
@@ -91,9 +90,9 @@ class TurnService:
         if not content.strip():
             raise InvalidRequest("Message content is empty", details={"field": "content"})
         async with self.database.write() as db:
-            session = await self._owned(db, caller, session_id)
+            session = await SessionRepo(db, caller).get(session_id)
             await self._refuse_busy(db, session.id)
-            message = await _find_message(db, session.id, message_ref)
+            message = await _find_message(MessageRepo(db, session.id), message_ref)
             if message.role != "user":
                 raise InvalidRequest(
                     "Only user messages can be edited", details={"message_id": message.id}
@@ -111,7 +110,7 @@ class TurnService:
     async def cancel_current(self, caller: Caller, session_id: str) -> list[Turn]:
         """Cancel the running turn and any queued after it; durable before anything stops."""
         async with self.database.write() as db:
-            session = await self._owned(db, caller, session_id)
+            session = await SessionRepo(db, caller).get(session_id)
             active = list(await TurnRepo(db).active(session.id))
             for turn in active:
                 turn.cancel_requested = True
@@ -130,7 +129,7 @@ class TurnService:
         """Summarise older history now (it also happens on its own when history outgrows
         the model's window)."""
         async with self.database.read() as db:
-            session = await self._owned(db, caller, session_id)
+            session = await SessionRepo(db, caller).get(session_id)
             await self._refuse_busy(db, session.id)
         agent = self.settings.all_agents.get(session.agent or "assistant")
         providers = await self.user_settings.providers_for(caller.user_id)
@@ -144,24 +143,27 @@ class TurnService:
     ) -> Session:
         """A new session holding this one's history up to ``until`` (all of it by default)."""
         async with self.database.read() as db:
-            session = await self._owned(db, caller, session_id)
+            session = await SessionRepo(db, caller).get(session_id)
         if until is not None and not ids.is_valid("msg", until):
             raise MessageNotFound(until)
         return await fork(self.database, session, caller.user_id, until, title)
 
     async def get(self, caller: Caller, session_id: str, turn_id: str) -> Turn:
         async with self.database.read() as db:
-            await self._owned(db, caller, session_id)
-            return await _turn_of(db, session_id, turn_id)
+            session = await SessionRepo(db, caller).get(session_id)
+            return await TurnRepo(db).in_session(session, turn_id)
 
     async def page(
         self, caller: Caller, session_id: str, *, limit: int, before: str | None
     ) -> Page[Turn]:
         async with self.database.read() as db:
-            await self._owned(db, caller, session_id)
+            session = await SessionRepo(db, caller).get(session_id)
+            turns = TurnRepo(db)
             if before is not None:
-                await anchor(db, Turn, "turn", "before", before, Turn.session_id == session_id)
-            items, more = await TurnRepo(db).page(session_id, limit=limit, before=before)
+                check_cursor_shape("turn", "before", before)
+                if await turns.find_in_session(session, before) is None:
+                    raise unknown_cursor("before", before)
+            items, more = await turns.page(session.id, limit=limit, before=before)
         return Page(items, more, items[-1].id if more and items else None)
 
     async def events(
@@ -195,13 +197,14 @@ class TurnService:
     async def outcome(self, turn_id: str) -> tuple[Turn, Message | None, Message | None]:
         """After ``done``: the turn, its user message and its final answer."""
         async with self.database.read() as db:
-            turn = await TurnRepo(db).get(turn_id)
+            turn = await TurnRepo(db).get_unchecked(turn_id)
             if turn is None:
                 raise TurnNotFound(turn_id)
             done = [e for e in await EventRepo(db).of_types(turn_id, ["done"])]
             reply_id = done[-1].data.get("message_id") if done else None
-            asked = await db.get(Message, turn.user_message_id) if turn.user_message_id else None
-            reply = await db.get(Message, reply_id) if reply_id else None
+            messages = UncheckedMessages(db)
+            asked = await messages.get(turn.user_message_id) if turn.user_message_id else None
+            reply = await messages.get(reply_id) if reply_id else None
         return turn, asked, reply
 
     async def recover(self) -> int:
@@ -232,7 +235,7 @@ class TurnService:
         answering: str | None = None,
     ) -> Turn:
         async with self.database.read() as db:
-            session = await self._owned(db, caller, session_id)
+            session = await SessionRepo(db, caller).get(session_id)
         agent = request.agent or session.agent or "assistant"
         agent_settings = self.settings.all_agents.get(agent)
         if agent_settings is None:
@@ -246,7 +249,7 @@ class TurnService:
         if kind == "message":
             options |= {"content": request.content or "", "attachments": request.attachments}
         async with self.database.write() as db:
-            session = await self._owned(db, caller, session_id, for_update=True)
+            session = await SessionRepo(db, caller).get(session_id, for_update=True)
             busy = list(await TurnRepo(db).active(session.id))
             if busy and (kind != "message" or request.on_busy == "reject"):
                 raise TurnInProgress(busy[0].id, busy[0].session_id)
@@ -256,10 +259,10 @@ class TurnService:
                 if request.on_busy == "rollback":
                     options["rollback"] = [old.id for old in busy]
             if kind == "regenerate":
-                answering = await _last_user_message(db, session)
+                answering = await _last_user_message(MessageRepo(db, session.id))
                 await _drop_after(db, session, answering)
             elif kind == "continue":
-                options["continue_message_id"] = await _last_answer(db, session)
+                options["continue_message_id"] = await _last_answer(MessageRepo(db, session.id))
             turn = Turn(
                 id=ids.new_id("turn"),
                 session_id=session.id,
@@ -270,7 +273,7 @@ class TurnService:
                 user_message_id=answering,
                 options=options,
             )
-            db.add(turn)
+            TurnRepo(db).add(turn)
             if busy and request.on_busy == "enqueue":
                 # Stored as it is accepted, so that a 202 is never lost with the process;
                 # shown queued in history until its turn starts.
@@ -301,72 +304,35 @@ class TurnService:
     async def _interrupt(self, turn_id: str) -> None:
         await end_turn(self.database, self.bus, turn_id, TurnStatus.INTERRUPTED, only_if=RUNNABLE)
 
-    async def _owned(
-        self, db: Any, caller: Caller, session_id: str, *, for_update: bool = False
-    ) -> Session:
-        session = None
-        if ids.is_valid("ses", session_id):
-            session = await SessionRepo(db, caller.user_id).get(session_id, for_update=for_update)
-        if session is None:
-            raise SessionNotFound(session_id)
-        return session
-
-    async def _refuse_busy(self, db: Any, session_id: str) -> None:
+    async def _refuse_busy(self, db: AsyncSession, session_id: str) -> None:
         busy = list(await TurnRepo(db).active(session_id))
         if busy:
             raise TurnInProgress(busy[0].id, busy[0].session_id)
 
 
-async def _turn_of(db: Any, session_id: str, turn_id: str) -> Turn:
-    turn = await TurnRepo(db).get(turn_id) if ids.is_valid("turn", turn_id) else None
-    if turn is None or turn.session_id != session_id:
-        raise TurnNotFound(turn_id)
-    return turn
-
-
-async def _find_message(db: Any, session_id: str, ref: str) -> Message:
+async def _find_message(messages: MessageRepo, ref: str) -> Message:
     """A message by id, or by Floyd's index in the session's history (0 = oldest)."""
-    message: Message | None
-    if ref.isdigit():
-        query = (
-            select(Message)
-            .where(Message.session_id == session_id)
-            .order_by(Message.id)
-            .offset(int(ref))
-            .limit(1)
-        )
-        message = (await db.execute(query)).scalar_one_or_none()
-    else:
-        message = await db.get(Message, ref) if ids.is_valid("msg", ref) else None
-    if message is None or message.session_id != session_id:
+    found = await (messages.nth(int(ref)) if ref.isdigit() else messages.find(ref))
+    if found is None:
         raise MessageNotFound(ref)
-    return message
+    return found
 
 
-async def _drop_after(db: Any, session: Session, message_id: str) -> None:
-    removed = await db.execute(
-        delete(Message).where(Message.session_id == session.id, Message.id > message_id)
-    )
-    session.message_count = max(0, session.message_count - (removed.rowcount or 0))
+async def _drop_after(db: AsyncSession, session: Session, message_id: str) -> None:
+    removed = await MessageRepo(db, session.id).delete_after(message_id)
+    session.message_count = max(0, session.message_count - removed)
     session.updated_at = utcnow()
 
 
-async def _last_user_message(db: Any, session: Session) -> str:
-    query = (
-        select(Message.id)
-        .where(Message.session_id == session.id, Message.role == "user")
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-    found = (await db.execute(query)).scalar_one_or_none()
+async def _last_user_message(messages: MessageRepo) -> str:
+    found = await messages.last_id_of("user")
     if found is None:
         raise InvalidRequest("There is no message to answer again in this session")
-    return str(found)
+    return found
 
 
-async def _last_answer(db: Any, session: Session) -> str:
-    query = select(Message).where(Message.session_id == session.id).order_by(Message.id.desc())
-    last = (await db.execute(query.limit(1))).scalar_one_or_none()
+async def _last_answer(messages: MessageRepo) -> str:
+    last = await messages.last()
     if last is None or last.role != "assistant":
         raise InvalidRequest("The session does not end with an answer to continue")
     return str(last.id)

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
@@ -13,7 +12,10 @@ from roost.engine.runner import Answer, InputRequest, Usage, tool_result_text
 from roost.engine.tools.registry import ToolOutcome
 from roost.services.turns.event_log import EventWriter
 from roost.store.db import Database, uninterrupted
+from roost.store.messages import UncheckedMessages
 from roost.store.models import Message, Session, Turn, TurnInput
+from roost.store.sessions import UncheckedSessions
+from roost.store.turn_inputs import TurnInputRepo
 from roost.store.turns import TurnRepo
 
 
@@ -47,7 +49,8 @@ class TurnSink:
 
     async def _add_answer(self) -> str:
         async with self.database.write() as db:
-            return add_empty_answer(db, self.turn, await db.get(Session, self.turn.session_id))
+            session = await UncheckedSessions(db).get(self.turn.session_id)
+            return add_empty_answer(db, self.turn, session)
 
     async def drop_unused(self) -> None:
         """The turn ended before its first model call: its prepared answer goes."""
@@ -57,9 +60,9 @@ class TurnSink:
 
     async def _drop(self, message_id: str) -> None:
         async with self.database.write() as db:
-            removed = await db.execute(delete(Message).where(Message.id == message_id))
-            session = await db.get(Session, self.turn.session_id)
-            if session is not None and removed.rowcount:  # type: ignore[attr-defined]
+            removed = await UncheckedMessages(db).delete(message_id)
+            session = await UncheckedSessions(db).get(self.turn.session_id)
+            if session is not None and removed:
                 session.message_count = max(0, session.message_count - 1)
 
     async def answer_finished(self, answer: Answer, status: str = "completed") -> None:
@@ -69,7 +72,7 @@ class TurnSink:
 
     async def _store_answer(self, answer: Answer, status: str) -> None:
         async with self.database.write() as db:
-            message = await db.get(Message, answer.message_id)
+            message = await UncheckedMessages(db).get(answer.message_id)
             if message is None:
                 return
             if answer.message_id == self.continuing:
@@ -89,8 +92,9 @@ class TurnSink:
 
     async def _store_results(self, results: list[tuple[ToolCall, ToolOutcome]]) -> None:
         async with self.database.write() as db:
+            messages = UncheckedMessages(db)
             for call, outcome in results:
-                db.add(
+                messages.add(
                     Message(
                         id=ids.new_id("msg"),
                         session_id=self.turn.session_id,
@@ -111,7 +115,7 @@ class TurnSink:
                         status="completed",
                     )
                 )
-            session = await db.get(Session, self.turn.session_id)
+            session = await UncheckedSessions(db).get(self.turn.session_id)
             if session is not None:
                 session.message_count += len(results)
 
@@ -137,7 +141,7 @@ class TurnSink:
         ]
 
         async def wait(db: AsyncSession) -> None:
-            db.add_all(rows)
+            TurnInputRepo(db).add_all(rows)
             await TurnRepo(db).set_fields(
                 turn.id,
                 turn.attempt,
@@ -145,7 +149,7 @@ class TurnSink:
                 iterations=iterations,
                 usage=usage.as_dict(),
             )
-            session = await db.get(Session, turn.session_id)
+            session = await UncheckedSessions(db).get(turn.session_id)
             if session is not None:
                 session.status = "waiting"
 
@@ -164,7 +168,7 @@ class TurnSink:
         await self.writer.emit_with(wait, events)
 
 
-def add_empty_answer(db: Any, turn: Turn, session: Session | None) -> str:
+def add_empty_answer(db: AsyncSession, turn: Turn, session: Session | None) -> str:
     """An empty assistant message for an answer about to stream, counted in its session."""
     message = Message(
         id=ids.new_id("msg"),
@@ -175,7 +179,7 @@ def add_empty_answer(db: Any, turn: Turn, session: Session | None) -> str:
         parts=[],
         status="streaming",
     )
-    db.add(message)
+    UncheckedMessages(db).add(message)
     if session is not None:
         session.message_count += 1
     return message.id

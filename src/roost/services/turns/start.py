@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
 from roost.clock import utcnow
@@ -18,9 +18,11 @@ from roost.engine.providers.catalogue import context_window
 from roost.services.turns.history import within_window
 from roost.services.turns.sink import add_empty_answer
 from roost.store.db import Database
-from roost.store.messages import QUEUED, in_conversation
-from roost.store.models import Message, Session, Turn, TurnEvent, TurnInput
-from roost.store.turns import TurnRepo
+from roost.store.messages import MessageRepo, UncheckedMessages
+from roost.store.models import Message, Session, Turn
+from roost.store.sessions import UncheckedSessions
+from roost.store.turn_inputs import TurnInputRepo
+from roost.store.turns import EventRepo, TurnRepo
 
 
 @dataclass
@@ -41,12 +43,13 @@ async def mark_running(database: Database, turn_id: str) -> Marked | None:
     ``turn_start``; with the history the model will read. A turn that waited on the
     user goes on instead, with the user's responses."""
     async with database.write() as db:
-        turn = await TurnRepo(db).get(turn_id)
+        turns = TurnRepo(db)
+        turn = await turns.get_unchecked(turn_id)
         if turn is None or turn.status != TurnStatus.QUEUED:
             return None
-        if await TurnRepo(db).waiting_before(turn):
+        if await turns.waiting_before(turn):
             return None  # held: it is submitted again once the waiting turn moves on
-        session = await db.get(Session, turn.session_id)
+        session = await UncheckedSessions(db).get(turn.session_id)
         assert session is not None  # deleting a session deletes its turns
         responses = None
         if turn.options.get("resuming"):
@@ -72,21 +75,16 @@ async def mark_running(database: Database, turn_id: str) -> Marked | None:
     return Marked(turn, session, history, left_out, start, responses, answer_id)
 
 
-async def history_of(db: Any, turn: Turn) -> tuple[list[Message], bool]:
+async def history_of(db: AsyncSession, turn: Turn) -> tuple[list[Message], bool]:
     """The messages the model is sent, and whether older ones did not fit."""
-    query = (
-        select(Message)
-        .where(Message.session_id == turn.session_id, in_conversation())
-        .order_by(Message.id)
-    )
-    messages = list((await db.execute(query)).scalars().all())
+    messages = await MessageRepo(db, turn.session_id).conversation()
     if turn.options.get("continue_message_id"):
         until = turn.options["continue_message_id"]
         messages = [m for m in messages if m.id <= until]
     return within_window(messages, context_window((turn.model or "").partition("/")[2]))
 
 
-def _log_start(db: Any, turn: Turn, now: datetime, *, resuming: bool) -> Event:
+def _log_start(db: AsyncSession, turn: Turn, now: datetime, *, resuming: bool) -> Event:
     """``turn_start`` (or, for a turn going on after a wait, a ``resumed`` status),
     written in the transaction that starts the turn."""
     payload: Payload = TurnStart(
@@ -98,12 +96,14 @@ def _log_start(db: Any, turn: Turn, now: datetime, *, resuming: bool) -> Event:
     if resuming:
         payload = Status(status="resumed", message="Going on with your answers")
     event = Event(turn.id, turn.session_id, turn.last_seq + 1, payload.type, now, payload.body())
-    db.add(TurnEvent(turn_id=turn.id, seq=event.seq, type=event.type, data=event.data, ts=now))
+    EventRepo(db).add(event)
     turn.last_seq = event.seq
     return event
 
 
-def add_user_message(db: Any, session: Session, turn: Turn, *, status: str = "completed") -> str:
+def add_user_message(
+    db: AsyncSession, session: Session, turn: Turn, *, status: str = "completed"
+) -> str:
     """The turn's user message, from what its request brought; ``status`` is
     :data:`QUEUED` for one stored as it is accepted behind another turn."""
     content = str(turn.options.get("content", ""))
@@ -118,43 +118,35 @@ def add_user_message(db: Any, session: Session, turn: Turn, *, status: str = "co
         parts=parts,
         status=status,
     )
-    db.add(message)
+    MessageRepo(db, session.id).add(message)
     session.message_count += 1
     session.last_activity_at = utcnow()
     return message.id
 
 
-async def _take_off_queue(db: Any, session: Session, turn: Turn) -> None:
+async def _take_off_queue(db: AsyncSession, session: Session, turn: Turn) -> None:
     """A message stored when it was queued moves to the end of history as its turn starts:
     ids order history, and the answers it waited behind came after it was stored. Should
     it have gone meanwhile (history replaced), the turn's request brings it back."""
     moved = ids.new_id("msg")
-    result = await db.execute(
-        update(Message)
-        .where(Message.id == turn.user_message_id, Message.status == QUEUED)
-        .values(id=moved, status="completed")
-    )
-    if result.rowcount:
+    queued = turn.user_message_id
+    if queued is not None and await UncheckedMessages(db).dequeue(queued, moved):
         turn.user_message_id = moved
     else:
         turn.user_message_id = add_user_message(db, session, turn)
 
 
-async def _drop_rolled_back(db: Any, turn: Turn) -> None:
+async def _drop_rolled_back(db: AsyncSession, turn: Turn) -> None:
     """``on_busy=rollback``: the stopped turns and all they produced go."""
     for old in turn.options.get("rollback") or []:
-        removed = await db.execute(delete(Message).where(Message.turn_id == old))
-        session = await db.get(Session, turn.session_id)
-        session.message_count = max(0, session.message_count - (removed.rowcount or 0))
+        removed = await UncheckedMessages(db).delete_of_turn(old)
+        session = await UncheckedSessions(db).get(turn.session_id)
+        assert session is not None  # deleting a session deletes its turns
+        session.message_count = max(0, session.message_count - removed)
         await TurnRepo(db).delete(old)
 
 
-async def _responses(db: Any, turn_id: str) -> dict[str, dict[str, Any]]:
+async def _responses(db: AsyncSession, turn_id: str) -> dict[str, dict[str, Any]]:
     """The user's answered requests of a turn, by the call they answer (the newest answer
     for a call id that came back in a later wait)."""
-    query = (
-        select(TurnInput)
-        .where(TurnInput.turn_id == turn_id, TurnInput.status == "answered")
-        .order_by(TurnInput.id)
-    )
-    return {row.call_id: row.response or {} for row in (await db.execute(query)).scalars()}
+    return {row.call_id: row.response or {} for row in await TurnInputRepo(db).answered(turn_id)}

@@ -2,12 +2,12 @@
 
 import logging
 
-from sqlalchemy import select
-
 from roost.engine.providers.base import ChatMessage, ModelRequest, Provider, ProviderError
 from roost.engine.providers.retry import complete
 from roost.store.db import Database
-from roost.store.models import Message, Session, Turn
+from roost.store.messages import UncheckedMessages
+from roost.store.models import Turn
+from roost.store.sessions import UncheckedSessions
 
 log = logging.getLogger("roost.titles")
 
@@ -22,17 +22,12 @@ DEFAULT_TITLE = "New Chat"
 async def generate_title(database: Database, provider: Provider, turn: Turn) -> str | None:
     """A title for the turn's session, stored unless the user has chosen one; None if not."""
     async with database.read() as db:
-        session = await db.get(Session, turn.session_id)
+        session = await UncheckedSessions(db).get(turn.session_id)
         if session is None or session.custom_title or session.title not in (None, DEFAULT_TITLE):
             return None
-        query = (
-            select(Message)
-            .where(Message.turn_id == turn.id, Message.role.in_(("user", "assistant")))
-            .order_by(Message.id)
-        )
         exchange = "\n\n".join(
             f"{m.role}: {m.content[:2000]}"
-            for m in (await db.execute(query)).scalars()
+            for m in await UncheckedMessages(db).exchange(turn.id)
             if m.content
         )
     request = ModelRequest(
@@ -50,7 +45,7 @@ async def generate_title(database: Database, provider: Provider, turn: Turn) -> 
     if not title:
         return None
     async with database.write() as db:
-        session = await db.get(Session, turn.session_id)
+        session = await UncheckedSessions(db).get(turn.session_id)
         if session is None or session.custom_title:
             return None
         session.title = title
