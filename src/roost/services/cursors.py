@@ -1,12 +1,13 @@
 """Checks shared by every list that pages by an id cursor."""
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
 from roost.errors import InvalidRequest
+from roost.store.paging import row_in_list
 
 Row = TypeVar("Row")
 
@@ -35,8 +36,7 @@ async def anchor(
     its owner. A row outside it (another user's, another session's) is the same 400 as an
     unknown id, so a cursor cannot tell whether someone else's id exists."""
     check_cursor_shape(prefix, name, value)
-    key: Any = model.id  # type: ignore[attr-defined]
-    found = (await db.execute(select(model).where(key == value, *scope))).scalar_one_or_none()
+    found = await row_in_list(db, model, value, *scope)
     if found is None:
         raise unknown_cursor(name, value)
     return found
