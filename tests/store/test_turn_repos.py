@@ -1,0 +1,74 @@
+"""A caller reaches a turn only through a session it owns, and a waiting request only
+through its owner; on both databases."""
+
+import pytest
+
+from roost import ids
+from roost.errors import TurnNotFound
+from roost.store.db import Database
+from roost.store.models import Session, Turn, TurnInput, User
+from roost.store.sessions import SessionRepo
+from roost.store.turn_inputs import TurnInputRepo
+from roost.store.turns import TurnRepo
+
+
+class _Caller:
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+
+
+async def _user_with_waiting_turn(database: Database) -> tuple[str, str, str, str]:
+    """A user, their session, its turn and a pending request of that turn."""
+    async with database.write() as db:
+        user = User(id=ids.new_id("usr"), email=f"{ids.new_id('usr')}@example.com")
+        session = Session(id=ids.new_id("ses"), owner_id=user.id)
+        turn = Turn(id=ids.new_id("turn"), session_id=session.id)
+        request = TurnInput(
+            id=ids.new_id("inp"),
+            turn_id=turn.id,
+            session_id=session.id,
+            call_id="call_1",
+            kind="question",
+            prompt="Which one?",
+            status="pending",
+        )
+        for row in (user, session, turn, request):  # no relationships order the inserts
+            db.add(row)
+            await db.flush()
+    return user.id, session.id, turn.id, request.id
+
+
+async def test_a_turn_is_found_only_in_its_own_session(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        alice, alice_session, alice_turn, _ = await _user_with_waiting_turn(database)
+        _, _, bob_turn, _ = await _user_with_waiting_turn(database)
+        async with database.read() as db:
+            session = await SessionRepo(db, alice).get(alice_session)
+            turns = TurnRepo(db)
+            assert (await turns.in_session(session, alice_turn)).id == alice_turn
+            assert (await turns.find_in_session(session, alice_turn)) is not None
+            for other in (bob_turn, "turn_malformed", ids.new_id("turn")):
+                with pytest.raises(TurnNotFound):
+                    await turns.in_session(session, other)
+            assert await turns.find_in_session(session, bob_turn) is None
+    finally:
+        await database.close()
+
+
+async def test_a_waiting_request_is_found_only_by_its_owner(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        alice, _, _, alice_request = await _user_with_waiting_turn(database)
+        bob, _, _, bob_request = await _user_with_waiting_turn(database)
+        async with database.read() as db:
+            inputs = TurnInputRepo(db)
+            assert (await inputs.find_owned(_Caller(alice), alice_request)) is not None
+            assert await inputs.find_owned(_Caller(alice), bob_request) is None
+            mine, more = await inputs.waiting_on(_Caller(alice), limit=10)
+            assert [row.id for row in mine] == [alice_request]
+            assert not more
+            older, _ = await inputs.waiting_on(_Caller(bob), limit=10, before=bob_request)
+            assert older == []  # alice's older request is not in bob's inbox
+    finally:
+        await database.close()
