@@ -203,6 +203,21 @@ async def test_refresh_rotates_and_a_reused_token_ends_the_login(
     assert gone.status_code == 401
 
 
+async def test_refreshes_racing_with_one_token_give_one_new_pair(
+    open_app: tuple[Any, Client],
+) -> None:
+    """Two copies of a refresh token used at once: one gets a pair, the reuse ends the login."""
+    _, client = open_app
+    ada = await account(client, "ada@example.com")
+    answers = await asyncio.gather(
+        *(client.post("/api/auth/refresh", json={"refresh_token": ada.refresh}) for _ in range(6))
+    )
+    assert sorted(answer.status_code for answer in answers) == [200] + [401] * 5
+    (winner,) = (answer.json() for answer in answers if answer.status_code == 200)
+    after = await client.post("/api/auth/refresh", json={"refresh_token": winner["refresh_token"]})
+    assert after.status_code == 401  # a copy was used again: the whole login ended
+
+
 async def test_change_password_checks_the_current_one_and_ends_other_logins(
     open_app: tuple[Any, Client],
 ) -> None:

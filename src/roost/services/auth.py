@@ -181,7 +181,7 @@ class AuthService:
         """A new pair for a refresh token used once; a second use ends the whole login."""
         now = utcnow()
         async with self.database.write() as db:
-            chained = await RefreshTokens(db).by_hash(hash_secret(token))
+            chained = await RefreshTokens(db).by_hash(hash_secret(token), for_update=True)
             if chained is None or chained[1].revoked_at is not None:
                 raise unauthorized("The refresh token is invalid")
             found, login = chained

@@ -41,13 +41,18 @@ class RefreshTokens:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def by_hash(self, token_hash: str) -> tuple[RefreshToken, LoginSession] | None:
-        """The refresh token with this hash, and the login it belongs to."""
+    async def by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> tuple[RefreshToken, LoginSession] | None:
+        """The refresh token with this hash, and the login it belongs to; ``for_update``
+        locks both, so that two uses of one token at once are one use and one reuse."""
         query = (
             select(RefreshToken, LoginSession)
             .join(LoginSession, LoginSession.id == RefreshToken.login_id)
             .where(RefreshToken.token_hash == token_hash)
         )
+        if for_update:
+            query = query.with_for_update()
         row = (await self.db.execute(query)).one_or_none()
         return None if row is None else (row[0], row[1])
 
