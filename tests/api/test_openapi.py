@@ -386,3 +386,24 @@ def test_rules_of_a_whole_body_are_in_the_document(document: dict[str, Any]) -> 
     variables = schemas["TemplateUse"]["properties"]["variables"]
     assert variables["additionalProperties"] is False  # a name off the pattern is refused
     assert variables["maxProperties"] == 50
+
+
+def schemas_in(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if "type" in node:
+            yield node
+        for value in node.values():
+            yield from schemas_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from schemas_in(item)
+
+
+def test_bounds_are_json_schema_keywords(document: dict[str, Any]) -> None:
+    """A bound pydantic could not place shows up under its own name (``ge``), which no
+    client or fuzzer reads: every bound must be ``minimum``, ``maxLength``…"""
+    pydantic_names = {"ge", "le", "gt", "lt", "min_length", "max_length", "multiple_of"}
+    for schema in schemas_in(document["components"]):
+        assert not pydantic_names & set(schema), schema
+    tokens = document["components"]["schemas"]["SettingsIn"]["properties"]["max_tokens"]
+    assert tokens["anyOf"][0] == {"type": "integer", "minimum": 1, "maximum": 1_000_000}

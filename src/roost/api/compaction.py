@@ -1,18 +1,22 @@
 """Compacting a session's history and forking it into a new session."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
-from roost.api.schemas import ClientModel, Integer, Title
+from roost.api.schemas import ClientModel, Title, Whole
 from roost.api.session_schemas import MessageOut, SessionOut
 
 router = APIRouter(tags=["sessions"])
 
 
 class CompactIn(ClientModel):
-    keep_last: Integer = Field(6, ge=0, le=1000, description="Newest messages kept as they are.")
+    keep_last: Annotated[StrictInt, Field(ge=0, le=1000), Whole] = Field(
+        6, description="Newest messages kept as they are."
+    )
 
 
 class CompactOut(BaseModel):

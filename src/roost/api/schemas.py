@@ -21,7 +21,6 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     PlainSerializer,
-    StrictInt,
     StringConstraints,
 )
 from pydantic.alias_generators import to_camel
@@ -136,7 +135,9 @@ def _integral(value: Any) -> Any:
 
 
 # A whole number: an int, or a float without a fraction (1.0); never a string or bool.
-Integer = Annotated[StrictInt, BeforeValidator(_integral)]
+# Last in its Annotated, after any bounds, so that the document shows them as such:
+# ``Annotated[StrictInt, Field(ge=1), Whole]``.
+Whole = BeforeValidator(_integral)
 
 
 class Documented:

@@ -3,13 +3,12 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, WithJsonSchema, computed_field
+from pydantic import BaseModel, Field, StrictBool, StrictInt, WithJsonSchema, computed_field
 
 from roost.api.schemas import (
     Body,
     ClientModel,
     DateTimeIn,
-    Integer,
     ListOut,
     Metadata,
     Name,
@@ -18,6 +17,7 @@ from roost.api.schemas import (
     ShortName,
     Timestamp,
     Title,
+    Whole,
     either,
 )
 from roost.store.models import Message, Session
@@ -76,8 +76,8 @@ class ImportedMessageIn(ClientModel):
     role: Literal["user", "assistant", "system", "tool"]
     content: Body
     created_at: DateTimeIn | None = None
-    timestamp: Integer | None = Field(
-        None, ge=0, le=253_402_300_799_999, description="Floyd's epoch milliseconds."
+    timestamp: Annotated[StrictInt, Field(ge=0, le=253_402_300_799_999), Whole] | None = Field(
+        None, description="Floyd's epoch milliseconds."
     )
 
     def moment(self) -> datetime | None:

@@ -3,17 +3,17 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from roost.api.deps import Caller, Services
 from roost.api.schemas import (
     ClientModel,
-    Integer,
     Name,
     NoNul,
     ShortName,
     SuccessOut,
     WebUrl,
+    Whole,
     either,
 )
 
@@ -37,7 +37,7 @@ class SettingsIn(ClientModel):
     api_key: Secret | None = None
     model: Name | None = None
     system_prompt: Instructions | None = None
-    max_tokens: Integer | None = Field(None, ge=1, le=1_000_000)
+    max_tokens: Annotated[StrictInt, Field(ge=1, le=1_000_000), Whole] | None = None
     base_url: Url | None = either("base_url", "baseURL")
 
 
