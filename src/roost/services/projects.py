@@ -69,7 +69,7 @@ class ProjectService:
                     check_cursor_shape("proj", name, cursor)
                     if await repo.find(cursor) is None:
                         raise unknown_cursor(name, cursor)
-            items, more = await repo.page(limit=limit, before=before, after=after)
+            items, more = await repo.page_by_id(limit=limit, before=before, after=after)
             active = await repo.active()
         if before is not None:
             page = Page(items, more, items[-1].id if items else None)

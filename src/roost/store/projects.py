@@ -70,20 +70,12 @@ class ProjectRepo(OwnedRepo[Project]):
     prefix = "proj"
     not_found = ProjectNotFound
 
-    async def page(
-        self, *, limit: int, after: str | None = None, before: str | None = None
-    ) -> tuple[list[Project], bool]:
-        """In the order they were made (ids are time-ordered)."""
-        return await self.page_by_id(limit=limit, after=after, before=before)
-
     async def by_path(self, path: str) -> Project | None:
-        query = select(Project).where(Project.owner_id == self.owner_id, Project.path == path)
+        query = self.owned().where(Project.path == path)
         return (await self.db.execute(query)).scalar_one_or_none()
 
     async def active(self) -> Project | None:
-        query = select(Project).where(
-            Project.owner_id == self.owner_id, Project.is_active.is_(True)
-        )
+        query = self.owned().where(Project.is_active.is_(True))
         return (await self.db.execute(query.order_by(Project.updated_at.desc()).limit(1))).scalar()
 
     async def lock_owner(self) -> None:
