@@ -15,7 +15,6 @@ from roost.api import (
     chat,
     chat_history,
     compaction,
-    error_handlers,
     health,
     mcp,
     messages,
@@ -34,11 +33,12 @@ from roost.api import (
     turns,
     workspace,
 )
-from roost.api.host_guard import LoopbackHostGuard
-from roost.api.idempotency import IdempotencyMiddleware
-from roost.api.json_body import plain_json_body
-from roost.api.middleware import RequestContextMiddleware
-from roost.api.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimits
+from roost.api.middleware import error_handlers
+from roost.api.middleware.context import RequestContextMiddleware
+from roost.api.middleware.host_guard import LoopbackHostGuard
+from roost.api.middleware.idempotency import IdempotencyMiddleware
+from roost.api.middleware.json_body import plain_json_body
+from roost.api.middleware.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimits
 from roost.api.sse import SESSION_HEADER, TURN_HEADER
 from roost.bus import redis as redis_bus
 from roost.config import Settings

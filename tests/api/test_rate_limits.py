@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.responses import StreamingResponse
 
-from roost.api.rate_limits import RateLimits
+from roost.api.middleware.rate_limits import RateLimits
 from roost.app import create_app
 from roost.config import Settings
 from roost.services.tokens import AccessClaims, TokenSigner

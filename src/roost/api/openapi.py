@@ -20,8 +20,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 
 from roost.api.deps import admin_caller, current_caller, optional_caller
-from roost.api.idempotency import KEY_PATTERN
-from roost.api.rate_limits import limited
+from roost.api.middleware.idempotency import KEY_PATTERN
+from roost.api.middleware.rate_limits import limited
 from roost.domain.events import turn_event
 
 ENVELOPE = "Error"

@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roost.api.deps import optional_caller
-from roost.api.error_handlers import render
-from roost.api.middleware import RESPONSE_HEADERS
+from roost.api.middleware.context import RESPONSE_HEADERS
+from roost.api.middleware.error_handlers import render
 from roost.bus.limits import Counters, Window
 from roost.config import Settings
 from roost.errors import RateLimited

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roost.api.deps import optional_caller
-from roost.api.error_handlers import render
-from roost.api.rate_limits import is_event_stream
+from roost.api.middleware.error_handlers import render
+from roost.api.middleware.rate_limits import is_event_stream
 from roost.api.sse import SESSION_HEADER, TURN_HEADER
 from roost.errors import (
     ApiError,
