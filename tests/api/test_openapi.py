@@ -4,16 +4,18 @@ envelope it is sent in; the credentials each route needs; the limits the server 
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import TypeAdapter
 
-from roost.api.schemas import WebUrl
-from roost.api.sse import MAX_SEQ, resume_point
+from roost.api.schemas.common import WebUrl
+from roost.api.sse import MAX_SEQ, frame, resume_point
 from roost.app import create_app
 from roost.config import Settings
+from roost.domain.events import Event, turn_event
 from roost.errors import ValidationFailed
 from tests.api.test_errors import assert_envelope
 from tests.support.apps import running
@@ -380,7 +382,7 @@ async def test_a_whole_number_may_be_written_as_one_point_zero(client: httpx.Asy
 
 def test_rules_of_a_whole_body_are_in_the_document(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
-    rename = schemas["roost__api__project_files__RenameIn"]
+    rename = schemas["RenameIn"]
     assert rename["required"] == ["from", "to"]
     assert rename["properties"]["from"]["minLength"] == 1
     variables = schemas["TemplateUse"]["properties"]["variables"]
@@ -407,3 +409,22 @@ def test_bounds_are_json_schema_keywords(document: dict[str, Any]) -> None:
         assert not pydantic_names & set(schema), schema
     tokens = document["components"]["schemas"]["SettingsIn"]["properties"]["max_tokens"]
     assert tokens["anyOf"][0] == {"type": "integer", "minimum": 1, "maximum": 1_000_000}
+
+
+def test_a_stream_frame_is_described_with_its_event_inside_data(
+    document: dict[str, Any],
+) -> None:
+    """OpenAPI 3.1 reads an event stream's schema as one frame (event, id, data as text),
+    so the turn event is the contentSchema of data; as the whole schema, every real frame
+    was reported as breaking it."""
+    chat = document["paths"]["/api/chat/stream"]["post"]["responses"]["200"]
+    schema = chat["content"]["text/event-stream"]["schema"]
+    assert schema["required"] == ["event", "data"]
+    data = schema["properties"]["data"]
+    assert data["contentMediaType"] == "application/json"
+    assert data["contentSchema"] == {"$ref": "#/components/schemas/TurnEvent"}
+    event = Event("turn_1", "ses_1", 3, "text", datetime.now(UTC), {"content": "hi"})
+    fields = dict(line.split(": ", 1) for line in frame(event).decode().strip().split("\n"))
+    assert set(fields) == set(schema["properties"])
+    assert re.fullmatch(schema["properties"]["id"]["pattern"], fields["id"])
+    assert turn_event.validate_json(fields["data"]).type == fields["event"] == "text"

@@ -209,7 +209,10 @@ def _envelope_schemas() -> dict[str, Any]:
 
 def _add_turn_events(document: dict[str, Any]) -> None:
     """The stream's events as components (``TurnEvent``, one of them by ``type``), the
-    schema of every ``text/event-stream`` response's ``data``."""
+    schema of every ``text/event-stream`` response's ``data``.
+
+    In OpenAPI 3.1 the ``schema`` of an event stream describes one frame, its ``event``,
+    ``id`` and ``data`` fields as text: the event is the JSON inside ``data``."""
     schema = turn_event.json_schema(ref_template="#/components/schemas/{model}")
     document["components"]["schemas"].update({**schema.pop("$defs", {}), TURN_EVENT: schema})
     for operations in document["paths"].values():
@@ -217,7 +220,22 @@ def _add_turn_events(document: dict[str, Any]) -> None:
             for response in operation.get("responses", {}).values():
                 stream = response.get("content", {}).get("text/event-stream")
                 if stream is not None:
-                    stream["schema"] = {"$ref": f"#/components/schemas/{TURN_EVENT}"}
+                    stream["schema"] = EVENT_FRAME
+
+
+EVENT_FRAME: dict[str, Any] = {
+    "type": "object",
+    "required": ["event", "data"],  # a heartbeat has no id: it is not in the log
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The event's seq."},
+        "event": {"type": "string", "description": "The event's type."},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": f"#/components/schemas/{TURN_EVENT}"},
+        },
+    },
+}
 
 
 def build(app: FastAPI) -> dict[str, Any]:
