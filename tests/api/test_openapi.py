@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import TypeAdapter
 
-from roost.api.schemas import WebUrl
+from roost.api.schemas.common import WebUrl
 from roost.api.sse import MAX_SEQ, frame, resume_point
 from roost.app import create_app
 from roost.config import Settings
@@ -382,7 +382,7 @@ async def test_a_whole_number_may_be_written_as_one_point_zero(client: httpx.Asy
 
 def test_rules_of_a_whole_body_are_in_the_document(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
-    rename = schemas["roost__api__project_files__RenameIn"]
+    rename = schemas["RenameIn"]
     assert rename["required"] == ["from", "to"]
     assert rename["properties"]["from"]["minLength"] == 1
     variables = schemas["TemplateUse"]["properties"]["variables"]

@@ -6,8 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from roost.api import admin_invites, admin_users
-from roost.api.admin_schemas import AdminSessionListOut, AdminSessionOut, ServerStatsOut
 from roost.api.deps import Admin, After, Limit, Services
+from roost.api.schemas.admin import AdminSessionListOut, AdminSessionOut, ServerStatsOut
 from roost.services.admin import ServerAdmin
 
 router = APIRouter(prefix="/admin", tags=["admin"])

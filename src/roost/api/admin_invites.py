@@ -4,14 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from roost.api.admin_schemas import (
+from roost.api.deps import Admin, After, Limit, Services
+from roost.api.schemas.admin import (
     InviteBatchIn,
     InviteCodeIn,
     InviteCodeListOut,
     InviteCodeOut,
     InviteStatsOut,
 )
-from roost.api.deps import Admin, After, Limit, Services
 from roost.services.admin_invites import InviteAdmin, InviteSpec
 
 router = APIRouter(prefix="/invite-codes")

@@ -4,15 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from roost.api.admin_schemas import (
+from roost.api.deps import Admin, After, Limit, Services
+from roost.api.openapi import errors
+from roost.api.schemas.admin import (
     AdminUserOut,
     UserCreateIn,
     UserListOut,
     UserStatsOut,
     UserUpdateIn,
 )
-from roost.api.deps import Admin, After, Limit, Services
-from roost.api.openapi import errors
 from roost.services.admin_users import UserAdmin, UserChanges, UserFilter
 
 router = APIRouter(prefix="/users")

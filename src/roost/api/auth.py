@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from roost.api.deps import ACCESS_COOKIE, AnyCaller, Caller, Services, client_address
 from roost.api.openapi import errors
-from roost.api.schemas import (
+from roost.api.schemas.common import (
     SPACE,
     ClientModel,
     DateTimeIn,

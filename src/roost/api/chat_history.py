@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from roost.api import messages, sessions
 from roost.api.deps import Caller, Services
-from roost.api.session_schemas import (
+from roost.api.schemas.sessions import (
     GroupedSessionsOut,
     MessageListOut,
     SessionListOut,

@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field, StrictInt
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
-from roost.api.schemas import ClientModel, Title, Whole
-from roost.api.session_schemas import MessageOut, SessionOut
+from roost.api.schemas.common import ClientModel, Title, Whole
+from roost.api.schemas.sessions import MessageOut, SessionOut
 
 router = APIRouter(tags=["sessions"])
 

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstra
 
 from roost.api.deps import Admin, After, Caller, Limit, Services
 from roost.api.openapi import errors
-from roost.api.schemas import ClientModel, NoNul, Timestamp
+from roost.api.schemas.common import ClientModel, NoNul, Timestamp
 from roost.config import mask_url_password
 from roost.engine.tools.mcp import McpStatus
 from roost.services.mcp import McpServerView

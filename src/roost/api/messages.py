@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from roost.api.deps import After, Before, Caller, Limit, Services
-from roost.api.session_schemas import MessageListOut, MessageOut
+from roost.api.schemas.sessions import MessageListOut, MessageOut
 
 router = APIRouter(tags=["messages"])
 

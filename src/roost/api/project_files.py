@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
-from roost.api.schemas import Body, ClientModel, Path, Timestamp, either
+from roost.api.schemas.common import Body, ClientModel, Path, Timestamp, either
 from roost.errors import NotAnImage
 from roost.services.project_files import FileInfo
 

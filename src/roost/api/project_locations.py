@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response, status
 
 from roost.api.deps import Admin, Caller, Services
 from roost.api.openapi import errors
-from roost.api.project_schemas import LocationChoice, LocationIn, LocationOut, LocationsOut
+from roost.api.schemas.projects import LocationChoice, LocationIn, LocationOut, LocationsOut
 
 router = APIRouter(prefix="/projects/locations", tags=["projects"])
 

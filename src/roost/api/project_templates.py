@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
-from roost.api.project_schemas import ProjectOut, TemplateOut, TemplatesOut, TemplateUse
+from roost.api.schemas.projects import ProjectOut, TemplateOut, TemplatesOut, TemplateUse
 
 router = APIRouter(prefix="/projects/templates", tags=["projects"])
 

@@ -3,12 +3,12 @@
 from fastapi import APIRouter
 
 from roost.api.deps import Caller, Services
-from roost.api.session_schemas import (
+from roost.api.schemas.sessions import (
     ArchiveIn,
+    FloydFolderIn,
+    FloydRenameIn,
     FloydSessionOut,
-    FolderIn,
     PinIn,
-    RenameIn,
     SessionOut,
 )
 
@@ -24,7 +24,7 @@ async def _patched(
 
 @router.patch("/sessions/{session_id}/rename", response_model=FloydSessionOut)
 async def rename_session(
-    caller: Caller, services: Services, session_id: str, body: RenameIn
+    caller: Caller, services: Services, session_id: str, body: FloydRenameIn
 ) -> FloydSessionOut:
     """Set (or with null, clear) the custom title; the generated title stays."""
     return await _patched(services, caller, session_id, {"custom_title": body.custom_title})
@@ -39,7 +39,7 @@ async def pin_session(
 
 @router.patch("/sessions/{session_id}/folder", response_model=FloydSessionOut)
 async def move_session_to_folder(
-    caller: Caller, services: Services, session_id: str, body: FolderIn
+    caller: Caller, services: Services, session_id: str, body: FloydFolderIn
 ) -> FloydSessionOut:
     """Null or an empty name takes the session out of any folder."""
     return await _patched(services, caller, session_id, {"folder": body.folder})

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from roost.api.deps import After, Before, Caller, Limit, Services
 from roost.api.openapi import errors
-from roost.api.session_schemas import (
+from roost.api.schemas.sessions import (
     FoldersOut,
     GetOrCreateIn,
     GroupedSessionsOut,

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from roost.api.deps import Caller, Services
-from roost.api.schemas import (
+from roost.api.schemas.common import (
     ClientModel,
     Name,
     NoNul,

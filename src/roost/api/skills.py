@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
-from roost.api.schemas import ClientModel, Name, NoNul, ShortName, Timestamp
+from roost.api.schemas.common import ClientModel, Name, NoNul, ShortName, Timestamp
 from roost.store.models import Skill
 
 router = APIRouter(prefix="/skills", tags=["skills"])

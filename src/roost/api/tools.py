@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
-from roost.api.schemas import ClientModel, Metadata, ShortName
+from roost.api.schemas.common import ClientModel, Metadata, ShortName
 from roost.engine.tools.approval import needs_approval
 from roost.engine.tools.registry import ToolContext, ToolError
 from roost.errors import ApprovalRequired

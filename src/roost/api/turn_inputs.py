@@ -3,8 +3,8 @@
 from fastapi import APIRouter
 
 from roost.api.deps import Before, Caller, Limit, Services
-from roost.api.schemas import ListOut
-from roost.api.turn_schemas import InputAnswerIn, InputAnswerOut, InputOut, TurnOut
+from roost.api.schemas.common import ListOut
+from roost.api.schemas.turns import InputAnswerIn, InputAnswerOut, InputOut, TurnOut
 from roost.services.turns import InputResponse
 
 router = APIRouter(tags=["turns"])

@@ -9,16 +9,8 @@ from fastapi.responses import JSONResponse
 
 from roost.api.deps import Caller, Limit, Services
 from roost.api.openapi import errors
-from roost.api.session_schemas import MessageOut, SessionOut
-from roost.api.sse import (
-    MAX_SEQ,
-    RESUME_HEADER,
-    RESUME_PATTERN,
-    event_stream,
-    resume_point,
-    wants_stream,
-)
-from roost.api.turn_schemas import (
+from roost.api.schemas.sessions import MessageOut, SessionOut
+from roost.api.schemas.turns import (
     CancelledOut,
     EditOut,
     InputOut,
@@ -28,6 +20,14 @@ from roost.api.turn_schemas import (
     TurnOptions,
     TurnOut,
     TurnResult,
+)
+from roost.api.sse import (
+    MAX_SEQ,
+    RESUME_HEADER,
+    RESUME_PATTERN,
+    event_stream,
+    resume_point,
+    wants_stream,
 )
 from roost.domain.turn_status import TurnStatus
 from roost.errors import UpstreamError, restored

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
-from roost.api.project_schemas import PolicyOut
-from roost.api.schemas import ClientModel, Metadata, NoNul
+from roost.api.schemas.common import ClientModel, Metadata, NoNul
+from roost.api.schemas.projects import PolicyOut
 from roost.engine.tools.policy import SandboxPolicy
 from roost.services.projects import may_loosen
 from roost.store.models import Project

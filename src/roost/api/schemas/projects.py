@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from roost.api.schemas import ClientModel, Name, NoNul, Path, ShortName, Timestamp, either
+from roost.api.schemas.common import ClientModel, Name, NoNul, Path, ShortName, Timestamp, either
 from roost.engine.tools.policy import SandboxPolicy
 from roost.services.project_templates import ProjectTemplate
 from roost.store.models import Project, ProjectLocation

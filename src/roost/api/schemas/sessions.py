@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, WithJsonSchema, computed_field
 
-from roost.api.schemas import (
+from roost.api.schemas.common import (
     Body,
     ClientModel,
     DateTimeIn,
@@ -106,7 +106,7 @@ class GetOrCreateIn(ClientModel):
     metadata: Metadata | None = None
 
 
-class RenameIn(ClientModel):
+class FloydRenameIn(ClientModel):
     custom_title: Title | None = either("custom_title", "title", "name")
 
 
@@ -114,7 +114,7 @@ class PinIn(ClientModel):
     pinned: StrictBool
 
 
-class FolderIn(ClientModel):
+class FloydFolderIn(ClientModel):
     folder: Folder | None
 
 

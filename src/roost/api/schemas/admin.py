@@ -6,8 +6,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, computed_field
 
 from roost.api.auth import Email, Password, UserOut
-from roost.api.schemas import ClientModel, ListOut, Name, NoNul, Timestamp, Title
-from roost.api.session_schemas import SessionOut
+from roost.api.schemas.common import ClientModel, ListOut, Name, NoNul, Timestamp, Title
+from roost.api.schemas.sessions import SessionOut
 from roost.clock import utcnow
 from roost.domain.turn_status import TurnStatus
 from roost.services.admin import OwnedSession, ServerStats

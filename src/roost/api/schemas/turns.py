@@ -11,7 +11,7 @@ from pydantic import (
     model_validator,
 )
 
-from roost.api.schemas import (
+from roost.api.schemas.common import (
     SPACE,
     Body,
     ClientModel,
@@ -23,7 +23,7 @@ from roost.api.schemas import (
     WebUrl,
     either,
 )
-from roost.api.session_schemas import MessageOut
+from roost.api.schemas.sessions import MessageOut
 from roost.domain.turn_status import TurnStatus
 from roost.services.turns import TurnRequest
 from roost.store.models import Turn, TurnInput
