@@ -4,9 +4,9 @@ import subprocess
 import sys
 from typing import Any
 
-from roost.api.admin import server_admin
-from roost.api.admin_invites import invite_admin
-from roost.api.admin_users import user_admin
+from roost.api.routes.admin import server_admin
+from roost.api.routes.admin_invites import invite_admin
+from roost.api.routes.admin_users import user_admin
 
 
 def test_importing_one_service_module_loads_only_what_it_needs() -> None:

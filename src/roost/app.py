@@ -9,36 +9,32 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from roost import __version__, wiring
-from roost.api import (
-    admin,
-    auth,
-    chat,
-    chat_history,
-    compaction,
-    health,
-    mcp,
-    messages,
-    models_api,
-    openapi,
-    project_files,
-    project_locations,
-    project_templates,
-    projects,
-    session_aliases,
-    sessions,
-    settings_api,
-    skills,
-    tools,
-    turn_inputs,
-    turns,
-    workspace,
-)
+from roost.api import chat, chat_history, openapi, session_aliases, workspace
 from roost.api.middleware import error_handlers
 from roost.api.middleware.context import RequestContextMiddleware
 from roost.api.middleware.host_guard import LoopbackHostGuard
 from roost.api.middleware.idempotency import IdempotencyMiddleware
 from roost.api.middleware.json_body import plain_json_body
 from roost.api.middleware.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimits
+from roost.api.routes import (
+    admin,
+    auth,
+    compaction,
+    health,
+    mcp,
+    messages,
+    models,
+    project_files,
+    project_locations,
+    project_templates,
+    projects,
+    sessions,
+    skills,
+    tools,
+    turn_inputs,
+    turns,
+)
+from roost.api.routes import settings as settings_api
 from roost.api.sse import SESSION_HEADER, TURN_HEADER
 from roost.bus import redis as redis_bus
 from roost.config import Settings
@@ -61,7 +57,7 @@ def api_router(settings: Settings) -> APIRouter:
         router.include_router(auth.dev_router)
     for module in (
         health,
-        models_api,
+        models,
         settings_api,
         sessions,
         session_aliases,

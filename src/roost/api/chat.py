@@ -7,10 +7,10 @@ from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
+from roost.api.routes.turns import TURN_RESPONSES, finished, settled
 from roost.api.schemas.common import Body, either
 from roost.api.schemas.turns import MAX_ATTACHMENTS, Attachment, InputOut, TurnOptions
 from roost.api.sse import event_stream
-from roost.api.turns import TURN_RESPONSES, finished, settled
 from roost.services.turns import TurnRequest
 
 router = APIRouter(tags=["chat"])

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from roost.api import messages, sessions
 from roost.api.deps import Caller, Services
+from roost.api.routes import messages, sessions
 from roost.api.schemas.sessions import (
     GroupedSessionsOut,
     MessageListOut,

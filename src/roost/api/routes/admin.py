@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from roost.api import admin_invites, admin_users
 from roost.api.deps import Admin, After, Limit, Services
+from roost.api.routes import admin_invites, admin_users
 from roost.api.schemas.admin import AdminSessionListOut, AdminSessionOut, ServerStatsOut
 from roost.services.admin import ServerAdmin
 
