@@ -9,7 +9,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from roost import __version__, wiring
-from roost.api import chat, chat_history, openapi, session_aliases, workspace
+from roost.api import openapi
+from roost.api.compat import (
+    floyd_chat,
+    floyd_sessions,
+    minidevin,
+    oqto_chat_history,
+    oqto_workspace,
+)
 from roost.api.middleware import error_handlers
 from roost.api.middleware.context import RequestContextMiddleware
 from roost.api.middleware.host_guard import LoopbackHostGuard
@@ -60,7 +67,7 @@ def api_router(settings: Settings) -> APIRouter:
         models,
         settings_api,
         sessions,
-        session_aliases,
+        floyd_sessions,
         messages,
         turns,
         turn_inputs,
@@ -68,15 +75,15 @@ def api_router(settings: Settings) -> APIRouter:
         skills,
         tools,
         mcp,
-        chat,
-        chat_history,
+        floyd_chat,
+        oqto_chat_history,
         admin,
         # /projects/locations, /templates and /logo before /projects/{project_id}
         project_locations,
         project_templates,
         project_files,
         projects,
-        workspace,
+        oqto_workspace,
     ):
         router.include_router(module.router)
     return router
@@ -130,15 +137,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     app.include_router(router, prefix=API_PREFIXES[0])
     for prefix in API_PREFIXES[1:]:
         app.include_router(router, prefix=prefix, include_in_schema=False)
-    app.add_api_route(
-        "/health",
-        health.health,
-        methods=["GET"],
-        response_model=health.HealthOut,
-        tags=["health"],
-        name="root_health",
-        summary="Health (Mini-Devin's path)",
-    )
+    minidevin.install(app)
     error_handlers.install(app)
     openapi.install(app)
     # Inside CORS, so that a 429 carries the CORS headers a browser needs to read it.

@@ -1,0 +1,17 @@
+"""Mini-Devin's health check: the native ``GET /api/health`` also at the root path."""
+
+from fastapi import FastAPI
+
+from roost.api.routes import health
+
+
+def install(app: FastAPI) -> None:
+    app.add_api_route(
+        "/health",
+        health.health,
+        methods=["GET"],
+        response_model=health.HealthOut,
+        tags=["health"],
+        name="root_health",
+        summary="Health (Mini-Devin's path)",
+    )
