@@ -11,7 +11,12 @@ checks
     content_type_conformance, unsupported_method
 
 and a summary is printed: requests sent, failures by check and operation. The terminal
-report with a ``curl`` reproduction of each failure is kept in ``--out``.
+report with a ``curl`` reproduction of each failure is kept in ``--out``. A well-formed
+``Idempotency-Key`` is made unique per request (``fuzz_hooks.py``): the generator's few
+short keys would otherwise be reused across operations and answered 400 before the route.
+
+``--checks positive_data_acceptance,negative_data_rejection`` looks for the schema and the
+server disagreeing instead: requests the document allows that are refused, and the reverse.
 
 Not part of the test suite; needs the ``fuzz`` extra (``.venv/bin/pip install -e
 '.[fuzz]'``). Run it by hand:
@@ -26,6 +31,7 @@ interface.
 
 import argparse
 import json
+import os
 import platform
 import re
 import secrets
@@ -58,6 +64,7 @@ SHOWN_CRASHES = 10
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception)\b.*$", re.MULTILINE)
 UNHANDLED = '"message":"unhandled error"'
 RUN_TIMEOUT_S = 1800.0  # a run past this is broken, whatever the bounds say
+HOOKS = Path(__file__).with_name("fuzz_hooks.py")  # a unique Idempotency-Key per request
 
 
 @contextmanager
@@ -118,11 +125,13 @@ def schemathesis(url: str, key: str, args: argparse.Namespace, out: Path) -> dic
     command += ["--header", f"Authorization: Bearer {key}", "--continue-on-failure"]
     command += ["--suppress-health-check", "all", "--no-color", "--output-sanitize", "true"]
     command += ["--report", "json", "--report-json-path", str(report)]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
     with out.open("w") as log:
         # In the scratch folder: schemathesis keeps a cache (.schemathesis/) where it runs.
         subprocess.run(
             command,
             cwd=out.parent,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             timeout=RUN_TIMEOUT_S,
@@ -187,7 +196,8 @@ def section(lines: list[str], args: argparse.Namespace) -> str:
             "`roost serve --auth required` (SQLite, the fake model), as an ordinary user "
             "with a read-write API key; checks "
             + ", ".join(f"`{c}`" for c in args.checks.split(","))
-            + ".",
+            + ". Each well-formed `Idempotency-Key` is made unique per request "
+            "(`bench/fuzz_hooks.py`), so that POSTs reach their routes.",
             "",
             *lines,
             "",
@@ -198,6 +208,11 @@ def section(lines: list[str], args: argparse.Namespace) -> str:
             f".venv/bin/python bench/fuzz_api.py --seed {args.seed} "
             f"--max-examples {args.max_examples} --workers {args.workers}",
             "```",
+            "",
+            "`--write` puts the result here; `--out` keeps the full report with a `curl` "
+            "reproduction of each failure. `--checks positive_data_acceptance,"
+            "negative_data_rejection` looks instead for requests the document allows that "
+            "the server refuses, and the reverse.",
         ]
     )
 
@@ -225,6 +240,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     lines = summary_lines(result, seconds, args)
     lines += [f"- unhandled error logged: {kind}" for kind in crashes[:SHOWN_CRASHES]]
+    if not crashes:
+        lines.append("- unhandled errors in the server's log: none")
     print("\n".join(lines))
     print(f"\nFull report with reproductions: {args.out}")
     if args.write:
