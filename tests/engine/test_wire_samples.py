@@ -153,9 +153,13 @@ async def test_the_adapter_reads_the_published_stream(
 async def test_an_anthropic_error_event_fails_the_stream_after_its_text(delivery: str) -> None:
     events: list[ProviderEvent] = []
     replay = delivered("anthropic_messages_stream_error.txt", delivery)
-    with pytest.raises(ProviderError) as caught:
+
+    async def collect() -> None:
         async for event in replayed("anthropic", replay):
             events.append(event)
+
+    with pytest.raises(ProviderError) as caught:
+        await collect()
     assert events == [TextDelta("Hello")]
     assert caught.value.status == 529
     assert caught.value.retryable is True
