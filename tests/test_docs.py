@@ -54,3 +54,26 @@ def test_every_setting_is_documented() -> None:
 def test_readme_keeps_exactly_two_setup_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     assert re.findall(r"<!-- setup-command: (\w+) -->", readme) == ["serve", "test"]
+
+
+def named_in_architecture() -> set[str]:
+    """The modules and packages docs/architecture.md names: `api/`, `store/owned.py`, …"""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    names = set(re.findall(r"`([a-z_]+(?:/[a-z_]+)*(?:\.py|/))`", text))
+    names |= set(re.findall(r"\b([a-z_]+(?:/[a-z_]+)*\.py)\b", text))
+    return names
+
+
+def test_the_modules_docs_architecture_md_names_exist() -> None:
+    names = named_in_architecture()
+    assert len(names) > 20  # the page names the layout, not a handful of files
+    source = ROOT / "src" / "roost"
+    present = {path.relative_to(source).as_posix() for path in source.rglob("*")}
+    present |= {f"{path}/" for path in list(present) if (source / path).is_dir()}
+    missing = {
+        name
+        for name in names
+        if not (ROOT / name).exists()
+        and not any(p == name or p.endswith(f"/{name}") for p in present)
+    }
+    assert not missing, f"docs/architecture.md names modules that are not in src/roost: {missing}"
