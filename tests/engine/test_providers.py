@@ -484,3 +484,23 @@ async def test_list_models_refused_key_raises(provider: Provider, fake_llm: Fake
 async def test_anthropic_list_models_is_empty_without_the_endpoint(fake_llm: FakeLLM) -> None:
     provider = AnthropicProvider("an", base_url=f"{fake_llm.root_url}/nowhere", api_key="k")
     assert await provider.list_models() == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("key", ["sk-clé", "sk-\u2028x", "sk-\nInjected: yes"])
+async def test_a_key_no_header_can_carry_is_a_provider_error_not_a_crash(
+    kind: str, key: str, fake_llm: FakeLLM
+) -> None:
+    """A key stored before keys were checked must fail its calls cleanly, as a bad key."""
+    adapter = make_provider(kind, fake_llm, api_key=key)
+    try:
+        with pytest.raises(ProviderError) as streamed:
+            await collect(adapter.stream(ask()))
+        with pytest.raises(ProviderError) as listed:
+            await adapter.list_models()
+    finally:
+        await adapter.aclose()
+    for caught in (streamed.value, listed.value):
+        assert caught.status == 401 and not caught.retryable
+        assert "API key" in caught.message and key not in caught.message
+    assert fake_llm.stats().requests == 0

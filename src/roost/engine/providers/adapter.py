@@ -64,6 +64,9 @@ class StreamingAdapter(ABC, Generic[ClientT]):
         self.base_url = base_url or self.default_base_url
         self.timeout = timeout
         self._has_key = bool(api_key)
+        # A key stored before keys were checked may hold what no header can carry; its
+        # calls fail like a refused key's instead of breaking inside the HTTP client.
+        self._sendable_key = api_key is None or all(" " < c <= "~" for c in api_key)
         self._headers: dict[str, Any] = (
             {} if api_key else {name: self.sdk.Omit() for name in self.credential_headers}
         )
@@ -93,6 +96,7 @@ class StreamingAdapter(ABC, Generic[ClientT]):
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
         """Stream one call; closing the generator closes the HTTP response at once."""
+        self._check_key()
         lines = SseLines()
         parser = self._parser()
         started = False
@@ -111,10 +115,20 @@ class StreamingAdapter(ABC, Generic[ClientT]):
             raise cut_error(self.id, error, started=started, timeout=self.timeout) from error
 
     async def list_models(self) -> list[ModelInfo]:
+        self._check_key()
         try:
             return await self._models()
         except self.sdk.APIError as error:
             raise self.error(error) from error
+
+    def _check_key(self) -> None:
+        if not self._sendable_key:
+            raise ProviderError(
+                f"{self.id}: the API key holds characters an HTTP header cannot carry; "
+                "set the key again",
+                provider=self.id,
+                status=401,
+            )
 
     async def aclose(self) -> None:
         await self._client.close()
