@@ -10,13 +10,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from roost import __version__, wiring
 from roost.api import openapi
-from roost.api.compat import (
-    floyd_chat,
-    floyd_sessions,
-    minidevin,
-    oqto_chat_history,
-    oqto_workspace,
-)
+from roost.api.compat import floyd, minidevin, oqto
 from roost.api.middleware import error_handlers
 from roost.api.middleware.context import RequestContextMiddleware
 from roost.api.middleware.host_guard import LoopbackHostGuard
@@ -67,7 +61,7 @@ def api_router(settings: Settings) -> APIRouter:
         models,
         settings_api,
         sessions,
-        floyd_sessions,
+        floyd,
         messages,
         turns,
         turn_inputs,
@@ -75,15 +69,13 @@ def api_router(settings: Settings) -> APIRouter:
         skills,
         tools,
         mcp,
-        floyd_chat,
-        oqto_chat_history,
         admin,
         # /projects/locations, /templates and /logo before /projects/{project_id}
         project_locations,
         project_templates,
         project_files,
         projects,
-        oqto_workspace,
+        oqto,
     ):
         router.include_router(module.router)
     return router

@@ -8,7 +8,8 @@
 - ``middleware/``: the pure-ASGI layers (``context``: request id and body limit;
   ``rate_limits``, ``idempotency``, ``host_guard``), the JSON body check and the error
   handlers that render the one envelope.
-- ``compat/``: the seeds' own paths and shapes (Floyd, Oqto, Mini-Devin).
+- ``compat/``: the seeds' own paths and shapes, one module per seed (``floyd``, ``oqto``,
+  ``minidevin``).
 - ``deps.py`` (the caller and services as dependencies), ``sse.py`` (event streams),
   ``openapi.py`` (completes the served document).
 """

@@ -1,6 +1,9 @@
-"""Oqto's workspace: a project's free-form meta and its sandbox policy, for the project
-named by ``project_id`` or else the caller's active project."""
+"""Oqto's own paths and shapes, over the same services as the native API: the chat
+history (the same sessions and messages under Oqto's paths) and the workspace (a project's
+free-form meta and its sandbox policy, for the project named by ``project_id`` or else the
+caller's active project)."""
 
+from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,13 +12,67 @@ from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
+from roost.api.routes import messages, sessions
 from roost.api.schemas.common import ClientModel, Metadata, NoNul
 from roost.api.schemas.projects import PolicyOut
+from roost.api.schemas.sessions import (
+    GroupedSessionsOut,
+    MessageListOut,
+    SessionListOut,
+    SessionOut,
+)
 from roost.engine.tools.policy import SandboxPolicy
 from roost.services.projects import may_loosen
 from roost.store.models import Project
 
-router = APIRouter(prefix="/workspace", tags=["workspace"])
+router = APIRouter()
+CHAT_HISTORY: list[str | Enum] = ["chat history"]
+WORKSPACE: list[str | Enum] = ["workspace"]
+
+router.add_api_route(
+    "/chat-history",
+    sessions.list_sessions,
+    tags=CHAT_HISTORY,
+    methods=["GET"],
+    response_model=SessionListOut,
+    name="list_chat_history",
+    summary="List Chat History",
+)
+router.add_api_route(
+    "/chat-history/grouped",
+    sessions.grouped_sessions,
+    tags=CHAT_HISTORY,
+    methods=["GET"],
+    response_model=GroupedSessionsOut,
+    name="grouped_chat_history",
+    summary="Grouped Chat History",
+)
+
+
+@router.get("/chat-history/{session_id}", response_model=SessionOut, tags=CHAT_HISTORY)
+async def get_chat(caller: Caller, services: Services, session_id: str) -> SessionOut:
+    """The session's metadata, without its messages."""
+    return SessionOut.of(await services.sessions.get(caller, session_id))
+
+
+router.add_api_route(
+    "/chat-history/{session_id}",
+    sessions.update_session,
+    tags=CHAT_HISTORY,
+    methods=["PATCH"],
+    response_model=SessionOut,
+    name="update_chat",
+    summary="Update Chat",
+)
+router.add_api_route(
+    "/chat-history/{session_id}/messages",
+    messages.list_messages,
+    tags=CHAT_HISTORY,
+    methods=["GET"],
+    response_model=MessageListOut,
+    name="list_chat_messages",
+    summary="List Chat Messages",
+)
 
 ProjectQuery = Annotated[
     str | None, Query(max_length=64, description="A project id; default: the active project.")
@@ -52,13 +109,13 @@ def policy_out(policy: SandboxPolicy) -> PolicyOut:
     return PolicyOut(**policy.as_json())
 
 
-@router.get("/meta", response_model=MetaOut, responses=errors(400, 404))
+@router.get("/workspace/meta", tags=WORKSPACE, response_model=MetaOut, responses=errors(400, 404))
 async def get_meta(caller: Caller, services: Services, project_id: ProjectQuery = None) -> MetaOut:
     project = await services.projects.workspace(caller, project_id)
     return MetaOut(project_id=project.id, meta=project.meta or {})
 
 
-@router.patch("/meta", response_model=MetaOut, responses=errors(400, 404))
+@router.patch("/workspace/meta", tags=WORKSPACE, response_model=MetaOut, responses=errors(400, 404))
 async def change_meta(
     caller: Caller,
     services: Services,
@@ -71,7 +128,9 @@ async def change_meta(
     return MetaOut(project_id=changed.id, meta=changed.meta or {})
 
 
-@router.get("/sandbox", response_model=SandboxOut, responses=errors(400, 404))
+@router.get(
+    "/workspace/sandbox", tags=WORKSPACE, response_model=SandboxOut, responses=errors(400, 404)
+)
 async def get_sandbox(
     caller: Caller, services: Services, project_id: ProjectQuery = None
 ) -> SandboxOut:
@@ -79,7 +138,9 @@ async def get_sandbox(
     return sandbox_out(services, caller, project)
 
 
-@router.patch("/sandbox", response_model=SandboxOut, responses=errors(400, 404))
+@router.patch(
+    "/workspace/sandbox", tags=WORKSPACE, response_model=SandboxOut, responses=errors(400, 404)
+)
 async def change_sandbox(
     caller: Caller, services: Services, body: SandboxChange, project_id: ProjectQuery = None
 ) -> SandboxOut:
