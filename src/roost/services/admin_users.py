@@ -4,13 +4,12 @@ keys of any user, for the command line."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.errors import AlreadyExists, ApiKeyNotFound, Forbidden, InvalidRequest, UserNotFound
+from roost.errors import ApiKeyNotFound, Forbidden, InvalidRequest, UserNotFound
 from roost.services.auth import AuthService, normalise_email
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
@@ -22,11 +21,7 @@ from roost.store.logins import LoginRepo
 from roost.store.models import ApiKey, User
 from roost.store.paging import Page
 from roost.store.turns import TurnRepo
-from roost.store.users import LOCAL_USER_ID, UserRepo
-
-
-def email_taken() -> AlreadyExists:
-    return AlreadyExists("An account with that email exists", details={"field": "email"})
+from roost.store.users import LOCAL_USER_ID, UserRepo, email_taken
 
 
 def is_local(user: User) -> bool:
@@ -106,14 +101,11 @@ class UserAdmin:
             is_active=True,
             token_version=1,
         )
-        try:
-            async with self.database.write() as db:
-                users = UserRepo(db)
-                if await users.email_taken(address):
-                    raise email_taken()
-                users.add(user)
-        except IntegrityError as race:  # another request took the email meanwhile
-            raise email_taken() from race
+        async with self.database.write() as db:
+            users = UserRepo(db)
+            if await users.email_taken(address):
+                raise email_taken()
+            await users.add(user)
         return user
 
     async def update(self, caller: Caller | None, user_id: str, changes: UserChanges) -> User:
@@ -133,18 +125,13 @@ class UserAdmin:
                 name=changes.name or current.name,
             )
             hashed = await hash_password(changes.password)
-        try:
-            async with self.database.write() as db:
-                user = await _locked(db, caller, user_id)
-                if email is not None and email != user.email:
-                    if await UserRepo(db).email_taken(email):
-                        raise email_taken()
-                    user.email = email
-                _apply(user, changes, hashed)
-                if hashed is not None or changes.is_active is False:
-                    await _end_logins(db, user)
-        except IntegrityError as race:
-            raise email_taken() from race
+        async with self.database.write() as db:
+            user = await _locked(db, caller, user_id)
+            if email is not None and email != user.email:
+                await UserRepo(db).change_email(user, email)
+            _apply(user, changes, hashed)
+            if hashed is not None or changes.is_active is False:
+                await _end_logins(db, user)
         return user
 
     async def set_active(self, caller: Caller, user_id: str, active: bool) -> User:

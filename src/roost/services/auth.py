@@ -12,7 +12,7 @@ from roost import ids
 from roost.bus.limits import Backoff, Counters
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.errors import AlreadyExists, Forbidden, InvalidRequest, RateLimited, Unauthorized
+from roost.errors import Forbidden, InvalidRequest, RateLimited, Unauthorized
 from roost.services import key_scopes
 from roost.services.caller import Caller
 from roost.services.passwords import check_strength, hash_password, verify_password
@@ -22,7 +22,7 @@ from roost.store.db import Database
 from roost.store.invites import InviteRepo
 from roost.store.logins import LoginRepo, RefreshTokens
 from roost.store.models import ApiKey, LoginSession, RefreshToken, User
-from roost.store.users import LOCAL_USER_ID, UserRepo
+from roost.store.users import LOCAL_USER_ID, UserRepo, email_taken
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}")
 API_KEY_PREFIX = "rk_"
@@ -126,7 +126,7 @@ class AuthService:
             if not first:
                 await self._admit(db, invite_code)
             if await users.email_taken(email):
-                raise AlreadyExists("An account with that email exists", details={"field": "email"})
+                raise email_taken()
             user = User(
                 id=ids.new_id("usr"),
                 email=email,
@@ -136,7 +136,7 @@ class AuthService:
                 is_active=True,
                 token_version=1,
             )
-            users.add(user)
+            await users.add(user)
         return user
 
     async def _admit(self, db: AsyncSession, invite_code: str | None) -> None:
@@ -248,7 +248,7 @@ class AuthService:
                     is_active=True,
                     token_version=1,
                 )
-                users.add(user)
+                await users.add(user)
         return await self._new_login(user, agent)
 
     async def user(self, caller: Caller) -> User:

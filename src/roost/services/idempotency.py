@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from roost.clock import utcnow
 from roost.store.db import Database, uninterrupted
 from roost.store.idempotency import IdempotencyRepo, expire_idempotency_keys
@@ -47,35 +45,21 @@ class IdempotencyStore:
     async def claim(self, attempt: Attempt) -> IdempotencyKey | None:
         """None when this is the key's first request, which now runs; else the key's row:
         still running, or done with the answer to give again."""
-        try:
-            return await uninterrupted(self._claim(attempt))
-        except IntegrityError:  # the same key, claimed at the same moment elsewhere
-            return await self._row(attempt)
+        return await uninterrupted(self._claim(attempt))
 
     async def _claim(self, attempt: Attempt) -> IdempotencyKey | None:
         async with self.database.write() as db:
             await expire_idempotency_keys(db, utcnow() - KEPT_FOR)
-            repo = IdempotencyRepo(db, attempt.owner_id)
-            row = await repo.get(attempt.key)
-            if row is not None:
-                return row
-            repo.add(
-                IdempotencyKey(
-                    key=attempt.key,
-                    principal=attempt.principal,
-                    as_admin=attempt.as_admin,
-                    method=attempt.method,
-                    path=attempt.path,
-                    body_hash=attempt.body_hash,
-                    state="running",
-                    created_at=utcnow(),
-                )
+            return await IdempotencyRepo(db, attempt.owner_id).claim(
+                attempt.key,
+                principal=attempt.principal,
+                as_admin=attempt.as_admin,
+                method=attempt.method,
+                path=attempt.path,
+                body_hash=attempt.body_hash,
+                state="running",
+                created_at=utcnow(),
             )
-        return None
-
-    async def _row(self, attempt: Attempt) -> IdempotencyKey | None:
-        async with self.database.read() as db:
-            return await IdempotencyRepo(db, attempt.owner_id).get(attempt.key)
 
     async def finish(self, attempt: Attempt, **answer: Any) -> None:
         """Keep the answer (``status_code``, ``content_type`` and ``body``, or ``turn``)."""

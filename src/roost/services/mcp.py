@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError
 
 from roost import ids
 from roost.clock import utcnow
@@ -79,33 +78,28 @@ class McpServerService:
             requires_approval=False,
         )
         self._apply(server, fields)
-        try:
-            async with self.database.write() as db:
-                repo = McpServerRepo(db)
-                if await repo.name_taken(server.name):
-                    raise McpServerExists(server.name)
-                if await repo.count_reaches(MAX_SERVERS):
-                    raise InvalidRequest(f"At most {MAX_SERVERS} MCP servers can be configured")
-                repo.add(server)
-        except IntegrityError as race:  # the same name taken meanwhile
-            raise McpServerExists(server.name) from race
+        async with self.database.write() as db:
+            repo = McpServerRepo(db)
+            if await repo.name_taken(server.name):
+                raise McpServerExists(server.name)
+            if await repo.count_reaches(MAX_SERVERS):
+                raise InvalidRequest(f"At most {MAX_SERVERS} MCP servers can be configured")
+            await repo.add(server)
         self._configs = None
         return self._view(server)
 
     async def update(self, server_id: str, changes: dict[str, Any]) -> McpServerView:
         """Apply the fields sent (a merge patch: ``env`` and ``headers`` keys sent as
         null are removed); a change to how the server is reached restarts it on next use."""
-        try:
-            async with self.database.write() as db:
-                repo = McpServerRepo(db)
-                server = await repo.get(server_id)
-                name = changes.get("name")
-                if name is not None and name != server.name and await repo.name_taken(name):
-                    raise McpServerExists(name)
-                self._apply(server, changes)
-                server.updated_at = utcnow()
-        except IntegrityError as race:
-            raise McpServerExists(str(changes.get("name"))) from race
+        async with self.database.write() as db:
+            repo = McpServerRepo(db)
+            server = await repo.get(server_id)
+            name = changes.get("name")
+            if name is not None and name != server.name and await repo.name_taken(name):
+                raise McpServerExists(name)
+            self._apply(server, changes)
+            server.updated_at = utcnow()
+            await repo.save(server)
         self._configs = None
         await self.servers.changed(server.id, self._config(server) if server.enabled else None)
         return self._view(server)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError
 
 from roost import ids
 from roost.clock import utcnow
@@ -17,7 +16,6 @@ from roost.config import Settings
 from roost.engine.tools.policy import SandboxPolicy
 from roost.engine.tools.sandbox import Sandbox, SandboxError
 from roost.errors import (
-    AlreadyExists,
     InvalidRequest,
     NoActiveProject,
     PathInUse,
@@ -33,7 +31,7 @@ from roost.services.locations import LocationService, make_folder, outside_locat
 from roost.store.db import Database, uninterrupted
 from roost.store.models import Project
 from roost.store.paging import Page
-from roost.store.projects import ProjectRepo
+from roost.store.projects import ProjectRepo, path_taken
 
 MAX_META_BYTES = 64 * 1024
 
@@ -100,13 +98,10 @@ class ProjectService:
             sandbox={},
             is_active=False,
         )
-        try:
-            async with self.database.write() as db:
-                repo = ProjectRepo(db, caller)
-                await _check_free(repo, path)
-                repo.add(project)
-        except IntegrityError as error:  # the same folder, added at the same moment
-            raise path_taken(path) from error
+        async with self.database.write() as db:
+            repo = ProjectRepo(db, caller)
+            await _check_free(repo, path)
+            await repo.insert(project)
         return project
 
     async def get(self, caller: Caller, project_id: str) -> Project:
@@ -123,21 +118,16 @@ class ProjectService:
                     await _check_free(ProjectRepo(db, caller), str(placement.path))
             _prepare_folder(placement.path, changes["path"], must_be_empty=False)
             new_path = placement
-        try:
-            async with self.database.write() as db:
-                repo = ProjectRepo(db, caller)
-                project = await repo.get(project_id, for_update=True)
-                if new_path is not None and str(new_path.path) != project.path:
-                    await _check_free(repo, str(new_path.path))
-                    project.path = str(new_path.path)
-                    project.location_id = new_path.location.id
-                    await repo.bind_sessions(project.id, project.path)
-                for key in ("name", "description"):
-                    if changes.get(key) is not None:
-                        setattr(project, key, changes[key])
-                project.updated_at = utcnow()
-        except IntegrityError as error:
-            raise path_taken(str(new_path.path) if new_path else "") from error
+        async with self.database.write() as db:
+            repo = ProjectRepo(db, caller)
+            project = await repo.get(project_id, for_update=True)
+            if new_path is not None and str(new_path.path) != project.path:
+                await _check_free(repo, str(new_path.path))
+                await repo.move(project, str(new_path.path), new_path.location.id)
+            for key in ("name", "description"):
+                if changes.get(key) is not None:
+                    setattr(project, key, changes[key])
+            project.updated_at = utcnow()
         return project
 
     async def delete(self, caller: Caller, project_id: str) -> None:
@@ -302,10 +292,6 @@ class ProjectService:
 def may_loosen(caller: Caller) -> bool:
     """An admin, unless acting through an API key without the admin scope."""
     return caller.is_admin and (caller.scopes is None or "admin" in caller.scopes)
-
-
-def path_taken(path: str) -> AlreadyExists:
-    return AlreadyExists(f"You already have a project at {path}", details={"path": path})
 
 
 async def _check_free(repo: ProjectRepo, path: str) -> None:

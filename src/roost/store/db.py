@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -100,6 +101,16 @@ async def insert_or_ignore(
     statement = statement.values(**values).on_conflict_do_nothing(index_elements=conflict)
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def flush_unique(session: AsyncSession, taken: Exception) -> None:
+    """Write what is pending now, raising ``taken`` (the domain's error) when it breaks a
+    unique rule: the check before it cannot see a row another transaction is adding at
+    the same moment, and the driver's own error must not reach a service at commit."""
+    try:
+        await session.flush()
+    except IntegrityError as race:
+        raise taken from race
 
 
 async def uninterrupted(work: Coroutine[Any, Any, T]) -> T:

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost.store.db import insert_or_ignore
 from roost.store.models import IdempotencyKey
 from roost.store.owned import Owner, owner_id_of
 
@@ -18,9 +19,13 @@ class IdempotencyRepo:
     async def get(self, key: str) -> IdempotencyKey | None:
         return await self.db.get(IdempotencyKey, (self.owner_id, key))
 
-    def add(self, row: IdempotencyKey) -> None:
-        row.owner_id = self.owner_id
-        self.db.add(row)
+    async def claim(self, key: str, **values: Any) -> IdempotencyKey | None:
+        """Take the key with a new row of ``values``: None when it was free, else the row
+        that holds it, also one another request added at the same moment."""
+        row = {**values, "owner_id": self.owner_id, "key": key}
+        if await insert_or_ignore(self.db, IdempotencyKey, row, conflict=["owner_id", "key"]):
+            return None
+        return await self.get(key)
 
     async def set(self, key: str, **values: Any) -> None:
         await self.db.execute(

@@ -6,11 +6,17 @@ from datetime import datetime
 from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost.errors import AlreadyExists
+from roost.store.db import flush_unique
 from roost.store.models import InviteCode
 from roost.store.paging import cut
 
 # status -> (codes, uses, uses left)
 InviteCounts = dict[str, tuple[int, int, int]]
+
+
+def code_taken() -> AlreadyExists:
+    return AlreadyExists("That invite code exists", details={"field": "code"})
 
 
 class InviteRepo:
@@ -32,8 +38,12 @@ class InviteRepo:
         taken = await self.db.scalar(select(InviteCode.id).where(InviteCode.code.in_(codes)))
         return taken is not None
 
-    def add_all(self, invites: Sequence[InviteCode]) -> None:
+    async def add_all(self, invites: Sequence[InviteCode]) -> None:
+        """New codes; one that exists (also made at the same moment) is a 409."""
+        if await self.any_taken([invite.code for invite in invites]):
+            raise code_taken()
         self.db.add_all(invites)
+        await flush_unique(self.db, code_taken())
 
     async def delete(self, code_id: str) -> bool:
         removed = await self.db.execute(delete(InviteCode).where(InviteCode.id == code_id))

@@ -4,7 +4,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
-from roost.errors import McpServerNotFound
+from roost.errors import McpServerExists, McpServerNotFound
+from roost.store.db import flush_unique
 from roost.store.models import McpServer
 from roost.store.paging import cut
 
@@ -45,8 +46,14 @@ class McpServerRepo:
         query = select(McpServer.id).order_by(McpServer.id).limit(1).offset(count - 1)
         return await self.db.scalar(query) is not None
 
-    def add(self, server: McpServer) -> None:
+    async def add(self, server: McpServer) -> None:
+        """A new server; its name taken (also at the same moment) is a 409."""
         self.db.add(server)
+        await flush_unique(self.db, McpServerExists(server.name))
+
+    async def save(self, server: McpServer) -> None:
+        """Write a changed server now; a name another server took is a 409."""
+        await flush_unique(self.db, McpServerExists(server.name))
 
     async def remove(self, server: McpServer) -> None:
         await self.db.delete(server)

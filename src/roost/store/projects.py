@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
 from roost.clock import utcnow
-from roost.errors import ProjectNotFound
-from roost.store.db import insert_or_ignore
+from roost.errors import AlreadyExists, ProjectNotFound
+from roost.store.db import flush_unique, insert_or_ignore
 from roost.store.models import Project, ProjectLocation, Session, User
 from roost.store.owned import OwnedRepo
 
@@ -70,6 +70,19 @@ class ProjectRepo(OwnedRepo[Project]):
     prefix = "proj"
     not_found = ProjectNotFound
 
+    async def insert(self, project: Project) -> Project:
+        """Add the owner's new project; another of theirs at its folder is a 409."""
+        self.add(project)
+        await flush_unique(self.db, path_taken(project.path))
+        return project
+
+    async def move(self, project: Project, path: str, location_id: str) -> None:
+        """Point the project and its sessions at another folder; a 409 if it is taken."""
+        project.path = path
+        project.location_id = location_id
+        await flush_unique(self.db, path_taken(path))
+        await self.bind_sessions(project.id, path)
+
     async def by_path(self, path: str) -> Project | None:
         query = self.owned().where(Project.path == path)
         return (await self.db.execute(query)).scalar_one_or_none()
@@ -108,3 +121,7 @@ class ProjectRepo(OwnedRepo[Project]):
             .where(Session.owner_id == self.owner_id, Session.project_id == project_id)
             .values(**values)
         )
+
+
+def path_taken(path: str) -> AlreadyExists:
+    return AlreadyExists(f"You already have a project at {path}", details={"path": path})

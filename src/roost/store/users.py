@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import case, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from roost.store.db import insert_or_ignore
+from roost.errors import AlreadyExists
+from roost.store.db import flush_unique, insert_or_ignore
 from roost.store.models import User
 from roost.store.paging import cut
 
@@ -46,6 +47,10 @@ async def get_user(db: AsyncSession, user_id: str) -> User | None:
     return await UserRepo(db).get(user_id)
 
 
+def email_taken() -> AlreadyExists:
+    return AlreadyExists("An account with that email exists", details={"field": "email"})
+
+
 class UserRepo:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
@@ -60,8 +65,17 @@ class UserRepo:
     async def email_taken(self, email: str) -> bool:
         return await self.db.scalar(select(User.id).where(User.email == email)) is not None
 
-    def add(self, user: User) -> None:
+    async def add(self, user: User) -> None:
+        """A new account; its email taken (also at the same moment) is a 409."""
         self.db.add(user)
+        await flush_unique(self.db, email_taken())
+
+    async def change_email(self, user: User, email: str) -> None:
+        """Give the account another email; one another account has is a 409."""
+        if await self.email_taken(email):
+            raise email_taken()
+        user.email = email
+        await flush_unique(self.db, email_taken())
 
     async def lock_registrations(self) -> None:
         """Hold the registration lock to the end of the transaction (PostgreSQL; SQLite's
