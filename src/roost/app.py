@@ -10,7 +10,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from roost import __version__, wiring
 from roost.api import openapi
-from roost.api.compat import floyd, minidevin, oqto
+from roost.api.compat import coqui, floyd, minidevin, oqto
 from roost.api.middleware import error_handlers
 from roost.api.middleware.context import RequestContextMiddleware
 from roost.api.middleware.host_guard import LoopbackHostGuard
@@ -60,6 +60,7 @@ def api_router(settings: Settings) -> APIRouter:
         health,
         models,
         settings_api,
+        coqui,
         sessions,
         floyd,
         messages,

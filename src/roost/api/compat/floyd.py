@@ -1,7 +1,10 @@
-"""Floyd's own paths and shapes, over the same services as the native API: the stateless
-chat (one message in, the answer out; a null session makes one) and the one-field session
-routes (aliases of PATCH answering ``{success, session}``)."""
+"""Floyd's own paths and shapes, over the same services as the native API: the one-field
+session routes (aliases of PATCH answering ``{success, session}``), the import of a
+session (``PUT``), the ``PUT`` twin of a project's PATCH, the stateless chat (one message
+in, the answer out; a null session makes one), the settings update answering
+``{"success": true}`` and the provider key test, and a tool run outside any turn."""
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -9,8 +12,10 @@ from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
+from roost.api.routes import projects
 from roost.api.routes.turns import TURN_RESPONSES, finished, settled
-from roost.api.schemas.common import Body, either
+from roost.api.schemas.common import Body, ClientModel, Metadata, ShortName, SuccessOut, either
+from roost.api.schemas.projects import ProjectOut
 from roost.api.schemas.sessions import (
     ArchiveIn,
     FloydFolderIn,
@@ -18,9 +23,15 @@ from roost.api.schemas.sessions import (
     FloydSessionOut,
     PinIn,
     SessionOut,
+    SessionReplace,
 )
+from roost.api.schemas.settings import SettingsIn, TestKeyIn, TestKeyOut
 from roost.api.schemas.turns import MAX_ATTACHMENTS, Attachment, InputOut, TurnOptions
 from roost.api.sse import event_stream
+from roost.engine.tools.approval import needs_approval
+from roost.engine.tools.registry import ToolContext, ToolError
+from roost.errors import ApprovalRequired
+from roost.services.messages import ImportedMessage
 from roost.services.turns import TurnRequest
 
 router = APIRouter()
@@ -125,3 +136,104 @@ async def chat_stream(caller: Caller, services: Services, body: ChatIn) -> Respo
     session_id, turn_id = await _start(caller, services, body)
     events = services.turns.follow(session_id, turn_id)
     return event_stream(events, turn_id=turn_id, session_id=session_id)
+
+
+@router.put("/sessions/{session_id}", response_model=SessionOut, tags=["sessions"])
+async def replace_session(
+    caller: Caller, services: Services, session_id: str, body: SessionReplace
+) -> SessionOut:
+    """Floyd's import: change the session and, if ``messages`` is sent, replace its history."""
+    changes = body.model_dump(exclude_unset=True, exclude={"messages"})
+    messages = None
+    if body.messages is not None:
+        messages = [ImportedMessage(m.role, m.content, m.moment()) for m in body.messages]
+    return SessionOut.of(await services.sessions.replace(caller, session_id, changes, messages))
+
+
+router.add_api_route(
+    "/projects/{project_id}",
+    projects.update_project,
+    tags=["projects"],
+    methods=["PUT"],
+    response_model=ProjectOut,
+    responses=projects.RESERVED,
+    name="replace_project",
+    summary="Update Project (Floyd's PUT)",
+    description="The same as PATCH: the fields sent are changed.",
+)
+
+
+@router.post("/settings", response_model=SuccessOut, tags=["settings"])
+async def post_settings(caller: Caller, services: Services, body: SettingsIn) -> SuccessOut:
+    """Floyd's update: the same as PATCH, answering ``{"success": true}``."""
+    await services.user_settings.update(caller, body.model_dump(exclude_unset=True))
+    return SuccessOut()
+
+
+@router.post("/test-key", response_model=TestKeyOut, tags=["settings"])
+async def test_key(caller: Caller, services: Services, body: TestKeyIn) -> TestKeyOut:
+    """Really call the provider with the key (or the stored one) and say if it works."""
+    ok, model, message = await services.user_settings.test_key(
+        caller, body.provider, body.api_key, body.base_url, body.model
+    )
+    if ok:
+        return TestKeyOut(success=True, model=model, message=message)
+    return TestKeyOut(success=False, model=model, error=message)
+
+
+class ExecuteIn(ClientModel):
+    name: ShortName
+    args: Metadata = Field(default_factory=dict)
+    project_id: ShortName | None = None
+
+
+class ExecuteOut(BaseModel):
+    success: bool
+    result: Any = None
+    error: str | None = None
+    duration_ms: int
+    truncated: bool = False
+
+
+@router.post(
+    "/tools/execute",
+    tags=["tools"],
+    response_model=ExecuteOut,
+    responses=errors(
+        404, codes={403: "`APPROVAL_REQUIRED`: the tool's calls need approval, so only in a turn"}
+    ),
+)
+async def execute_tool(caller: Caller, services: Services, body: ExecuteIn) -> ExecuteOut:
+    """Run a tool outside any turn: ``{success, result}`` or ``{success: false, error}``
+    (a tool's failure is an answer, not an HTTP error). File tools work in the project
+    named, else the caller's active one. A tool whose calls need approval runs only in
+    a turn, where the call waits for it (403 APPROVAL_REQUIRED), except for admins."""
+    admin = caller.acts_as_admin
+    if not admin:
+        await _refuse_if_approval_needed(services, body.name)
+    context = ToolContext(session_id="", turn_id="", owner_id=caller.user_id, admin=admin)
+    project_id = body.project_id
+    if project_id is None:
+        active = await services.projects.active_of(caller.user_id)
+        project_id = active.id if active is not None else None
+    if project_id is not None:
+        sandbox = await services.projects.sandbox_for(caller.user_id, project_id)
+        context = replace(context, working_directory=str(sandbox.root), policy=sandbox.policy)
+    outcome = await services.tools.execute(body.name, body.args, context)
+    return ExecuteOut(
+        success=outcome.success,
+        result=outcome.result,
+        error=outcome.error,
+        duration_ms=outcome.duration_ms,
+        truncated=outcome.truncated,
+    )
+
+
+async def _refuse_if_approval_needed(services: Services, name: str) -> None:
+    try:
+        tool = await services.tools.find(name)
+    except ToolError:
+        return  # its source is unreachable: running it fails with the reason
+    requiring = services.settings.tools_requiring_approval
+    if tool is not None and needs_approval(tool, requiring=requiring):
+        raise ApprovalRequired(name)

@@ -1,10 +1,11 @@
 """Oqto's own paths and shapes, over the same services as the native API: the chat
-history (the same sessions and messages under Oqto's paths) and the workspace (a project's
-free-form meta and its sandbox policy, for the project named by ``project_id`` or else the
-caller's active project)."""
+history (the same sessions and messages under Oqto's paths), stopping, resuming and
+touching a session, the workspace (a project's free-form meta and its sandbox policy, for
+the project named by ``project_id`` or else the caller's active project) and the JSON
+schema of the settings."""
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi import Body as BodyParam
@@ -21,6 +22,7 @@ from roost.api.schemas.sessions import (
     SessionListOut,
     SessionOut,
 )
+from roost.api.schemas.settings import SettingsIn
 from roost.engine.tools.policy import SandboxPolicy
 from roost.services.projects import may_loosen
 from roost.store.models import Project
@@ -158,3 +160,27 @@ def sandbox_out(services: Services, caller: Caller, project: Project) -> Sandbox
         effective=policy_out(services.projects.effective_policy(project)),
         may_loosen=may_loosen(caller),
     )
+
+
+@router.post("/sessions/{session_id}/stop", response_model=SessionOut, tags=["turns"])
+async def stop_session(caller: Caller, services: Services, session_id: str) -> SessionOut:
+    """Oqto: cancel what runs and mark the session stopped; a new message resumes it."""
+    await services.turns.cancel_current(caller, session_id)
+    return SessionOut.of(await services.sessions.set_status(caller, session_id, "stopped"))
+
+
+@router.post("/sessions/{session_id}/resume", response_model=SessionOut, tags=["turns"])
+async def resume_session(caller: Caller, services: Services, session_id: str) -> SessionOut:
+    return SessionOut.of(await services.sessions.set_status(caller, session_id, "idle"))
+
+
+@router.post("/sessions/{session_id}/activity", response_model=SessionOut, tags=["turns"])
+async def touch_session(caller: Caller, services: Services, session_id: str) -> SessionOut:
+    """Oqto: mark the session as in use now."""
+    return SessionOut.of(await services.sessions.touch(caller, session_id))
+
+
+@router.get("/settings/schema", response_model=dict[str, Any], tags=["settings"])
+async def settings_schema(_caller: Caller) -> dict[str, Any]:
+    """The JSON schema of what PATCH /api/settings accepts (Oqto)."""
+    return SettingsIn.model_json_schema()

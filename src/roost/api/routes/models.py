@@ -13,17 +13,6 @@ from roost.errors import ApiError
 router = APIRouter(tags=["models"])
 
 
-class RoleOut(BaseModel):
-    name: str
-    description: str
-    model: str | None
-
-
-class RolesOut(BaseModel):
-    roles: list[RoleOut]
-    default: str
-
-
 class ModelOut(BaseModel):
     id: str
     name: str
@@ -51,19 +40,6 @@ class ProvidersOut(BaseModel):
     providers: list[ProviderOut]
     models: dict[str, list[ModelOut]]
     default_model: str | None
-
-
-@router.get("/config/roles", response_model=RolesOut)
-async def list_roles(_caller: Caller, services: Services) -> RolesOut:
-    """Coqui's roles: the agents, each with a description and its model."""
-    agents = services.settings.all_agents
-    return RolesOut(
-        roles=[
-            RoleOut(name=name, description=agent.description, model=agent.model)
-            for name, agent in agents.items()
-        ],
-        default="assistant",
-    )
 
 
 @router.get("/providers", response_model=ProvidersOut)

@@ -89,18 +89,6 @@ async def update_project(
     return ProjectOut.of(await services.projects.update(caller, project_id, changes))
 
 
-router.add_api_route(
-    "/{project_id}",
-    update_project,
-    methods=["PUT"],
-    response_model=ProjectOut,
-    responses=RESERVED,
-    name="replace_project",
-    summary="Update Project (Floyd's PUT)",
-    description="The same as PATCH: the fields sent are changed.",
-)
-
-
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_project(caller: Caller, services: Services, project_id: str) -> Response:
     """Forget the project; its folder and files stay. Its sessions lose their project."""

@@ -17,11 +17,9 @@ from roost.api.schemas.sessions import (
     SessionGroupOut,
     SessionListOut,
     SessionOut,
-    SessionReplace,
     SessionUpdate,
 )
 from roost.errors import ValidationFailed
-from roost.services.messages import ImportedMessage
 from roost.store.sessions import SessionFilter
 
 router = APIRouter(tags=["sessions"])
@@ -140,18 +138,6 @@ async def update_session(
     return SessionOut.of(
         await services.sessions.update(caller, session_id, body.model_dump(exclude_unset=True))
     )
-
-
-@router.put("/sessions/{session_id}", response_model=SessionOut)
-async def replace_session(
-    caller: Caller, services: Services, session_id: str, body: SessionReplace
-) -> SessionOut:
-    """Floyd's import: change the session and, if ``messages`` is sent, replace its history."""
-    changes = body.model_dump(exclude_unset=True, exclude={"messages"})
-    messages = None
-    if body.messages is not None:
-        messages = [ImportedMessage(m.role, m.content, m.moment()) for m in body.messages]
-    return SessionOut.of(await services.sessions.replace(caller, session_id, changes, messages))
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -9,9 +9,8 @@ from fastapi.responses import JSONResponse
 
 from roost.api.deps import Caller, Limit, Services
 from roost.api.openapi import errors
-from roost.api.schemas.sessions import MessageOut, SessionOut
+from roost.api.schemas.sessions import MessageOut
 from roost.api.schemas.turns import (
-    CancelledOut,
     EditOut,
     InputOut,
     MessageCreate,
@@ -226,28 +225,3 @@ async def turn_events(
         caller, session_id, turn_id, after=resume_point(after, last_event_id)
     )
     return event_stream(events)
-
-
-@router.delete("/sessions/{session_id}/current-turn", response_model=CancelledOut)
-async def cancel_current_turn(caller: Caller, services: Services, session_id: str) -> CancelledOut:
-    """Cancel the running turn (and any queued behind it), connected clients or not."""
-    cancelled = await services.turns.cancel_current(caller, session_id)
-    return CancelledOut(cancelled=[TurnOut.of(t) for t in cancelled])
-
-
-@router.post("/sessions/{session_id}/stop", response_model=SessionOut)
-async def stop_session(caller: Caller, services: Services, session_id: str) -> SessionOut:
-    """Oqto: cancel what runs and mark the session stopped; a new message resumes it."""
-    await services.turns.cancel_current(caller, session_id)
-    return SessionOut.of(await services.sessions.set_status(caller, session_id, "stopped"))
-
-
-@router.post("/sessions/{session_id}/resume", response_model=SessionOut)
-async def resume_session(caller: Caller, services: Services, session_id: str) -> SessionOut:
-    return SessionOut.of(await services.sessions.set_status(caller, session_id, "idle"))
-
-
-@router.post("/sessions/{session_id}/activity", response_model=SessionOut)
-async def touch_session(caller: Caller, services: Services, session_id: str) -> SessionOut:
-    """Oqto: mark the session as in use now."""
-    return SessionOut.of(await services.sessions.touch(caller, session_id))
