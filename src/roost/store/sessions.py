@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select, tuple_, update
+from sqlalchemy import Select, func, or_, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.errors import SessionNotFound
@@ -59,8 +59,9 @@ class SessionRepo(OwnedRepo[Session]):
     async def folders(self, *, limit: int, after: str | None = None) -> tuple[list[str], bool]:
         """Folder names in use, alphabetically, after ``after``."""
         query = (
-            select(Session.folder)
-            .where(Session.owner_id == self.owner_id, Session.folder.is_not(None))
+            self.owned()
+            .with_only_columns(Session.folder)
+            .where(Session.folder.is_not(None))
             .distinct()
             .order_by(Session.folder)
             .limit(limit + 1)
@@ -73,9 +74,8 @@ class SessionRepo(OwnedRepo[Session]):
     async def find_for_workspace(self, path: str) -> Session | None:
         """The session get-or-create made for ``path``, else the latest one working there."""
         query = (
-            select(Session)
+            self.owned()
             .where(
-                Session.owner_id == self.owner_id,
                 Session.working_directory == path,
                 or_(Session.workspace_key == path, Session.archived.is_(False)),
             )
@@ -90,9 +90,7 @@ class SessionRepo(OwnedRepo[Session]):
         created = await insert_or_ignore(
             self.db, Session, values, conflict=["owner_id", "workspace_key"]
         )
-        query = select(Session).where(
-            Session.owner_id == self.owner_id, Session.workspace_key == path
-        )
+        query = self.owned().where(Session.workspace_key == path)
         return (await self.db.execute(query)).scalar_one(), created
 
     def _filtered(self, where: SessionFilter) -> Select[Session]:
