@@ -1,33 +1,12 @@
 """Compacting a session's history and forking it into a new session."""
 
-from typing import Annotated
-
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field, StrictInt
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
-from roost.api.schemas.common import ClientModel, Title, Whole
-from roost.api.schemas.sessions import MessageOut, SessionOut
+from roost.api.schemas.sessions import CompactIn, CompactOut, ForkIn, MessageOut, SessionOut
 
 router = APIRouter(tags=["sessions"])
-
-
-class CompactIn(ClientModel):
-    keep_last: Annotated[StrictInt, Field(ge=0, le=1000), Whole] = Field(
-        6, description="Newest messages kept as they are."
-    )
-
-
-class CompactOut(BaseModel):
-    compacted: bool
-    summarised_messages: int
-    summary: MessageOut | None
-
-
-class ForkIn(ClientModel):
-    message_id: str | None = Field(None, max_length=64, description="Copy up to this message.")
-    title: Title | None = None
 
 
 @router.post(

@@ -1,32 +1,11 @@
-"""The tools an agent can call (API.md §10): listed, and run directly (Floyd)."""
-
-from typing import Any
+"""The tools an agent can call (API.md §10), listed (Floyd runs one directly: compat)."""
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
+from roost.api.schemas.tools import ToolOut, ToolsOut
 
 router = APIRouter(prefix="/tools", tags=["tools"])
-
-
-class ToolOut(BaseModel):
-    name: str
-    description: str
-    input_schema: dict[str, Any]
-    inputSchema: dict[str, Any] = Field(description="Floyd's name for input_schema.")
-    source: str
-    requires_approval: bool
-    admin_only: bool = Field(
-        description="Only admins may use it (run_command on a server without a sandbox)."
-    )
-
-
-class ToolsOut(BaseModel):
-    tools: list[ToolOut]
-    data: list[ToolOut]
-    has_more: bool = False
-    next_cursor: str | None = None
 
 
 @router.get("", response_model=ToolsOut)

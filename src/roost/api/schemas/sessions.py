@@ -243,3 +243,20 @@ class FoldersOut(ListOut[str]):
 
 SessionListOut = ListOut[SessionOut]
 MessageListOut = ListOut[MessageOut]
+
+
+class CompactIn(ClientModel):
+    keep_last: Annotated[StrictInt, Field(ge=0, le=1000), Whole] = Field(
+        6, description="Newest messages kept as they are."
+    )
+
+
+class CompactOut(BaseModel):
+    compacted: bool
+    summarised_messages: int
+    summary: MessageOut | None
+
+
+class ForkIn(ClientModel):
+    message_id: str | None = Field(None, max_length=64, description="Copy up to this message.")
+    title: Title | None = None
