@@ -68,7 +68,7 @@ class InviteAdmin:
         """Newest codes first."""
         async with self.database.read() as db:
             if after is not None:
-                await anchor(db, InviteCode, "inv", "after", after)
+                await anchor(InviteRepo(db).find, "after", after)
             items, more = await InviteRepo(db).all_invites(limit=limit, after=after)
         return Page(items, more, items[-1].id if more and items else None)
 
@@ -137,7 +137,7 @@ class InviteAdmin:
 
 
 async def _found(repo: InviteRepo, code_id: str) -> InviteCode:
-    invite = await repo.get(code_id) if ids.is_valid("inv", code_id) else None
+    invite = await repo.find(code_id)
     if invite is None:
         raise InviteNotFound(code_id)
     return invite

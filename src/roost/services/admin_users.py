@@ -69,7 +69,7 @@ class UserAdmin:
         """Newest accounts first; the local owner (the smallest id) comes last."""
         async with self.database.read() as db:
             if after is not None:
-                await anchor(db, User, "usr", "after", after)
+                await anchor(UserRepo(db).find, "after", after)
             items, more = await UserRepo(db).all_users(
                 q=where.q, active=where.active, limit=limit, after=after
             )

@@ -1,13 +1,10 @@
 """Checks shared by every list that pages by an id cursor."""
 
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
-
-from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
 from roost.errors import InvalidRequest
-from roost.store.paging import row_in_list
 
 Row = TypeVar("Row")
 
@@ -24,19 +21,12 @@ def unknown_cursor(name: str, value: str) -> InvalidRequest:
     )
 
 
-async def anchor(
-    db: AsyncSession,
-    model: type[Row],
-    prefix: str,
-    name: str,
-    value: str,
-    *scope: ColumnElement[bool],
-) -> Row:
-    """The row a cursor names in its list. ``scope`` is what makes the list: its session,
-    its owner. A row outside it (another user's, another session's) is the same 400 as an
-    unknown id, so a cursor cannot tell whether someone else's id exists."""
-    check_cursor_shape(prefix, name, value)
-    found = await row_in_list(db, model, value, *scope)
+async def anchor(find: Callable[[str], Awaitable[Row | None]], name: str, value: str) -> Row:
+    """The row a cursor names, looked up with its list's repository (``find`` returns None
+    for a malformed id, and for a row outside the list: another user's, another
+    session's), which is the same 400 as an unknown id, so a cursor cannot tell whether
+    someone else's id exists."""
+    found = await find(value)
     if found is None:
         raise unknown_cursor(name, value)
     return found

@@ -20,7 +20,7 @@ from roost.engine.tools.mcp import McpServerConfig, McpStatus
 from roost.engine.tools.mcp_source import McpServers
 from roost.errors import InvalidRequest, McpServerExists
 from roost.services.caller import Caller
-from roost.services.cursors import unknown_cursor
+from roost.services.cursors import anchor
 from roost.store.db import Database, uninterrupted
 from roost.store.mcp import McpServerRepo
 from roost.store.models import McpServer
@@ -60,8 +60,8 @@ class McpServerService:
         """Oldest first."""
         async with self.database.read() as db:
             repo = McpServerRepo(db)
-            if after is not None and await repo.find(after) is None:
-                raise unknown_cursor("after", after)
+            if after is not None:
+                await anchor(repo.find, "after", after)
             items, more = await repo.page(limit=limit, after=after)
         return Page([self._view(s) for s in items], more, items[-1].id if more and items else None)
 

@@ -26,7 +26,7 @@ from roost.errors import (
 )
 from roost.services import project_context
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
+from roost.services.cursors import anchor, one_direction
 from roost.services.locations import LocationService, make_folder, outside_locations
 from roost.store.db import Database, uninterrupted
 from roost.store.models import Project
@@ -64,9 +64,7 @@ class ProjectService:
             repo = ProjectRepo(db, caller)
             for name, cursor in (("before", before), ("after", after)):
                 if cursor is not None:
-                    check_cursor_shape("proj", name, cursor)
-                    if await repo.find(cursor) is None:
-                        raise unknown_cursor(name, cursor)
+                    await anchor(repo.find, name, cursor)
             items, more = await repo.page_by_id(limit=limit, before=before, after=after)
             active = await repo.active()
         if before is not None:

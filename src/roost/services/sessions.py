@@ -11,7 +11,7 @@ from roost import ids
 from roost.clock import utcnow
 from roost.errors import SessionNotFound
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
+from roost.services.cursors import anchor, one_direction
 from roost.services.messages import ImportedMessage, next_message_cursor
 from roost.services.projects import ProjectService
 from roost.store.db import Database
@@ -82,10 +82,7 @@ class SessionService:
             anchors = {}
             for name, cursor in (("before", before), ("after", after)):
                 if cursor is not None:
-                    check_cursor_shape("ses", name, cursor)
-                    anchors[name] = await repo.find(cursor)
-                    if anchors[name] is None:
-                        raise unknown_cursor(name, cursor)
+                    anchors[name] = await anchor(repo.find, name, cursor)
             items, more = await repo.page(
                 where,
                 limit=limit,
@@ -187,8 +184,8 @@ class SessionService:
         return {**fields, "project_id": project.id, "working_directory": project.path}
 
     async def delete(self, caller: Caller, session_id: str) -> None:
-        if not ids.is_valid("ses", session_id):
-            raise SessionNotFound(session_id)
+        """Stop the session's turns, then delete it; an id that is malformed, unknown or
+        another user's is not found, by the repository (stopping reads it through it)."""
         if self.before_delete is not None:
             await self.before_delete(caller, session_id)
         async with self.database.write() as db:

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost import ids
 from roost.errors import AlreadyExists
 from roost.store.db import flush_unique
 from roost.store.models import InviteCode
@@ -25,6 +26,10 @@ class InviteRepo:
 
     async def get(self, code_id: str) -> InviteCode | None:
         return await self.db.get(InviteCode, code_id)
+
+    async def find(self, code_id: str) -> InviteCode | None:
+        """The code with this id; None for an unknown or malformed one."""
+        return await self.get(code_id) if ids.is_valid("inv", code_id) else None
 
     async def all_invites(self, *, limit: int, after: str | None) -> tuple[list[InviteCode], bool]:
         """Every code, newest first, after the code ``after``."""

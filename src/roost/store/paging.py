@@ -2,10 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -20,13 +17,3 @@ class Page(Generic[T]):
 def cut(rows: Sequence[T], limit: int) -> tuple[list[T], bool]:
     """The first ``limit`` rows, and whether there were more."""
     return list(rows[:limit]), len(rows) > limit
-
-
-async def row_in_list(
-    db: AsyncSession, model: type[T], row_id: str, *scope: ColumnElement[bool]
-) -> T | None:
-    """The row with this id among those ``scope`` selects (its owner, its session): the
-    row a cursor names, checked to be in the list it pages."""
-    key: Any = model.id  # type: ignore[attr-defined]
-    query = select(model).where(key == row_id, *scope)
-    return (await db.execute(query)).scalar_one_or_none()

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import case, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost import ids
 from roost.errors import AlreadyExists
 from roost.store.db import flush_unique, insert_or_ignore
 from roost.store.models import User
@@ -43,10 +44,6 @@ async def ensure_local_user(db: AsyncSession) -> None:
     )
 
 
-async def get_user(db: AsyncSession, user_id: str) -> User | None:
-    return await UserRepo(db).get(user_id)
-
-
 def email_taken() -> AlreadyExists:
     return AlreadyExists("An account with that email exists", details={"field": "email"})
 
@@ -57,6 +54,10 @@ class UserRepo:
 
     async def get(self, user_id: str) -> User | None:
         return (await self.db.execute(select(User).where(User.id == user_id))).scalar_one_or_none()
+
+    async def find(self, user_id: str) -> User | None:
+        """The account with this id; None for an unknown or malformed one (a cursor)."""
+        return await self.get(user_id) if ids.is_valid("usr", user_id) else None
 
     async def by_email(self, email: str) -> User | None:
         query = select(User).where(User.email == email)

@@ -46,7 +46,7 @@ from roost.store.db import Database, uninterrupted
 from roost.store.models import Message, Session, Turn
 from roost.store.sessions import UncheckedSessions
 from roost.store.turns import TurnFenced, TurnRepo
-from roost.store.users import get_user
+from roost.store.users import UserRepo
 
 log = logging.getLogger("roost.turns")
 
@@ -239,7 +239,7 @@ class TurnExecutor:
         system = "\n\n".join(part for part in instructions if part) or None
         tool_names = agent.tools if turn.options.get("tools", True) else []
         async with self.database.read() as db:
-            owner = await get_user(db, session.owner_id)
+            owner = await UserRepo(db).get(session.owner_id)
         admin = owner is not None and owner.is_admin
         request = ModelRequest(
             model=model,
