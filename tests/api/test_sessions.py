@@ -190,6 +190,17 @@ async def test_delete_removes_the_session_and_its_messages(client: Client) -> No
     assert (await client.delete(f"/api/sessions/{session['id']}")).status_code == 404
 
 
+@pytest.mark.parametrize("session_id", ["not-an-id", "ses_" + "z" * 26, "proj_" + "0" * 26])
+async def test_deleting_a_malformed_session_id_is_not_found(
+    client: Client, session_id: str
+) -> None:
+    response = await client.delete(f"/api/sessions/{session_id}")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "SESSION_NOT_FOUND"
+    assert session_id in error["details"].values()
+
+
 async def test_floyd_field_routes_answer_success_and_session(client: Client) -> None:
     session = await create(client)
     sid = session["id"]
