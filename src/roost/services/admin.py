@@ -2,13 +2,14 @@
 sessions and the server's numbers. The only place that sees past ``owner_id``."""
 
 from dataclasses import dataclass
+from functools import partial
 
-from roost import __version__, ids
+from roost import __version__
 from roost.errors import SessionNotFound
 from roost.services.admin_invites import InviteAdmin
 from roost.services.admin_users import UserAdmin, UserStats
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape, unknown_cursor
+from roost.services.cursors import anchor
 from roost.services.sessions import SessionService
 from roost.store.db import Database
 from roost.store.models import Session
@@ -52,10 +53,8 @@ class ServerAdmin:
             if after is not None:
                 # A cursor outside the list (another owner's, when one is asked for) is
                 # the same 400 as an unknown id.
-                check_cursor_shape("ses", "after", after)
-                start = await server.any_session(after, owner_id=owner_id)
-                if start is None:
-                    raise unknown_cursor("after", after)
+                find = partial(server.any_session, owner_id=owner_id)
+                start = await anchor(find, "after", after)
             rows, more = await server.all_sessions(limit=limit, after=start, owner_id=owner_id)
         items = [OwnedSession(session, email) for session, email in rows]
         return Page(items, more, items[-1].session.id if more and items else None)
@@ -63,11 +62,7 @@ class ServerAdmin:
     async def delete_session(self, session_id: str) -> None:
         """Cancel the session's running turns, then delete it, whoever owns it."""
         async with self.database.read() as db:
-            found = (
-                await ServerRepo(db).any_session(session_id)
-                if ids.is_valid("ses", session_id)
-                else None
-            )
+            found = await ServerRepo(db).any_session(session_id)
         if found is None:
             raise SessionNotFound(session_id)
         owner = Caller(found.owner_id, principal=f"user:{found.owner_id}")

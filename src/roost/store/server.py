@@ -7,6 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost import ids
 from roost.store.models import Message, Session, Turn, User
 from roost.store.paging import cut
 
@@ -24,7 +25,10 @@ class ServerRepo:
         self.db = db
 
     async def any_session(self, session_id: str, *, owner_id: str | None = None) -> Session | None:
-        """The session with this id, whoever owns it (or only if ``owner_id`` does)."""
+        """The session with this id, whoever owns it (or only if ``owner_id`` does); None
+        for an unknown or malformed id."""
+        if not ids.is_valid("ses", session_id):
+            return None
         query = select(Session).where(Session.id == session_id)
         if owner_id is not None:
             query = query.where(Session.owner_id == owner_id)
