@@ -3,43 +3,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
+from roost.api.schemas.models import ModelOut, ModelsOut, ProviderOut, ProvidersOut
 from roost.engine.providers.registry import PROVIDER_NAMES, describe
 from roost.errors import ApiError
 
 router = APIRouter(tags=["models"])
-
-
-class ModelOut(BaseModel):
-    id: str
-    name: str
-    provider: str
-    context_window: int | None
-    supports_vision: bool
-    supports_function_calling: bool
-
-
-class ModelsOut(BaseModel):
-    models: list[ModelOut]
-    data: list[ModelOut]
-
-
-class ProviderOut(BaseModel):
-    id: str
-    name: str
-    kind: str
-    base_url: str | None
-    configured: bool
-    models_count: int
-
-
-class ProvidersOut(BaseModel):
-    providers: list[ProviderOut]
-    models: dict[str, list[ModelOut]]
-    default_model: str | None
 
 
 @router.get("/providers", response_model=ProvidersOut)
