@@ -51,7 +51,7 @@ async def test_a_turn_is_found_only_in_its_own_session(database_url: str) -> Non
             for other in (bob_turn, "turn_malformed", ids.new_id("turn")):
                 with pytest.raises(TurnNotFound):
                     await turns.in_session(session, other)
-            assert await turns.find_in_session(session, bob_turn) is None
+                assert await turns.find_in_session(session, other) is None
     finally:
         await database.close()
 
@@ -64,7 +64,8 @@ async def test_a_waiting_request_is_found_only_by_its_owner(database_url: str) -
         async with database.read() as db:
             inputs = TurnInputRepo(db)
             assert (await inputs.find_owned(_Caller(alice), alice_request)) is not None
-            assert await inputs.find_owned(_Caller(alice), bob_request) is None
+            for other in (bob_request, "inp_malformed", ids.new_id("inp")):
+                assert await inputs.find_owned(_Caller(alice), other) is None
             mine, more = await inputs.waiting_on(_Caller(alice), limit=10)
             assert [row.id for row in mine] == [alice_request]
             assert not more

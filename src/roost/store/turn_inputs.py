@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost import ids
 from roost.store.models import Session, TurnInput
 from roost.store.owned import Owner
 from roost.store.paging import cut
@@ -81,7 +82,10 @@ class TurnInputRepo:
         )
 
     async def find_owned(self, owner: Owner, request_id: str) -> TurnInput | None:
-        """The owner's request with this id (a cursor's anchor), or None."""
+        """The owner's request with this id (a cursor's anchor), or None (also for a
+        malformed id)."""
+        if not ids.is_valid("inp", request_id):
+            return None
         query = select(TurnInput).where(TurnInput.id == request_id, _owned_by(owner))
         return (await self.db.execute(query)).scalar_one_or_none()
 

@@ -36,7 +36,10 @@ class TurnRepo:
         return turn
 
     async def find_in_session(self, session: Session, turn_id: str) -> Turn | None:
-        """The turn a cursor names, if it is one of this owned session's."""
+        """The turn a cursor names, if it is one of this owned session's; None for a
+        malformed id."""
+        if not ids.is_valid("turn", turn_id):
+            return None
         query = select(Turn).where(Turn.id == turn_id, Turn.session_id == session.id)
         return (await self.db.execute(query)).scalar_one_or_none()
 

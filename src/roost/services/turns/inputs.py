@@ -5,6 +5,7 @@ The requests live in the store, not in a task, so an answer given after a restar
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from roost import ids
@@ -12,7 +13,7 @@ from roost.clock import utcnow
 from roost.domain.turn_status import TurnStatus
 from roost.errors import InputNotFound, InputNotPending, InvalidInputResponse, TurnNotFound
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape, unknown_cursor
+from roost.services.cursors import anchor
 from roost.services.turns.service import TurnService
 from roost.store.db import Database
 from roost.store.models import Turn, TurnInput
@@ -86,9 +87,7 @@ class TurnInputService:
         async with self.database.read() as db:
             inputs = TurnInputRepo(db)
             if before is not None:
-                check_cursor_shape("inp", "before", before)
-                if await inputs.find_owned(caller, before) is None:
-                    raise unknown_cursor("before", before)
+                await anchor(partial(inputs.find_owned, caller), "before", before)
             items, more = await inputs.waiting_on(caller, limit=limit, before=before)
         return Page(items, more, items[-1].id if more and items else None)
 

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,7 @@ from roost.errors import (
     TurnNotFound,
 )
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape, unknown_cursor
+from roost.services.cursors import anchor
 from roost.services.turns.compaction import compact, fork
 from roost.services.turns.endings import end_turn
 from roost.services.turns.event_log import follow_batches
@@ -160,9 +161,7 @@ class TurnService:
             session = await SessionRepo(db, caller).get(session_id)
             turns = TurnRepo(db)
             if before is not None:
-                check_cursor_shape("turn", "before", before)
-                if await turns.find_in_session(session, before) is None:
-                    raise unknown_cursor("before", before)
+                await anchor(partial(turns.find_in_session, session), "before", before)
             items, more = await turns.page(session.id, limit=limit, before=before)
         return Page(items, more, items[-1].id if more and items else None)
 
