@@ -3,22 +3,9 @@
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from roost import ids
 from roost.errors import InvalidRequest
 
 Row = TypeVar("Row")
-
-
-def check_cursor_shape(prefix: str, name: str, value: str) -> None:
-    if not ids.is_valid(prefix, value):
-        raise unknown_cursor(name, value)
-
-
-def unknown_cursor(name: str, value: str) -> InvalidRequest:
-    return InvalidRequest(
-        f"Cursor {name}={value} names nothing in this list",
-        details={"field": name, "cursor": value},
-    )
 
 
 async def anchor(find: Callable[[str], Awaitable[Row | None]], name: str, value: str) -> Row:
@@ -28,7 +15,10 @@ async def anchor(find: Callable[[str], Awaitable[Row | None]], name: str, value:
     someone else's id exists."""
     found = await find(value)
     if found is None:
-        raise unknown_cursor(name, value)
+        raise InvalidRequest(
+            f"Cursor {name}={value} names nothing in this list",
+            details={"field": name, "cursor": value},
+        )
     return found
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from roost.services.caller import Caller
-from roost.services.cursors import check_cursor_shape, one_direction, unknown_cursor
+from roost.services.cursors import anchor, one_direction
 from roost.store.db import Database
 from roost.store.messages import MessageRepo
 from roost.store.models import Message
@@ -36,15 +36,12 @@ class MessageService:
     ) -> Page[Message]:
         """A page of messages, oldest first; ``next_cursor`` continues in the same direction."""
         one_direction(before, after)
-        for name, cursor in (("before", before), ("after", after)):
-            if cursor is not None:
-                check_cursor_shape("msg", name, cursor)
         async with self.database.read() as db:
             await SessionRepo(db, caller).get(session_id)
             repo = MessageRepo(db, session_id)
-            cursor = after or before
-            if cursor is not None and not await repo.exists(cursor):
-                raise unknown_cursor("after" if after else "before", cursor)
+            for name, cursor in (("before", before), ("after", after)):
+                if cursor is not None:
+                    await anchor(repo.find, name, cursor)
             items, more = await repo.page(limit=limit, before=before, after=after)
         return Page(items, more, next_message_cursor(items, more, forward=after is not None))
 

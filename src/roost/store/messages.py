@@ -25,12 +25,6 @@ class MessageRepo:
         self.db = db
         self.session_id = session_id
 
-    async def exists(self, message_id: str) -> bool:
-        query = select(Message.id).where(
-            Message.id == message_id, Message.session_id == self.session_id
-        )
-        return (await self.db.execute(query)).first() is not None
-
     async def page(
         self, *, limit: int, before: str | None = None, after: str | None = None
     ) -> tuple[list[Message], bool]:
