@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, computed_field
 
-from roost.api.routes.auth import Email, Password, UserOut
+from roost.api.schemas.auth import Email, Password, UserOut
 from roost.api.schemas.common import ClientModel, ListOut, Name, NoNul, Timestamp, Title
 from roost.api.schemas.sessions import SessionOut
 from roost.clock import utcnow
