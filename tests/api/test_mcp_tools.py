@@ -104,6 +104,13 @@ async def test_a_crash_is_a_clear_error_and_the_next_call_works(client: Client) 
     assert status["state"] == "running" and status["pid"] != first_pid
 
 
+async def test_a_server_may_take_longer_to_start_than_a_call_may_run(settings: Settings) -> None:
+    async with running(settings, tool_timeout_seconds=1) as (_app, client):
+        server = await add_stdio(client, env={"START_DELAY": "1.5"})
+        assert (await run(client, "local__echo", text="late"))["result"] == "late"
+        assert (await status_of(client, server))["state"] == "running"
+
+
 async def test_a_hung_tool_times_out(settings: Settings) -> None:
     async with running(settings, tool_timeout_seconds=1) as (_app, client):
         await add_stdio(client)

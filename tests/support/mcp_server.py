@@ -3,12 +3,14 @@
 
 Its tools: ``echo``, ``add``, ``fail`` (an error result), ``slow`` (sleeps), ``crash`` (the
 process exits), ``secret`` (reads an environment variable), ``header`` (reads a request
-header, over HTTP) and ``picture`` (a non-text part).
+header, over HTTP) and ``picture`` (a non-text part). ``START_DELAY`` in its environment
+makes it wait that many seconds before it serves.
 """
 
 import asyncio
 import os
 import sys
+import time
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -62,6 +64,7 @@ def picture() -> list[TextContent | ImageContent]:
 
 
 def main() -> None:
+    time.sleep(float(os.environ.get("START_DELAY", "0")))  # a server slow to come up
     if len(sys.argv) == 3 and sys.argv[1] == "--http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
     else:

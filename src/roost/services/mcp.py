@@ -44,6 +44,9 @@ class McpServerView:
     status: McpStatus
 
 
+MCP_START_SECONDS = 10.0
+
+
 class McpServerService:
     def __init__(self, database: Database, box: SecretBox, settings: Settings) -> None:
         self.database = database
@@ -53,6 +56,9 @@ class McpServerService:
             timeout=settings.tool_timeout_seconds,
             output_cap=settings.tool_output_cap_bytes,
             log_dir=settings.home / "mcp",
+            # A process that starts, imports and lists its tools may need longer than
+            # one call is allowed (npx, a cold interpreter on a busy machine).
+            start_timeout=max(settings.tool_timeout_seconds, MCP_START_SECONDS),
         )
         self._configs: tuple[float, list[McpServerConfig]] | None = None
 

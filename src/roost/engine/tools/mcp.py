@@ -88,9 +88,17 @@ class McpServerError(Exception):
 class McpConnection:
     """One server's connection, from first start to :meth:`close`; then it is replaced."""
 
-    def __init__(self, config: McpServerConfig, *, timeout: float, log_dir: Path) -> None:
+    def __init__(
+        self,
+        config: McpServerConfig,
+        *,
+        timeout: float,
+        log_dir: Path,
+        start_timeout: float | None = None,
+    ) -> None:
         self.config = config
         self.timeout = timeout
+        self.start_timeout = start_timeout or timeout  # to start and list its tools
         self.log_dir = log_dir
         self.state: State = "stopped"
         self.last_error: str | None = None
@@ -197,12 +205,13 @@ class McpConnection:
                     # close outside it, uncancelled.
                     with self._scope:
                         try:
-                            with anyio.fail_after(self.timeout):
+                            with anyio.fail_after(self.start_timeout):
                                 await session.initialize()
                                 tools = await _list_tools(session)
                         except TimeoutError:
                             # Callers hear of it now, not once the process has been ended.
-                            self._failed(f"the server did not answer within {self.timeout:g} s")
+                            waited = self.start_timeout
+                            self._failed(f"the server did not answer within {waited:g} s")
                             self._settled.set()
                             return
                         self._running(session, tools)

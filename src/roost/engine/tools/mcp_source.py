@@ -50,10 +50,17 @@ class McpServers:
     """
 
     def __init__(
-        self, configs: ConfigLoader, *, timeout: float, output_cap: int, log_dir: Path
+        self,
+        configs: ConfigLoader,
+        *,
+        timeout: float,
+        output_cap: int,
+        log_dir: Path,
+        start_timeout: float | None = None,
     ) -> None:
         self._configs = configs
         self.timeout = timeout
+        self.start_timeout = start_timeout or timeout
         self.output_cap = output_cap
         self.log_dir = log_dir
         self._connections: dict[str, McpConnection] = {}
@@ -162,7 +169,9 @@ class McpServers:
             start.exception()  # a failed start is in the server's status, not an error here
 
     def _connect(self, config: McpServerConfig) -> McpConnection:
-        return McpConnection(config, timeout=self.timeout, log_dir=self.log_dir)
+        return McpConnection(
+            config, timeout=self.timeout, start_timeout=self.start_timeout, log_dir=self.log_dir
+        )
 
     def _tools_of(self, connection: McpConnection) -> list[Tool]:
         config = connection.config
