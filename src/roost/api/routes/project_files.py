@@ -6,13 +6,19 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
-from roost.api.schemas.common import Body, ClientModel, Path, Timestamp, either
+from roost.api.schemas.projects import (
+    FileInfoOut,
+    FileTextOut,
+    FileWrite,
+    FolderIn,
+    RenameIn,
+    TreeOut,
+    UploadedOut,
+)
 from roost.errors import NotAnImage
-from roost.services.project_files import FileInfo
 
 router = APIRouter(prefix="/projects", tags=["project files"])
 
@@ -37,54 +43,6 @@ IMAGE_HEADERS = {
 QueryPath = Annotated[
     str, Query(max_length=1024, description="Relative to the project root (or absolute inside).")
 ]
-
-
-class FileInfoOut(BaseModel):
-    name: str
-    path: str = Field(description="Relative to the project root.")
-    type: str = Field(description="file, directory, symlink or other.")
-    size: int
-    modified: Timestamp
-
-    @classmethod
-    def of(cls, info: FileInfo) -> "FileInfoOut":
-        return cls(
-            name=info.name, path=info.path, type=info.type, size=info.size, modified=info.modified
-        )
-
-
-class TreeOut(BaseModel):
-    project_id: str
-    path: str
-    entries: list[FileInfoOut]
-    data: list[FileInfoOut]
-    has_more: bool = Field(description="More entries than the 1,000 listed.")
-    next_cursor: None = None
-
-
-class FileTextOut(FileInfoOut):
-    project_id: str
-    content: str
-    encoding: str = "utf-8"
-
-
-class FileWrite(ClientModel):
-    path: Path = Field(min_length=1)
-    content: Body
-
-
-class FolderIn(ClientModel):
-    path: Path = Field(min_length=1)
-
-
-class RenameIn(ClientModel):
-    source: Path = either("from", "source", "old_path", required=True, min_length=1)
-    target: Path = either("to", "target", "new_path", required=True, min_length=1)
-
-
-class UploadedOut(BaseModel):
-    project_id: str
-    files: list[FileInfoOut]
 
 
 @router.get(

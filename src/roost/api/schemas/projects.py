@@ -13,8 +13,18 @@ from pydantic import (
     model_validator,
 )
 
-from roost.api.schemas.common import ClientModel, Name, NoNul, Path, ShortName, Timestamp, either
+from roost.api.schemas.common import (
+    Body,
+    ClientModel,
+    Name,
+    NoNul,
+    Path,
+    ShortName,
+    Timestamp,
+    either,
+)
 from roost.engine.tools.policy import SandboxPolicy
+from roost.services.project_files import FileInfo
 from roost.services.project_templates import ProjectTemplate
 from roost.store.models import Project, ProjectLocation
 
@@ -244,3 +254,54 @@ class TemplateUse(ProjectIn):
         # Names that fail the pattern are refused, not merely left unchecked.
         json_schema_extra={"additionalProperties": False},
     )
+
+
+# The file browser: the files and folders inside a project.
+
+
+class FileInfoOut(BaseModel):
+    name: str
+    path: str = Field(description="Relative to the project root.")
+    type: str = Field(description="file, directory, symlink or other.")
+    size: int
+    modified: Timestamp
+
+    @classmethod
+    def of(cls, info: FileInfo) -> "FileInfoOut":
+        return cls(
+            name=info.name, path=info.path, type=info.type, size=info.size, modified=info.modified
+        )
+
+
+class TreeOut(BaseModel):
+    project_id: str
+    path: str
+    entries: list[FileInfoOut]
+    data: list[FileInfoOut]
+    has_more: bool = Field(description="More entries than the 1,000 listed.")
+    next_cursor: None = None
+
+
+class FileTextOut(FileInfoOut):
+    project_id: str
+    content: str
+    encoding: str = "utf-8"
+
+
+class FileWrite(ClientModel):
+    path: Path = Field(min_length=1)
+    content: Body
+
+
+class FolderIn(ClientModel):
+    path: Path = Field(min_length=1)
+
+
+class RenameIn(ClientModel):
+    source: Path = either("from", "source", "old_path", required=True, min_length=1)
+    target: Path = either("to", "target", "new_path", required=True, min_length=1)
+
+
+class UploadedOut(BaseModel):
+    project_id: str
+    files: list[FileInfoOut]
