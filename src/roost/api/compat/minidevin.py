@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from roost.api.routes import health
+from roost.api.schemas.health import HealthOut
 
 
 def install(app: FastAPI) -> None:
@@ -10,7 +11,7 @@ def install(app: FastAPI) -> None:
         "/health",
         health.health,
         methods=["GET"],
-        response_model=health.HealthOut,
+        response_model=HealthOut,
         tags=["health"],
         name="root_health",
         summary="Health (Mini-Devin's path)",

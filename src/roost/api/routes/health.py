@@ -3,33 +3,11 @@
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from roost.api.deps import AnyCaller, Services
+from roost.api.schemas.health import HealthOut
 
 router = APIRouter(tags=["health"])
-
-
-class DatabaseHealth(BaseModel):
-    backend: str
-    ok: bool
-
-
-class RedisHealth(BaseModel):
-    ok: bool
-
-
-class HealthOut(BaseModel):
-    status: str
-    version: str
-    api_version: int
-    min_client_version: str
-    authenticated: bool
-    provider: str | None
-    model: str | None
-    has_api_key: bool
-    database: DatabaseHealth
-    redis: RedisHealth | None
 
 
 @router.get("/health", response_model=HealthOut)
