@@ -1,10 +1,12 @@
 """Database work that must run to its end, whatever happens to the task awaiting it."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from roost.store.db import uninterrupted
+from roost.store.db import Database, uninterrupted
 
 
 async def test_work_runs_to_its_end_through_repeated_cancels() -> None:
@@ -40,3 +42,27 @@ async def test_the_result_comes_back_when_nothing_cancels() -> None:
         return 42
 
     assert await uninterrupted(work()) == 42
+
+
+async def test_writers_at_once_on_sqlite_wait_their_turn_instead_of_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many write transactions at once, each longer than SQLite's busy timeout allows in
+    total: none may fail with "database is locked"; they run one after another."""
+    monkeypatch.setattr("roost.store.db.SQLITE_BUSY_TIMEOUT_MS", 100)
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}")
+    try:
+        async with database.write() as db:
+            await db.execute(text("CREATE TABLE marks (n INTEGER)"))
+
+        async def write(n: int) -> None:
+            async with database.write() as db:
+                await db.execute(text("INSERT INTO marks VALUES (:n)"), {"n": n})
+                await asyncio.sleep(0.03)  # holds the write lock, as a turn's commit does
+
+        await asyncio.gather(*(write(n) for n in range(20)))  # 0.6 s of writing in all
+        async with database.read() as db:
+            marks = (await db.execute(text("SELECT n FROM marks ORDER BY n"))).scalars()
+            assert list(marks) == list(range(20))
+    finally:
+        await database.close()

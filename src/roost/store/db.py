@@ -2,7 +2,10 @@
 
 On SQLite a writing transaction starts with ``BEGIN IMMEDIATE`` so that two writers
 queue on the busy timeout instead of failing when a read lock cannot be upgraded;
-reading transactions stay ``DEFERRED`` and never block each other (WAL).
+reading transactions stay ``DEFERRED`` and never block each other (WAL). SQLite has
+one writer at a time anyway, so a process's writers also take turns on a lock of its
+own first: however many wait, none fails because the busy timeout ran out (that
+timeout is left for other processes, such as the CLI beside a running server).
 """
 
 import asyncio
@@ -39,6 +42,8 @@ class Database:
         self._writer = async_sessionmaker(
             self.engine.execution_options(roost_write=True), expire_on_commit=False
         )
+        # First come, first served (asyncio.Lock is fair); PostgreSQL needs no such turn.
+        self._one_writer = asyncio.Lock() if self.backend == "sqlite" else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -47,8 +52,11 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        async with self._writer() as session, session.begin():
+        async with self._turn_to_write(), self._writer() as session, session.begin():
             yield session
+
+    def _turn_to_write(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self._one_writer if self._one_writer is not None else contextlib.nullcontext()
 
     async def ping(self) -> bool:
         try:
