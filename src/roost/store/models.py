@@ -4,13 +4,11 @@ Designed ahead for what comes next: turns and their event log already have the
 columns the turn runner and the scale-out workers need (attempt, cancel_requested).
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,48 +16,17 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    TypeDecorator,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, synonym, validates
 
 from roost.clock import utcnow
 from roost.domain.turn_status import TurnStatus, transition
 
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp stored with its zone where the database can, read back aware in UTC."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class TurnStatusColumn(TypeDecorator[TurnStatus]):
-    """A turn's status, stored as its plain string and read back as a :class:`TurnStatus`."""
-
-    impl = String(20)
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else TurnStatus(value).value
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> TurnStatus | None:
-        return None if value is None else TurnStatus(value)
-
-
-Json = JSON().with_variant(JSONB(), "postgresql")
+# Named again here (``as``): the migrations spell them ``roost.store.models.…``.
+from roost.store.columns import Json as Json
+from roost.store.columns import TurnStatusColumn as TurnStatusColumn
+from roost.store.columns import UtcDateTime as UtcDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
