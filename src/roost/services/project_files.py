@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
-from roost.engine.tools.sandbox import Parts, Sandbox, SandboxError, read_up_to
+from roost.engine.tools.sandbox import (
+    MAX_NAME_BYTES,
+    Parts,
+    Sandbox,
+    SandboxError,
+    read_up_to,
+)
 from roost.errors import FileNotFound, FileNotText, FileTooLarge, InvalidFileName, NoFiles
 from roost.services.caller import Caller
 from roost.services.projects import ProjectService
@@ -231,7 +237,7 @@ def _first_existing(sandbox: Sandbox, names: list[str]) -> str:
 
 def _base_name(filename: str) -> str:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    if name in ("", ".", "..") or "\x00" in name or len(name.encode()) > 255:
+    if name in ("", ".", "..") or "\x00" in name or len(name.encode()) > MAX_NAME_BYTES:
         raise InvalidFileName(filename)
     return name
 
