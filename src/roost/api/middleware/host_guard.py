@@ -11,6 +11,7 @@ required the credential is the guard (a rebinding page has none), and this check
 
 import ipaddress
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roost.errors import InvalidRequest
@@ -25,7 +26,7 @@ class LoopbackHostGuard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        host = _host_header(scope)
+        host = Headers(scope=scope).get("host")  # None: HTTP/1.0 without Host, no browser
         if host is None or self._allowed(host):
             await self.app(scope, receive, send)
             return
@@ -46,13 +47,6 @@ class LoopbackHostGuard:
             return ipaddress.ip_address(name).is_loopback
         except ValueError:
             return False
-
-
-def _host_header(scope: Scope) -> str | None:
-    for key, value in scope["headers"]:
-        if key == b"host":
-            return str(value.decode("latin-1"))
-    return None  # HTTP/1.0 without Host: no browser sends that
 
 
 def _hostname(host: str) -> str:
