@@ -390,9 +390,10 @@ async def sse_payloads(response: httpx.Response) -> AsyncIterator[bytes]:
                 yield line[5:].strip()
 
 
-async def read_roost(response: httpx.Response, started: float, expected: str) -> Stream:
+async def read_roost(
+    response: httpx.Response, started: float, expected: str, stream: Stream
+) -> Stream:
     """Roost's events: time the text, check seq is 1, 2, 3, … and ``done`` is last."""
-    stream = Stream()
     seq = 0
     last: dict[str, Any] = {}
     async for payload in sse_payloads(response):
@@ -429,9 +430,10 @@ def text_problem(text: str, expected: str) -> str | None:
     return None
 
 
-async def read_direct(response: httpx.Response, started: float, expected: str) -> Stream:
+async def read_direct(
+    response: httpx.Response, started: float, expected: str, stream: Stream
+) -> Stream:
     """The fake's Chat Completions chunks: time the content deltas, expect ``[DONE]``."""
-    stream = Stream()
     done = False
     async for payload in sse_payloads(response):
         if payload == b"[DONE]":
@@ -450,10 +452,11 @@ async def read_direct(response: httpx.Response, started: float, expected: str) -
     return stream
 
 
-async def read_direct_any(response: httpx.Response, started: float, expected: str) -> Stream:
+async def read_direct_any(
+    response: httpx.Response, started: float, expected: str, stream: Stream
+) -> Stream:
     """A Chat Completions stream that may ask for tools: its text and the tools' names;
     the text is checked only when ``expected`` is not empty."""
-    stream = Stream()
     done = False
     async for payload in sse_payloads(response):
         if payload == b"[DONE]":
@@ -534,7 +537,7 @@ async def direct_turn(
     return await timed_stream(client, request, read_direct, expected, limit_s)
 
 
-Reader = Callable[[httpx.Response, float, str], Coroutine[Any, Any, Stream]]
+Reader = Callable[[httpx.Response, float, str, Stream], Coroutine[Any, Any, Stream]]
 
 
 async def timed_stream(
@@ -547,6 +550,7 @@ async def timed_stream(
     """Send ``request`` and read its stream, timed from the send; failures come back as
     ``error`` so that one bad stream among many is counted, not fatal."""
     started = time.perf_counter()
+    stream = Stream()  # filled as the events come, so a stream cut short keeps what it got
     try:
         async with asyncio.timeout(limit_s):
             response = await client.send(request, stream=True)
@@ -554,7 +558,7 @@ async def timed_stream(
                 if response.status_code != 200:
                     await response.aread()
                     return Stream(error=f"{response.status_code} {response.text[:200]}")
-                return await read(response, started, expected)
+                return await read(response, started, expected, stream)
             finally:
                 await response.aclose()
     except httpx.HTTPError as failure:
@@ -562,7 +566,9 @@ async def timed_stream(
     except (ValueError, KeyError) as failure:  # a frame that is not the JSON it should be
         return Stream(error=f"malformed event: {type(failure).__name__}: {failure}")
     except TimeoutError:
-        return Stream(error=f"no end within {limit_s:.0f} s")
+        stream.end = time.perf_counter() - started
+        stream.error = f"no end within {limit_s:.0f} s"
+        return stream
 
 
 def must(stream: Stream, what: str) -> Stream:
@@ -788,6 +794,16 @@ class Held(Load):
     fds_before: int = 0
     fds_peak: int = 0
     fds_after: int = 0
+
+    @property
+    def first_tokens_ms(self) -> list[float]:
+        """Every stream's time to first token, failed ones too; inf for one that had none."""
+        return [math.inf if s.ttft is None else s.ttft * 1000 for s in self.streams]
+
+    @property
+    def received(self) -> int:
+        """Tokens received, by failed streams too (a stream cut off at its time limit)."""
+        return sum(s.tokens for s in self.streams)
 
 
 def held_shape(args: argparse.Namespace) -> tuple[int, float, float]:
@@ -1147,15 +1163,19 @@ def load_row(load: Load, label: str | None = None) -> str:
     )
 
 
+def ms(value: float) -> str:
+    return "never" if math.isinf(value) else f"{value:,.0f}"
+
+
 def held_row(held: Held, label: str | None = None) -> str:
-    ttft = held.ttft_ms
+    ttft = held.first_tokens_ms
     server = held.fds_peak > 0
     rss = f"{held.rss_early_kib / 1024:.0f} → {held.rss_after_kib / 1024:.0f}"
     fds = f"{held.fds_before:,} / {held.fds_peak:,} / {held.fds_after:,}"
     return (
         f"| {label or held.label} | {len(held.errors)} of {held.turns} | "
-        f"{percentile(ttft, 0.5):,.0f} | {percentile(ttft, 0.99):,.0f} | {held.wall_s:.1f} | "
-        f"{held.tokens / held.wall_s:,.0f} | {rss if server else 'n/a'} | "
+        f"{ms(percentile(ttft, 0.5))} | {ms(percentile(ttft, 0.99))} | {held.wall_s:.1f} | "
+        f"{held.received / held.wall_s:,.0f} | {rss if server else 'n/a'} | "
         f"{fds if server else 'n/a'} |"
     )
 
@@ -1348,8 +1368,12 @@ def held_section(results: list[BackendResult], args: argparse.Namespace) -> list
         f"{args.streams:,} streaming turns started at once, one session each (created "
         f"beforehand) and each on its own connection, the fake pacing each at "
         f"{args.stream_rate:g} tokens/s for {args.stream_seconds:g} s ({tokens:,} tokens); "
-        "errors are counted as for the concurrent turns. Time to first token in ms; wall "
-        "time from the first request to the last stream's end. *Server RSS* is the server's "
+        "errors are counted as for the concurrent turns, and a stream not ended "
+        f"{TURN_TIMEOUT_S:g} s after its last token was due is cut off and counted as one. "
+        "Time to first token in ms, over every stream (*never*: a stream that had none "
+        "before it was cut off); wall time from the first request to the last stream's end; "
+        "tokens/s is all tokens received, by cut-off streams too, over the wall time. "
+        "*Server RSS* is the server's "
         f"VmRSS {RSS_EARLY_S:g} s after the first request → {SETTLE_S:g} s after the last "
         "stream ended, in MiB; *server fds* is the number of its open file descriptors "
         f"before the streams / at their peak (sampled every {FD_SAMPLE_EVERY_S:g} s) / "
@@ -1464,7 +1488,7 @@ def load_aim(label: str, load: Load, direct: Load) -> str:
 
 
 def held_aim(label: str, held: Held) -> str:
-    errors, p99 = held.errors, percentile(held.ttft_ms, 0.99)
+    errors, p99 = held.errors, percentile(held.first_tokens_ms, 0.99)
     growth = held.rss_after_kib / held.rss_early_kib - 1
     met = (
         not errors
@@ -1474,7 +1498,7 @@ def held_aim(label: str, held: Held) -> str:
     )
     line = (
         f"- **{label}, {held.turns:,} streams held open: {verdict(met)}** — {len(errors)} "
-        f"errors (aim: none), time to first token {p99:,.0f} ms at p99 (aim: ≤ "
+        f"errors (aim: none), time to first token {ms(p99)} ms at p99 (aim: ≤ "
         f"{AIM_LOAD_TTFT_P99_MS:g} ms), server RSS {growth:+.0%} from {RSS_EARLY_S:g} s in "
         f"to after the end (aim: ≤ {AIM_RSS_GROWTH:+.0%}), {held.fds_after:,} open file "
         f"descriptors after the end against {held.fds_before:,} before (aim: back to the start)"
