@@ -1,5 +1,6 @@
 """The ASGI application: ``create_app(settings)`` builds one; its lifespan owns resources."""
 
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -91,13 +92,18 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.effective_database_url)
+        database = Database(settings.effective_database_url, pool_size=settings.database_pool_size)
         redis = redis_bus.connect(settings.redis_url) if settings.redis_url else None
         try:
             await migrate.upgrade(database)
             async with database.write() as db:
                 await ensure_local_user(db)
             services = wiring.build(settings, database, redis)
+            for provider_id in services.providers.ids():
+                # Its SDK loads now rather than in a first turn; one that cannot be built
+                # fails where it is used, as it would have anyway.
+                with contextlib.suppress(Exception):
+                    services.providers.get(provider_id)
             await services.locations.seed()
             await services.turns.recover()
             app.state.services = services

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default SQLite at `<home>/roost.db`."
     )
+    database_pool_size: int = Field(
+        30,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections a process opens at most; more writers wait.",
+    )
     redis_url: str | None = Field(None, description="Redis URL, for scale-out and shared limits.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_CORS_ORIGINS),

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from roost.store.db import Database, uninterrupted
+from roost.store.db import Database, WriterTurns, uninterrupted
 
 
 async def test_work_runs_to_its_end_through_repeated_cancels() -> None:
@@ -66,3 +66,33 @@ async def test_writers_at_once_on_sqlite_wait_their_turn_instead_of_failing(
             assert list(marks) == list(range(20))
     finally:
         await database.close()
+
+
+async def test_an_urgent_writer_goes_before_those_already_waiting() -> None:
+    turns = WriterTurns()
+    order: list[str] = []
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def writer(name: str, *, urgent: bool = False, hold: bool = False) -> None:
+        async with turns.turn(urgent=urgent):
+            order.append(name)
+            if hold:
+                holding.set()
+                await release.wait()
+
+    first = asyncio.create_task(writer("first", hold=True))
+    await holding.wait()
+    queued = [asyncio.create_task(writer(f"plain-{n}")) for n in range(3)]
+    await asyncio.sleep(0)
+    cancelled = asyncio.create_task(writer("cancelled", urgent=True))
+    urgent = asyncio.create_task(writer("urgent", urgent=True))
+    await asyncio.sleep(0)
+    cancelled.cancel()  # a waiter that gives up leaves the line without holding it up
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, urgent, *queued), 2)
+    assert cancelled.cancelled()
+    assert order == ["first", "urgent", "plain-0", "plain-1", "plain-2"]
+    async with turns.turn():  # free again
+        order.append("last")
+    assert order[-1] == "last"

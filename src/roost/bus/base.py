@@ -9,7 +9,9 @@ from typing import Any, Protocol
 
 from roost.domain.events import Event
 
-TurnJob = Callable[[str], Coroutine[Any, Any, None]]
+# Runs a turn: its id, and what the process that accepted it already did to start it
+# (None when the job must start it itself, as a turn that waited in the queue does).
+TurnJob = Callable[[str, Any], Coroutine[Any, Any, None]]
 
 
 class Subscription(Protocol):
@@ -28,6 +30,11 @@ class Subscription(Protocol):
         """The events already waiting, without waiting for more."""
         ...
 
+    def since(self, seq: int) -> list[Event] | None:
+        """The events after ``seq`` published before the subscription began, if the bus
+        still holds all of them; None sends the reader to the log."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -44,10 +51,13 @@ class TurnQueue(Protocol):
 
     backend: str  # "local" (this process only) or a shared one; /api/features shows it
 
-    def submit(self, session_id: str, turn_id: str) -> None: ...
+    def submit(self, session_id: str, turn_id: str, started: Any = None) -> None:
+        """Run the turn after the session's earlier ones; ``started`` goes to the job."""
+        ...
 
     def cancel(self, turn_id: str) -> bool:
-        """Stop the turn if it runs here; True when it was found (queued or running)."""
+        """Stop the turn if it runs here: True when its task will end it. A turn still
+        waiting for its go is taken off the queue, and its caller ends it."""
         ...
 
     async def wait(self, turn_id: str) -> None:

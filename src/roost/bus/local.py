@@ -5,6 +5,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Any
 
 from roost.bus.base import TurnJob
 from roost.domain.events import Event
@@ -12,14 +13,28 @@ from roost.domain.events import Event
 log = logging.getLogger("roost.bus")
 
 SUBSCRIBER_BUFFER = 10_000
+# The newest events of each live turn the bus keeps, so that a reader who subscribes
+# just after the turn started (the request that started it) needs no read of the log.
+TAIL = 64
+# Events after which nothing is published for a while: the turn's tail is let go.
+QUIET_TYPES = frozenset({"done", "input_required"})
 
 
 class LocalSubscription:
-    def __init__(self, bus: "LocalEventBus", turn_id: str) -> None:
+    def __init__(self, bus: "LocalEventBus", turn_id: str, held: list[Event] | None) -> None:
         self._bus = bus
         self._turn_id = turn_id
         self._queue: asyncio.Queue[Event] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self._held = held
         self.lagged = False
+
+    def since(self, seq: int) -> list[Event] | None:
+        """Every event after ``seq`` published before this subscription began, when the
+        bus still held them all; None when it cannot tell (read the log instead)."""
+        held = self._held
+        if not held or held[0].seq > seq + 1:
+            return None
+        return [event for event in held if event.seq > seq]
 
     def offer(self, event: Event) -> None:
         try:
@@ -52,13 +67,22 @@ class LocalEventBus:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[LocalSubscription]] = {}
+        self._tails: dict[str, deque[Event]] = {}
 
     def subscribe(self, turn_id: str) -> LocalSubscription:
-        subscription = LocalSubscription(self, turn_id)
+        tail = self._tails.get(turn_id)
+        subscription = LocalSubscription(self, turn_id, list(tail) if tail else None)
         self._subscribers.setdefault(turn_id, set()).add(subscription)
         return subscription
 
     async def publish(self, event: Event) -> None:
+        if event.type in QUIET_TYPES:
+            self._tails.pop(event.turn_id, None)
+        else:
+            tail = self._tails.get(event.turn_id)
+            if tail is None:
+                tail = self._tails[event.turn_id] = deque(maxlen=TAIL)
+            tail.append(event)
         for subscription in self._subscribers.get(event.turn_id, ()):
             subscription.offer(event)
 
@@ -77,16 +101,16 @@ class LocalTurnQueue:
 
     def __init__(self, job: TurnJob) -> None:
         self._job = job
-        self._waiting: dict[str, deque[str]] = {}
+        self._waiting: dict[str, deque[tuple[str, Any]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._finished: dict[str, asyncio.Event] = {}
 
-    def submit(self, session_id: str, turn_id: str) -> None:
+    def submit(self, session_id: str, turn_id: str, started: Any = None) -> None:
         waiting = self._waiting.setdefault(session_id, deque())
-        if turn_id in waiting:
+        if any(queued == turn_id for queued, _ in waiting):
             return  # submitted again (a held turn released) before it ran: once is enough
-        waiting.append(turn_id)
+        waiting.append((turn_id, started))
         self._finished.setdefault(turn_id, asyncio.Event())
         if session_id not in self._workers:
             self._workers[session_id] = asyncio.create_task(
@@ -99,10 +123,11 @@ class LocalTurnQueue:
             task.cancel()
             return True
         for waiting in self._waiting.values():
-            if turn_id in waiting:
-                waiting.remove(turn_id)
-                self._done(turn_id)
-                return True
+            for entry in waiting:
+                if entry[0] == turn_id:
+                    waiting.remove(entry)
+                    self._done(turn_id)
+                    return False
         return False
 
     async def wait(self, turn_id: str) -> None:
@@ -124,8 +149,10 @@ class LocalTurnQueue:
         waiting = self._waiting[session_id]
         try:
             while waiting:
-                turn_id = waiting.popleft()
-                task = asyncio.create_task(self._job(turn_id), name=f"roost-turn-{turn_id}")
+                turn_id, started = waiting.popleft()
+                task = asyncio.create_task(
+                    self._job(turn_id, started), name=f"roost-turn-{turn_id}"
+                )
                 self._running[turn_id] = task
                 try:
                     await asyncio.shield(task)

@@ -18,9 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from roost.clock import isoformat
 
-# Deltas are group-committed; every other event is committed before the runner goes on.
-DELTA_TYPES = frozenset({"text", "thinking"})
-
 
 @dataclass(frozen=True, slots=True)
 class Event:

@@ -1,6 +1,7 @@
 """A user's skills (Floyd): built-in ones copied in on first use, their own, and which
 are active."""
 
+import time
 from typing import Any
 
 from roost import ids
@@ -14,12 +15,15 @@ from roost.store.skills import SkillRepo
 
 FIELDS = ("name", "description", "instructions", "triggers", "enabled", "category", "icon")
 MAX_SKILLS = 500
+TEXTS_TTL_SECONDS = 5.0  # what a turn reads; another replica's change shows within this
 
 
 class SkillService:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._seeded: set[str] = set()
+        # Every turn reads its owner's skills: kept a few seconds, dropped on any change here.
+        self._texts: dict[str, tuple[float, list[SkillText]]] = {}
 
     async def all(self, caller: Caller, *, active_only: bool = False) -> list[Skill]:
         await self._seed(caller.user_id)
@@ -29,7 +33,9 @@ class SkillService:
     async def create(self, caller: Caller, fields: dict[str, Any]) -> Skill:
         skill = Skill(id=ids.new_id("skill"), **{k: v for k, v in fields.items() if k in FIELDS})
         async with self.database.write() as db:
-            return SkillRepo(db, caller).add(skill)
+            added = SkillRepo(db, caller).add(skill)
+        self._texts.clear()
+        return added
 
     async def update(self, caller: Caller, skill_id: str, fields: dict[str, Any]) -> Skill:
         async with self.database.write() as db:
@@ -38,6 +44,7 @@ class SkillService:
                 if key in FIELDS:
                     setattr(skill, key, value)
             skill.updated_at = utcnow()
+        self._texts.clear()
         return skill
 
     async def set_active(self, caller: Caller, skill_id: str, active: bool) -> Skill:
@@ -45,6 +52,7 @@ class SkillService:
             skill = await SkillRepo(db, caller).get(skill_id)
             skill.is_active = active
             skill.updated_at = utcnow()
+        self._texts.clear()
         return skill
 
     async def get(self, caller: Caller, skill_id: str) -> Skill:
@@ -62,12 +70,20 @@ class SkillService:
                     details={"skill_id": skill_id},
                 )
             await repo.remove(skill)
+        self._texts.clear()
 
     async def texts(self, owner_id: str) -> list[SkillText]:
         """The enabled skills of a turn's owner, as the engine reads them."""
-        return await uninterrupted(self._texts(owner_id))
+        cached = self._texts.get(owner_id)
+        if cached is not None and time.monotonic() - cached[0] < TEXTS_TTL_SECONDS:
+            return cached[1]
+        texts = await uninterrupted(self._read_texts(owner_id))
+        if len(self._texts) > 10_000:
+            self._texts.clear()
+        self._texts[owner_id] = (time.monotonic(), texts)
+        return texts
 
-    async def _texts(self, owner_id: str) -> list[SkillText]:
+    async def _read_texts(self, owner_id: str) -> list[SkillText]:
         await self._seed(owner_id)
         async with self.database.read() as db:
             rows = await SkillRepo(db, owner_id).enabled(limit=MAX_SKILLS)

@@ -4,12 +4,14 @@ On SQLite a writing transaction starts with ``BEGIN IMMEDIATE`` so that two writ
 queue on the busy timeout instead of failing when a read lock cannot be upgraded;
 reading transactions stay ``DEFERRED`` and never block each other (WAL). SQLite has
 one writer at a time anyway, so a process's writers also take turns on a lock of its
-own first: however many wait, none fails because the busy timeout ran out (that
-timeout is left for other processes, such as the CLI beside a running server).
+own first (:class:`WriterTurns`): however many wait, none fails because the busy
+timeout ran out (that timeout is left for other processes, such as the CLI beside a
+running server).
 """
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,24 +28,36 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from roost.store import sqlite_inline
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A transaction that finds every connection in use waits for one this long: a turn's
+# writes wait their turn rather than fail because the server is busy.
+CONNECTION_WAIT_SECONDS = 600
+KEPT_CONNECTIONS = 10  # open even when idle; the rest of the pool closes when returned
 T = TypeVar("T")
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = 30) -> None:
         parsed = make_url(url)
         self.backend = parsed.get_backend_name()
         if self.backend == "sqlite":
             self.engine = _sqlite_engine(url)
         else:
-            self.engine = create_async_engine(url, pool_size=10, max_overflow=20)
+            kept = min(KEPT_CONNECTIONS, pool_size)
+            self.engine = create_async_engine(
+                url,
+                pool_size=kept,
+                max_overflow=pool_size - kept,
+                pool_timeout=CONNECTION_WAIT_SECONDS,
+            )
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(
             self.engine.execution_options(roost_write=True), expire_on_commit=False
         )
-        # First come, first served (asyncio.Lock is fair); PostgreSQL needs no such turn.
-        self._one_writer = asyncio.Lock() if self.backend == "sqlite" else None
+        # PostgreSQL needs no such turn: its writers lock rows, not the database.
+        self._one_writer = WriterTurns() if self.backend == "sqlite" else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -51,12 +65,16 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        async with self._turn_to_write(), self._writer() as session, session.begin():
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A writing transaction; an ``urgent`` one (the event log's committer, which every
+        running turn's stream waits on) goes before the writers already waiting."""
+        async with self._turn_to_write(urgent), self._writer() as session, session.begin():
             yield session
 
-    def _turn_to_write(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self._one_writer if self._one_writer is not None else contextlib.nullcontext()
+    def _turn_to_write(self, urgent: bool) -> contextlib.AbstractAsyncContextManager[Any]:
+        if self._one_writer is None:
+            return contextlib.nullcontext()
+        return self._one_writer.turn(urgent=urgent)
 
     async def ping(self) -> bool:
         try:
@@ -70,11 +88,51 @@ class Database:
         await self.engine.dispose()
 
 
+class WriterTurns:
+    """One writer at a time, first come first served; urgent writers go first among
+    those waiting."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._urgent: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        if self._held or self._waiting or self._urgent:
+            handed = asyncio.get_running_loop().create_future()
+            queue = self._urgent if urgent else self._waiting
+            queue.append(handed)
+            try:
+                await handed
+            except asyncio.CancelledError:
+                if handed.done() and not handed.cancelled():
+                    self._pass_on()  # handed the turn just as it was cancelled: give it on
+                else:
+                    queue.remove(handed)
+                raise
+        self._held = True
+        try:
+            yield
+        finally:
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        """The turn goes to the next urgent writer, else the next one, else nobody."""
+        for queue in (self._urgent, self._waiting):
+            while queue:
+                handed = queue.popleft()
+                if not handed.done():
+                    handed.set_result(None)
+                    return
+        self._held = False
+
+
 def _sqlite_engine(url: str) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, async_creator=sqlite_inline.creator(url))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,6 +3,8 @@
 Callers hand in a session id they have already fetched through its owner.
 """
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -117,6 +119,10 @@ class UncheckedMessages:
 
     def add(self, message: Message) -> None:
         self.db.add(message)
+
+    async def fill(self, message_id: str, **fields: Any) -> None:
+        """Set an answer's fields in one statement, without reading it first."""
+        await self.db.execute(update(Message).where(Message.id == message_id).values(**fields))
 
     async def delete(self, message_id: str) -> int:
         removed = await self.db.execute(delete(Message).where(Message.id == message_id))

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, or_, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost.clock import utcnow
 from roost.errors import SessionNotFound
 from roost.store.db import insert_or_ignore
 from roost.store.models import Session
@@ -142,6 +143,21 @@ class UncheckedSessions:
             update(Session)
             .where(Session.id == session_id)
             .values(message_count=Session.message_count - removed)
+        )
+
+    async def turn_ended(self, session_id: str, input_tokens: int, output_tokens: int) -> None:
+        """A turn ended: the session is idle again and counts what the turn spent."""
+        now = utcnow()
+        await self.db.execute(
+            update(Session)
+            .where(Session.id == session_id)
+            .values(
+                status="idle",
+                input_tokens=Session.input_tokens + input_tokens,
+                output_tokens=Session.output_tokens + output_tokens,
+                last_activity_at=now,
+                updated_at=now,
+            )
         )
 
     async def set_idle(self, session_id: str) -> None:

@@ -8,7 +8,7 @@ write into a turn it no longer owns.
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
@@ -154,6 +154,30 @@ class EventRepo:
             insert(TurnEvent),
             [
                 {"turn_id": e.turn_id, "seq": e.seq, "type": e.type, "data": e.data, "ts": e.ts}
+                for e in events
+            ],
+        )
+
+    async def append_many(self, logs: Sequence[tuple[str, int, Sequence[Event]]]) -> None:
+        """Store several turns' events, each after its turn's last one, in two statements;
+        :class:`TurnFenced` (naming the first) when any turn's attempt was fenced off."""
+        if not logs:
+            return
+        expected = [(turn_id, attempt, events[0].seq - 1) for turn_id, attempt, events in logs]
+        last = case({turn_id: events[-1].seq for turn_id, _, events in logs}, value=Turn.id)
+        result = await self.db.execute(
+            update(Turn)
+            .where(tuple_(Turn.id, Turn.attempt, Turn.last_seq).in_(expected))
+            .values(last_seq=last)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != len(logs):  # type: ignore[attr-defined]
+            raise TurnFenced(logs[0][0])
+        await self.db.execute(
+            insert(TurnEvent),
+            [
+                {"turn_id": e.turn_id, "seq": e.seq, "type": e.type, "data": e.data, "ts": e.ts}
+                for _, _, events in logs
                 for e in events
             ],
         )

@@ -21,6 +21,12 @@ from roost.engine.providers.wire import SseLines, upstream_message
 
 PLACEHOLDER_KEY = "unused"  # the SDKs insist on a key; without one the header is omitted
 CONNECT_TIMEOUT = 10.0
+# Every running turn streams on a connection of its own, so their number is bounded by
+# the turns, not here; of the idle ones only a few are kept, so that sockets opened for
+# a burst of turns close again after it (the SDKs' own default keeps a hundred).
+UPSTREAM_LIMITS = httpx2.Limits(
+    max_connections=None, max_keepalive_connections=16, keepalive_expiry=5.0
+)
 
 
 class SdkClient(Protocol):
@@ -76,6 +82,7 @@ class StreamingAdapter(ABC, Generic[ClientT]):
             timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
             max_retries=0,  # retries are Roost's: only before the first event
             default_headers=default_headers,
+            http_client=self.sdk.DefaultAsyncHttpxClient(limits=UPSTREAM_LIMITS),
         )
 
     @abstractmethod

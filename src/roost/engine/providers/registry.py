@@ -25,6 +25,11 @@ CONFIGURE_HINT = (
 )
 
 
+class ListNeeded(Exception):
+    """An ``offline`` resolution needs a provider's live model list, which is not at
+    hand: resolve again without ``offline``, outside what must not wait on the network."""
+
+
 @dataclass(frozen=True)
 class ResolvedModel:
     provider: Provider
@@ -115,14 +120,15 @@ class ProviderRegistry:
             return provider_id
         return self.configs[provider_id].kind
 
-    async def models(self, provider_id: str) -> list[ModelInfo]:
-        """The catalogue's models for this provider's kind, its configured ones, its live list."""
+    async def models(self, provider_id: str, *, offline: bool = False) -> list[ModelInfo]:
+        """The catalogue's models for this provider's kind, its configured ones, its live
+        list (``offline``: only if at hand, else :class:`ListNeeded`)."""
         config = self.configs[provider_id]
         kind = self.kind_of(provider_id)
         listed = {m.id: m for m in CATALOGUE if m.provider == kind}
         for name in config.models:
             listed.setdefault(name, BY_ID.get(name) or ModelInfo(name, name, provider_id))
-        for model in await self._live_models(provider_id):
+        for model in await self._live_models(provider_id, offline=offline):
             listed.setdefault(model.id, BY_ID.get(model.id) or model)
         return [
             ModelInfo(
@@ -136,18 +142,19 @@ class ProviderRegistry:
             for m in listed.values()
         ]
 
-    async def resolve(self, model: str | None) -> ResolvedModel:
-        """The provider and model name for ``model`` (``name`` or ``provider/name``)."""
+    async def resolve(self, model: str | None, *, offline: bool = False) -> ResolvedModel:
+        """The provider and model name for ``model`` (``name`` or ``provider/name``);
+        ``offline``, with no request to a provider (:class:`ListNeeded` if one is due)."""
         if not self.configs:
             raise ProviderNotConfigured("No model provider is configured. " + CONFIGURE_HINT)
         wanted = model or self.settings.default_model
         if wanted is None:
-            return await self._default()
+            return await self._default(offline=offline)
         provider_id, _, name = wanted.partition("/")
         if name and provider_id in self.configs:
             return ResolvedModel(self.get(provider_id), name)
         for candidate in self._by_preference(wanted):
-            if wanted in {m.id for m in await self.models(candidate)}:
+            if wanted in {m.id for m in await self.models(candidate, offline=offline)}:
                 return ResolvedModel(self.get(candidate), wanted)
         known = BY_ID.get(wanted)
         if known is not None:
@@ -156,23 +163,24 @@ class ProviderRegistry:
                 + CONFIGURE_HINT,
                 details={"model": wanted, "provider": known.provider},
             )
-        raise ModelNotFound(wanted, await self.available())
+        raise ModelNotFound(wanted, await self.available(offline=offline))
 
-    async def available(self) -> list[str]:
+    async def available(self, *, offline: bool = False) -> list[str]:
         names: list[str] = []
         for provider_id in self.configs:
-            names += [m.id for m in await self.models(provider_id) if m.id not in names]
+            models = await self.models(provider_id, offline=offline)
+            names += [m.id for m in models if m.id not in names]
         return names
 
     async def aclose(self) -> None:
         for provider in self._providers.values():
             await provider.aclose()
 
-    async def _default(self) -> ResolvedModel:
+    async def _default(self, *, offline: bool) -> ResolvedModel:
         for provider_id, config in self.configs.items():
             if config.default_model:
                 return ResolvedModel(self.get(provider_id), config.default_model)
-            models = await self.models(provider_id)
+            models = await self.models(provider_id, offline=offline)
             if models:
                 return ResolvedModel(self.get(provider_id), models[0].id)
         raise ProviderNotConfigured(
@@ -187,11 +195,13 @@ class ProviderRegistry:
             return ids
         return sorted(ids, key=lambda pid: self.kind_of(pid) != known.provider)
 
-    async def _live_models(self, provider_id: str) -> list[ModelInfo]:
+    async def _live_models(self, provider_id: str, *, offline: bool = False) -> list[ModelInfo]:
         key = self._cache_key(provider_id)
         cached = self._live.get(key)
         if cached is not None and time.monotonic() - cached[0] < LIVE_LIST_TTL_SECONDS:
             return cached[1]
+        if offline:
+            raise ListNeeded(provider_id)
         try:
             models = await self.get(provider_id).list_models()
         except ProviderError:

@@ -10,7 +10,7 @@ from roost.clock import utcnow
 from roost.domain.events import Done, Error, Usage
 from roost.domain.turn_status import TurnStatus
 from roost.errors import ApiError
-from roost.services.turns.event_log import EventWriter
+from roost.services.turns.event_log import log_with
 from roost.store.db import Database
 from roost.store.messages import UncheckedMessages
 from roost.store.models import Turn
@@ -38,8 +38,9 @@ async def end_turn(
         turn = await TurnRepo(db).get_unchecked(turn_id)
         if turn is None or turn.status not in only_if:
             return False
+        now = utcnow()
         turn.attempt += 1
-        turn.status, turn.finished_at = status, utcnow()
+        turn.status, turn.finished_at = status, now
         failure = error_event(error) if error is not None else None
         turn.error = failure.body() if failure is not None else turn.error
         # A turn stopped while waiting has spent what it spent before the wait.
@@ -49,17 +50,12 @@ async def end_turn(
         await _drop_queued_message(db, turn)
         await close_inputs(db, turn.id)
         await settle_session(db, turn.session_id)
-        attempt, last_seq, session_id = turn.attempt, turn.last_seq, turn.session_id
-        iterations = turn.iterations
-    writer = EventWriter(
-        database, bus, turn_id=turn_id, session_id=session_id, attempt=attempt, last_seq=last_seq
-    )
-    if failure is not None:
-        await writer.emit(failure)
-    await writer.emit(Usage(**usage))  # every log ends usage, then done
-    await writer.emit(
-        Done(status=status, message_id=message_id, usage=usage, iterations=iterations)
-    )
+        # Every log ends usage, then done.
+        done = Done(status=status, message_id=message_id, usage=usage, iterations=turn.iterations)
+        closing = [Usage(**usage), done] if failure is None else [failure, Usage(**usage), done]
+        events = log_with(db, turn, closing, now)
+    for event in events:
+        await bus.publish(event)
     return True
 
 

@@ -12,10 +12,12 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from roost.bus.base import EventBus
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.domain.events import Done, Status, Title
+from roost.domain.events import Done, Payload, Status, Title
 from roost.domain.events import Usage as UsageEvent
 from roost.domain.turn_status import RUNNABLE, TurnStatus
 from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError
@@ -34,19 +36,19 @@ from roost.engine.tools.registry import ToolContext, ToolRegistry
 from roost.errors import ApiError, InternalError, MaxIterationsReached, UpstreamError
 from roost.services.projects import ProjectService, TurnProject
 from roost.services.skills import SkillService
+from roost.services.turns.committer import Committer
 from roost.services.turns.compaction import compact
 from roost.services.turns.endings import end_turn, error_event
 from roost.services.turns.event_log import EventWriter
 from roost.services.turns.history import split_waiting, to_chat
 from roost.services.turns.sink import TurnSink
-from roost.services.turns.start import history_of, mark_running
+from roost.services.turns.start import Marked, history_of, mark_running
 from roost.services.turns.titles import generate_title
 from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database, uninterrupted
 from roost.store.models import Message, Session, Turn
 from roost.store.sessions import UncheckedSessions
 from roost.store.turns import TurnFenced, TurnRepo
-from roost.store.users import UserRepo
 
 log = logging.getLogger("roost.turns")
 
@@ -64,6 +66,7 @@ class StartedTurn:
     sink: "TurnSink"
     defaults: UserDefaults
     providers: ProviderRegistry
+    admin: bool = False  # whether the session's owner is an admin
     runner: TurnRunner | None = None
     skill_instructions: str | None = None
     resumed: Resumed | None = None
@@ -83,6 +86,7 @@ class TurnExecutor:
     ) -> None:
         self.database = database
         self.bus = bus
+        self.committer = Committer(database)
         self.user_settings = user_settings
         self.skills = skills
         self.tools = tools
@@ -94,6 +98,7 @@ class TurnExecutor:
         """Wait for the clean-up of stopped turns, so their last writes land before shutdown."""
         if self._cleanups:
             await asyncio.wait(set(self._cleanups), timeout=within)
+        await self.committer.drain()
 
     async def _clean_up(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run ``work`` to its end even if this turn's task is cancelled again meanwhile."""
@@ -103,9 +108,10 @@ class TurnExecutor:
         with contextlib.suppress(TurnFenced):
             await asyncio.shield(task)
 
-    async def __call__(self, turn_id: str) -> None:
+    async def __call__(self, turn_id: str, marked: Marked | None = None) -> None:
+        """Run a turn: one started by the request that made it comes with ``marked``."""
         try:
-            started = await self._begin(turn_id)
+            started = await self._begin(turn_id, marked)
         except asyncio.CancelledError:
             # Cancelled while starting: end it here, whatever it had got to.
             await self._clean_up(
@@ -156,15 +162,17 @@ class TurnExecutor:
             status, error = TurnStatus.FAILED, InternalError(_FAILED)
         await self._finish(started, status, error)
 
-    async def _begin(self, turn_id: str) -> StartedTurn | None:
-        marked = await uninterrupted(mark_running(self.database, turn_id))
+    async def _begin(self, turn_id: str, marked: Marked | None) -> StartedTurn | None:
         if marked is None:
-            return None
+            marked = await uninterrupted(mark_running(self.database, turn_id))
+            if marked is None:
+                return None
+            await self.bus.publish(marked.start)  # committed with the turn's start
         turn, session, history = marked.turn, marked.session, marked.history
-        await self.bus.publish(marked.start)  # committed with the turn's start
         writer = EventWriter(
             self.database,
             self.bus,
+            self.committer,
             turn_id=turn.id,
             session_id=turn.session_id,
             attempt=turn.attempt,
@@ -176,9 +184,10 @@ class TurnExecutor:
             turn,
             session,
             writer,
-            TurnSink(self.database, writer, turn, continuing, prepared=marked.answer_id),
+            TurnSink(writer, turn, continuing, prepared=marked.answer_id),
             defaults,
             self.user_settings.providers.with_overrides(defaults.provider_settings()),
+            admin=marked.admin,
         )
         if turn.cancel_requested:
             await self._finish(started, TurnStatus.CANCELLED, None)
@@ -238,9 +247,7 @@ class TurnExecutor:
         ]
         system = "\n\n".join(part for part in instructions if part) or None
         tool_names = agent.tools if turn.options.get("tools", True) else []
-        async with self.database.read() as db:
-            owner = await UserRepo(db).get(session.owner_id)
-        admin = owner is not None and owner.is_admin
+        admin = started.admin
         request = ModelRequest(
             model=model,
             messages=chat,
@@ -311,50 +318,55 @@ class TurnExecutor:
     async def _write_end(
         self, started: StartedTurn, status: TurnStatus, error: ApiError | None
     ) -> None:
-        turn, writer, runner = started.turn, started.writer, started.runner
-        await writer.close()
-        await started.sink.drop_unused()
-        async with self.database.read() as db:
-            fresh = await TurnRepo(db).get_unchecked(turn.id)
-        if status == TurnStatus.CANCELLED and fresh is not None and not fresh.cancel_requested:
-            status = TurnStatus.INTERRUPTED  # stopped by a shutdown, not by anyone's cancel
-        if runner is not None and runner.answer is not None:
-            await started.sink.answer_finished(runner.answer, status=status)
+        """The turn's last writes, its answer, its status and the events that close its
+        log (``error``, ``usage``, ``title``, ``done``), in one transaction."""
+        turn, writer, runner, sink = started.turn, started.writer, started.runner, started.sink
+        sink.drop_unused()
+        title = None
+        if (
+            status == TurnStatus.COMPLETED
+            and runner is not None
+            and turn.options.get("generate_title")
+        ):
+            await writer.close()  # the title is made from the stored conversation
+            title = await generate_title(self.database, runner.provider, turn)
         failure = error_event(error) if error is not None else None
-        if failure is not None:
-            await writer.emit(failure)
         usage = (
             runner.usage.as_dict()
             if runner
             else {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
         )
         iterations = runner.iterations if runner else 0
-        await writer.emit(UsageEvent(**usage))
-        if (
-            status == TurnStatus.COMPLETED
-            and runner is not None
-            and turn.options.get("generate_title")
-        ):
-            title = await generate_title(self.database, runner.provider, turn)
-            if title is not None:
-                await writer.emit(Title(title=title))
-        async with self.database.write() as db:
+        answer = runner.answer if runner else None  # the one being streamed when stopped
+        message_id = runner.last_message_id if runner else None
+
+        async def end(db: AsyncSession) -> list[Payload]:
+            final = status
+            if status == TurnStatus.CANCELLED:
+                stored = await TurnRepo(db).get_unchecked(turn.id)
+                if stored is not None and not stored.cancel_requested:
+                    final = TurnStatus.INTERRUPTED  # stopped by a shutdown, not a cancel
+            if answer is not None:
+                await sink.store_answer(db, answer, final)
             await TurnRepo(db).set_fields(
                 turn.id,
                 turn.attempt,
-                status=status,
+                status=final,
                 finished_at=utcnow(),
                 usage=usage,
                 iterations=iterations,
                 error=failure.body() if failure is not None else None,
             )
-            session = await UncheckedSessions(db).get(turn.session_id)
-            if session is not None:
-                session.status = "idle"
-                session.input_tokens += usage["input_tokens"]
-                session.output_tokens += usage["output_tokens"]
-                session.last_activity_at = session.updated_at = utcnow()
-        message_id = runner.last_message_id if runner else None
-        await writer.emit(
-            Done(status=status, message_id=message_id, usage=usage, iterations=iterations)
-        )
+            await UncheckedSessions(db).turn_ended(
+                turn.session_id, usage["input_tokens"], usage["output_tokens"]
+            )
+            done = Done(status=final, message_id=message_id, usage=usage, iterations=iterations)
+            closing: list[Payload | None] = [
+                failure,
+                UsageEvent(**usage),
+                Title(title=title) if title is not None else None,
+                done,
+            ]
+            return [payload for payload in closing if payload is not None]
+
+        await writer.commit_with(end)

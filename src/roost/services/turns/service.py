@@ -12,7 +12,8 @@ from roost.bus.base import EventBus, TurnQueue
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.domain.events import Event
-from roost.domain.turn_status import RUNNABLE, TurnStatus
+from roost.domain.turn_status import ACTIVE, RUNNABLE, TurnStatus
+from roost.engine.providers.registry import ListNeeded, ProviderRegistry
 from roost.errors import (
     AgentNotFound,
     InvalidRequest,
@@ -25,8 +26,8 @@ from roost.services.cursors import anchor
 from roost.services.turns.compaction import compact, fork
 from roost.services.turns.endings import end_turn
 from roost.services.turns.event_log import follow_batches
-from roost.services.turns.start import add_user_message
-from roost.services.user_settings import SettingsService
+from roost.services.turns.start import Marked, add_user_message, begin
+from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database
 from roost.store.messages import QUEUED, MessageRepo, UncheckedMessages
 from roost.store.models import Message, Session, Turn
@@ -233,22 +234,54 @@ class TurnService:
         kind: str,
         answering: str | None = None,
     ) -> Turn:
-        async with self.database.read() as db:
-            session = await SessionRepo(db, caller).get(session_id)
-        agent = request.agent or session.agent or "assistant"
-        agent_settings = self.settings.all_agents.get(agent)
-        if agent_settings is None:
-            raise AgentNotFound(agent, sorted(self.settings.all_agents))
         defaults = await self.user_settings.defaults(caller.user_id)
         providers = self.user_settings.providers.with_overrides(defaults.provider_settings())
-        resolved = await providers.resolve(
-            request.model or session.model or agent_settings.model or defaults.model
-        )
-        options: dict[str, Any] = {"generate_title": request.generate_title, "tools": request.tools}
-        if kind == "message":
-            options |= {"content": request.content or "", "attachments": request.attachments}
+        try:
+            turn, busy, marked = await self._create(
+                caller, session_id, request, kind, answering, providers, defaults
+            )
+        except ListNeeded:
+            # The model's provider must first be asked what it serves: not while the
+            # session is locked. Then the list is at hand.
+            async with self.database.read() as db:
+                session = await SessionRepo(db, caller).get(session_id)
+            await providers.resolve(_wanted(request, session, self.settings, defaults))
+            turn, busy, marked = await self._create(
+                caller, session_id, request, kind, answering, providers, defaults
+            )
+        for old in busy if request.on_busy in ("interrupt", "rollback") else []:
+            await self._stop(old)
+        self.queue.submit(turn.session_id, turn.id, marked)
+        if marked is not None:
+            await self.bus.publish(marked.start)  # committed with the turn
+        return turn
+
+    async def _create(
+        self,
+        caller: Caller,
+        session_id: str,
+        request: TurnRequest,
+        kind: str,
+        answering: str | None,
+        providers: ProviderRegistry,
+        defaults: UserDefaults,
+    ) -> tuple[Turn, list[Turn], Marked | None]:
+        """The turn, in one transaction; when the session is idle, started in it too (the
+        model resolved from what is at hand: :class:`ListNeeded` when it is not). Returns
+        the turn, the busy turns it found and, if started, what its run needs."""
         async with self.database.write() as db:
             session = await SessionRepo(db, caller).get(session_id, for_update=True)
+            agent = request.agent or session.agent or "assistant"
+            if agent not in self.settings.all_agents:
+                raise AgentNotFound(agent, sorted(self.settings.all_agents))
+            wanted = _wanted(request, session, self.settings, defaults)
+            resolved = await providers.resolve(wanted, offline=True)
+            options: dict[str, Any] = {
+                "generate_title": request.generate_title,
+                "tools": request.tools,
+            }
+            if kind == "message":
+                options |= {"content": request.content or "", "attachments": request.attachments}
             busy = list(await TurnRepo(db).active(session.id))
             if busy and (kind != "message" or request.on_busy == "reject"):
                 raise TurnInProgress(busy[0].id, busy[0].session_id)
@@ -271,19 +304,22 @@ class TurnService:
                 model=resolved.ref,
                 user_message_id=answering,
                 options=options,
+                last_seq=0,
             )
             TurnRepo(db).add(turn)
+            marked = None
+            if not busy:
+                # The session is idle: the turn starts in this very transaction.
+                admin = caller.is_admin if session.owner_id == caller.user_id else None
+                marked = await begin(db, turn, session, asked=kind == "message", admin=admin)
+            else:
+                session.status, session.updated_at = "running", utcnow()
             if busy and request.on_busy == "enqueue":
                 # Stored as it is accepted, so that a 202 is never lost with the process;
                 # shown queued in history until its turn starts.
                 await db.flush()  # the message names the turn
                 turn.user_message_id = add_user_message(db, session, turn, status=QUEUED)
-            session.status = "running"
-            session.updated_at = utcnow()
-        for old in busy if request.on_busy in ("interrupt", "rollback") else []:
-            await self._stop(old)
-        self.queue.submit(session.id, turn.id)
-        return turn
+        return turn, busy, marked
 
     async def go_on(self, session_id: str, turn_id: str) -> None:
         """Run a turn that waited on the user, then the turns queued behind it."""
@@ -294,11 +330,11 @@ class TurnService:
             self.queue.submit(session_id, queued)
 
     async def _stop(self, turn: Turn) -> None:
-        """Stop a turn whose cancel is recorded; a queued or waiting one, which no task
-        is running, is ended here."""
-        idle = (TurnStatus.QUEUED, TurnStatus.WAITING)
-        if not self.queue.cancel(turn.id) or turn.status in idle:
-            await end_turn(self.database, self.bus, turn.id, TurnStatus.CANCELLED, only_if=idle)
+        """Stop a turn whose cancel is recorded: a task running it ends it; one that no
+        task runs (queued, waiting on the user, or taken off the queue before its task
+        began) is ended here."""
+        if not self.queue.cancel(turn.id):
+            await end_turn(self.database, self.bus, turn.id, TurnStatus.CANCELLED, only_if=ACTIVE)
 
     async def _interrupt(self, turn_id: str) -> None:
         await end_turn(self.database, self.bus, turn_id, TurnStatus.INTERRUPTED, only_if=RUNNABLE)
@@ -307,6 +343,14 @@ class TurnService:
         busy = list(await TurnRepo(db).active(session_id))
         if busy:
             raise TurnInProgress(busy[0].id, busy[0].session_id)
+
+
+def _wanted(
+    request: TurnRequest, session: Session, settings: Settings, defaults: UserDefaults
+) -> str | None:
+    """The model a turn asks for: the request's, else its session's, agent's or user's."""
+    agent = settings.all_agents.get(request.agent or session.agent or "assistant")
+    return request.model or session.model or (agent.model if agent else None) or defaults.model
 
 
 async def _find_message(messages: MessageRepo, ref: str) -> Message:

@@ -11,7 +11,6 @@ from roost.engine.providers.base import ToolCall
 from roost.engine.runner import Answer, InputRequest, Usage, tool_result_text
 from roost.engine.tools.registry import ToolOutcome
 from roost.services.turns.event_log import EventWriter
-from roost.store.db import Database, uninterrupted
 from roost.store.messages import UncheckedMessages
 from roost.store.models import Message, Session, Turn, TurnInput
 from roost.store.sessions import UncheckedSessions
@@ -24,14 +23,12 @@ class TurnSink:
 
     def __init__(
         self,
-        database: Database,
         writer: EventWriter,
         turn: Turn,
         continuing: str | None,
         *,
         prepared: str | None = None,
     ) -> None:
-        self.database = database
         self.writer = writer
         self.turn = turn
         self.continuing = continuing
@@ -45,79 +42,97 @@ class TurnSink:
         if self.prepared is not None:
             message_id, self.prepared = self.prepared, None
             return message_id
-        return await uninterrupted(self._add_answer())
+        message_id = ids.new_id("msg")
 
-    async def _add_answer(self) -> str:
-        async with self.database.write() as db:
+        async def add(db: AsyncSession) -> None:
             session = await UncheckedSessions(db).get(self.turn.session_id)
-            return add_empty_answer(db, self.turn, session)
+            add_empty_answer(db, self.turn, session, message_id)
 
-    async def drop_unused(self) -> None:
+        self.writer.change(add)
+        return message_id
+
+    def drop_unused(self) -> None:
         """The turn ended before its first model call: its prepared answer goes."""
         if self.prepared is not None:
             message_id, self.prepared = self.prepared, None
-            await uninterrupted(self._drop(message_id))
 
-    async def _drop(self, message_id: str) -> None:
-        async with self.database.write() as db:
-            removed = await UncheckedMessages(db).delete(message_id)
-            session = await UncheckedSessions(db).get(self.turn.session_id)
-            if session is not None and removed:
-                session.message_count = max(0, session.message_count - 1)
+            async def drop(db: AsyncSession) -> None:
+                await self.drop_answer(db, message_id)
 
-    async def answer_finished(self, answer: Answer, status: str = "completed") -> None:
+            self.writer.change(drop)
+
+    async def drop_answer(self, db: AsyncSession, message_id: str) -> None:
+        removed = await UncheckedMessages(db).delete(message_id)
+        session = await UncheckedSessions(db).get(self.turn.session_id)
+        if session is not None and removed:
+            session.message_count = max(0, session.message_count - 1)
+
+    async def answer_finished(self, answer: Answer) -> None:
+        async def store(db: AsyncSession) -> None:
+            await self.store_answer(db, answer, "completed")
+
+        self.writer.change(store)
+
+    async def store_answer(self, db: AsyncSession, answer: Answer, status: str) -> None:
+        """The answer's text, parts and usage into its message, marked ``status``."""
         if status == "completed" and answer.finish == "length":
             status = "truncated"
-        await uninterrupted(self._store_answer(answer, status))
-
-    async def _store_answer(self, answer: Answer, status: str) -> None:
-        async with self.database.write() as db:
-            message = await UncheckedMessages(db).get(answer.message_id)
-            if message is None:
-                return
-            if answer.message_id == self.continuing:
-                if self._continued_from is None:
-                    self._continued_from = (message.content, list(message.parts or []))
-                before, parts = self._continued_from
-                message.content = before + answer.text
-                message.parts = _join_text(parts, answer.text)
-            else:
-                message.content, message.parts = answer.text, answer.parts()
-            message.status = status
-            message.usage = answer.usage.as_dict()
-            message.turn_id = message.turn_id or self.turn.id
+        messages = UncheckedMessages(db)
+        if answer.message_id != self.continuing:  # an answer of this turn's own
+            await messages.fill(
+                answer.message_id,
+                content=answer.text,
+                parts=answer.parts(),
+                status=status,
+                usage=answer.usage.as_dict(),
+            )
+            return
+        message = await messages.get(answer.message_id)
+        if message is None:
+            return
+        if self._continued_from is None:
+            self._continued_from = (message.content, list(message.parts or []))
+        before, parts = self._continued_from
+        message.content = before + answer.text
+        message.parts = _join_text(parts, answer.text)
+        message.status = status
+        message.usage = answer.usage.as_dict()
+        message.turn_id = message.turn_id or self.turn.id
 
     async def tools_finished(self, results: list[tuple[ToolCall, ToolOutcome]]) -> None:
-        await uninterrupted(self._store_results(results))
+        # Made now, not at commit: ids order history, and the next answer's id is next.
+        rows = [
+            Message(
+                id=ids.new_id("msg"),
+                session_id=self.turn.session_id,
+                turn_id=self.turn.id,
+                role="tool",
+                content=tool_result_text(outcome),
+                parts=[
+                    {
+                        "type": "tool_result",
+                        "call_id": call.id,
+                        "tool": call.name,
+                        "result": outcome.result,
+                        "success": outcome.success,
+                        "error": outcome.error,
+                        "duration_ms": outcome.duration_ms,
+                    }
+                ],
+                status="completed",
+            )
+            for call, outcome in results
+        ]
 
-    async def _store_results(self, results: list[tuple[ToolCall, ToolOutcome]]) -> None:
-        async with self.database.write() as db:
+        async def store(db: AsyncSession) -> None:
             messages = UncheckedMessages(db)
-            for call, outcome in results:
-                messages.add(
-                    Message(
-                        id=ids.new_id("msg"),
-                        session_id=self.turn.session_id,
-                        turn_id=self.turn.id,
-                        role="tool",
-                        content=tool_result_text(outcome),
-                        parts=[
-                            {
-                                "type": "tool_result",
-                                "call_id": call.id,
-                                "tool": call.name,
-                                "result": outcome.result,
-                                "success": outcome.success,
-                                "error": outcome.error,
-                                "duration_ms": outcome.duration_ms,
-                            }
-                        ],
-                        status="completed",
-                    )
-                )
+            for row in rows:
+                messages.add(row)
             session = await UncheckedSessions(db).get(self.turn.session_id)
             if session is not None:
-                session.message_count += len(results)
+                session.message_count += len(rows)
+
+        self.writer.change(store)
 
     async def input_required(
         self, requests: list[InputRequest], iterations: int, usage: Usage
@@ -140,7 +155,7 @@ class TurnSink:
             for ask in requests
         ]
 
-        async def wait(db: AsyncSession) -> None:
+        async def wait(db: AsyncSession) -> list[Payload]:
             TurnInputRepo(db).add_all(rows)
             await TurnRepo(db).set_fields(
                 turn.id,
@@ -152,6 +167,7 @@ class TurnSink:
             session = await UncheckedSessions(db).get(turn.session_id)
             if session is not None:
                 session.status = "waiting"
+            return events
 
         events: list[Payload] = [
             InputRequired(
@@ -165,13 +181,15 @@ class TurnSink:
             )
             for row, ask in zip(rows, requests, strict=True)
         ]
-        await self.writer.emit_with(wait, events)
+        await self.writer.commit_with(wait)
 
 
-def add_empty_answer(db: AsyncSession, turn: Turn, session: Session | None) -> str:
+def add_empty_answer(
+    db: AsyncSession, turn: Turn, session: Session | None, message_id: str | None = None
+) -> str:
     """An empty assistant message for an answer about to stream, counted in its session."""
     message = Message(
-        id=ids.new_id("msg"),
+        id=message_id or ids.new_id("msg"),
         session_id=turn.session_id,
         turn_id=turn.id,
         role="assistant",

@@ -1,7 +1,9 @@
-"""Starting a queued turn: one transaction that marks it running, stores its user
-message (or moves the one stored while it was queued to the end of history), with the
-empty answer the model's first reply streams into, logs ``turn_start`` and reads the
-history the model is sent. A turn that waited on the user goes on here too.
+"""Starting a turn: one transaction that marks it running, stores its user message (or
+moves the one stored while it was queued to the end of history), with the empty answer
+the model's first reply streams into, logs ``turn_start`` and reads what the run needs
+(the history the model is sent, whether its owner is an admin). A turn whose session is
+idle starts in the transaction that creates it (:func:`begin`); a queued one when its
+go comes (:func:`mark_running`); a turn that waited on the user goes on here too.
 """
 
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from roost.store.models import Message, Session, Turn
 from roost.store.sessions import UncheckedSessions
 from roost.store.turn_inputs import TurnInputRepo
 from roost.store.turns import EventRepo, TurnRepo
+from roost.store.users import UserRepo
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Marked:
     start: Event
     responses: dict[str, dict[str, Any]] | None  # set when a waiting turn goes on
     answer_id: str | None  # the empty answer made with the start, for the first model call
+    admin: bool  # whether the session's owner is an admin (admin-only tools)
 
 
 async def mark_running(database: Database, turn_id: str) -> Marked | None:
@@ -62,22 +66,54 @@ async def mark_running(database: Database, turn_id: str) -> Marked | None:
                 turn.user_message_id = add_user_message(db, session, turn)
             elif turn.kind == "message":
                 await _take_off_queue(db, session, turn)
-        now = utcnow()
-        turn.status, turn.started_at = TurnStatus.RUNNING, turn.started_at or now
-        session.status, session.updated_at = "running", now
-        history, left_out = await history_of(db, turn)
-        start = _log_start(db, turn, now, resuming=responses is not None)
-        # The first answer's empty message joins this transaction, one fewer before
-        # the model is called; not when the turn continues an answer or goes on after a
-        # wait, nor when history must be summarised first (the summary comes before it).
-        fresh = responses is None and not turn.options.get("continue_message_id")
-        answer_id = add_empty_answer(db, turn, session) if fresh and not left_out else None
-    return Marked(turn, session, history, left_out, start, responses, answer_id)
+        return await begin(db, turn, session, responses)
 
 
-async def history_of(db: AsyncSession, turn: Turn) -> tuple[list[Message], bool]:
-    """The messages the model is sent, and whether older ones did not fit."""
+async def begin(
+    db: AsyncSession,
+    turn: Turn,
+    session: Session,
+    responses: dict[str, dict[str, Any]] | None = None,
+    *,
+    asked: bool = False,
+    admin: bool | None = None,
+) -> Marked:
+    """Mark ``turn`` running in the caller's transaction: its user message (``asked``:
+    made here; else already stored), ``turn_start`` and what the run needs (``admin``
+    when the caller knows). History is read before the new rows are added, so that they
+    all go to the store in one flush at commit."""
+    now = utcnow()
+    turn.status, turn.started_at = TurnStatus.RUNNING, turn.started_at or now
+    turn.last_seq += 1  # turn_start's, logged below
+    asking = user_message(session, turn) if asked else None
+    if asking is not None:
+        turn.user_message_id = asking.id
+    history, left_out = await history_of(db, turn, asking)
+    if asking is not None:
+        MessageRepo(db, session.id).add(asking)
+        session.message_count += 1
+        session.last_activity_at = now
+    session.status, session.updated_at = "running", now
+    start = _log_start(db, turn, now, resuming=responses is not None)
+    # The first answer's empty message joins this transaction, one fewer before the
+    # model is called; not when the turn continues an answer or goes on after a wait,
+    # nor when history must be summarised first (the summary comes before it).
+    fresh = responses is None and not turn.options.get("continue_message_id")
+    answer_id = add_empty_answer(db, turn, session) if fresh and not left_out else None
+    if admin is None:
+        owner = await UserRepo(db).get(session.owner_id)
+        admin = owner is not None and owner.is_admin
+    return Marked(turn, session, history, left_out, start, responses, answer_id, admin)
+
+
+async def history_of(
+    db: AsyncSession, turn: Turn, asking: Message | None = None
+) -> tuple[list[Message], bool]:
+    """The messages the model is sent (with ``asking``, the user's message not yet
+    stored), and whether older ones did not fit."""
     messages = await MessageRepo(db, turn.session_id).conversation()
+    if asking is not None:
+        messages.append(asking)
     if turn.options.get("continue_message_id"):
         until = turn.options["continue_message_id"]
         messages = [m for m in messages if m.id <= until]
@@ -86,7 +122,7 @@ async def history_of(db: AsyncSession, turn: Turn) -> tuple[list[Message], bool]
 
 def _log_start(db: AsyncSession, turn: Turn, now: datetime, *, resuming: bool) -> Event:
     """``turn_start`` (or, for a turn going on after a wait, a ``resumed`` status),
-    written in the transaction that starts the turn."""
+    written in the transaction that starts the turn, at the seq :func:`begin` kept."""
     payload: Payload = TurnStart(
         message_id=turn.options.get("continue_message_id") or turn.user_message_id,
         model=turn.model,
@@ -95,9 +131,8 @@ def _log_start(db: AsyncSession, turn: Turn, now: datetime, *, resuming: bool) -
     )
     if resuming:
         payload = Status(status="resumed", message="Going on with your answers")
-    event = Event(turn.id, turn.session_id, turn.last_seq + 1, payload.type, now, payload.body())
+    event = Event(turn.id, turn.session_id, turn.last_seq, payload.type, now, payload.body())
     EventRepo(db).add(event)
-    turn.last_seq = event.seq
     return event
 
 
@@ -106,10 +141,19 @@ def add_user_message(
 ) -> str:
     """The turn's user message, from what its request brought; ``status`` is
     :data:`QUEUED` for one stored as it is accepted behind another turn."""
+    message = user_message(session, turn, status=status)
+    MessageRepo(db, session.id).add(message)
+    session.message_count += 1
+    session.last_activity_at = utcnow()
+    return message.id
+
+
+def user_message(session: Session, turn: Turn, *, status: str = "completed") -> Message:
+    """The turn's user message, not yet stored."""
     content = str(turn.options.get("content", ""))
     parts: list[dict[str, Any]] = [{"type": "text", "text": content}] if content else []
     parts += turn.options.get("attachments") or []
-    message = Message(
+    return Message(
         id=ids.new_id("msg"),
         session_id=session.id,
         turn_id=turn.id,
@@ -118,10 +162,6 @@ def add_user_message(
         parts=parts,
         status=status,
     )
-    MessageRepo(db, session.id).add(message)
-    session.message_count += 1
-    session.last_activity_at = utcnow()
-    return message.id
 
 
 async def _take_off_queue(db: AsyncSession, session: Session, turn: Turn) -> None:
