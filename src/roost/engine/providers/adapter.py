@@ -1,19 +1,25 @@
-"""The shell both SDK-backed adapters share: the client, the raw stream, the errors.
+"""The shell both adapters share: the clients, the raw stream, the errors.
 
-An adapter built on :class:`StreamingAdapter` says only how to open its streaming request
-(the request body) and how to parse the stream's ``data:`` payloads; the shell sets up the
-SDK client, reads the raw SSE bytes (no SDK model per chunk), closes the upstream when the
-stream ends or is closed, and maps every SDK or transport failure to a ProviderError.
-Retrying before the first event is ``retry.stream_with_retries``, around any Provider.
+An adapter built on :class:`StreamingAdapter` says only what its streaming request is
+(its path and body) and how to parse the stream's ``data:`` payloads. The shell sends
+that request with aiohttp, reads the SSE bytes straight from the response, closes the
+upstream when the stream ends or is closed, and maps every failure to a ProviderError.
+The vendor's SDK is kept for the cold paths (model lists) and supplies the headers it
+would send. The hot path skips it: its typed request building and its HTTP stack cost
+about four times as much CPU per streamed token (``bench/bench_turns.py``'s notes in
+``docs/benchmarks.md``). Retrying before the first event is
+``retry.stream_with_retries``, around any Provider.
 """
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncGenerator, Mapping
 from types import ModuleType
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+import aiohttp
 import httpx2  # the HTTP client under both SDKs
+import orjson
 
 from roost.engine.providers.base import ModelInfo, ModelRequest, ProviderError, ProviderEvent
 from roost.engine.providers.retry import status_error
@@ -21,22 +27,25 @@ from roost.engine.providers.wire import SseLines, upstream_message
 
 PLACEHOLDER_KEY = "unused"  # the SDKs insist on a key; without one the header is omitted
 CONNECT_TIMEOUT = 10.0
+# The SDKs' clients (model lists) keep few idle connections, as they are seldom used.
+SDK_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=4, keepalive_expiry=5.0)
 # Every running turn streams on a connection of its own, so their number is bounded by
-# the turns, not here; of the idle ones only a few are kept, so that sockets opened for
-# a burst of turns close again after it (the SDKs' own default keeps a hundred).
-UPSTREAM_LIMITS = httpx2.Limits(
-    max_connections=None, max_keepalive_connections=16, keepalive_expiry=5.0
-)
+# the turns, not here; an idle one closes after a few seconds, so that the sockets of a
+# burst of turns go with it.
+IDLE_CONNECTION_SECONDS = 5.0
 
 
 class SdkClient(Protocol):
     async def close(self) -> None: ...
 
+    @property
+    def base_url(self) -> Any: ...
 
-class RawResponse(Protocol):
-    """The SDK's streaming response, read as bytes."""
+    @property
+    def default_headers(self) -> dict[str, Any]: ...
 
-    def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]: ...
+    @property
+    def auth_headers(self) -> dict[str, str]: ...
 
 
 class StreamParser(Protocol):
@@ -56,6 +65,7 @@ class StreamingAdapter(ABC, Generic[ClientT]):
     sdk: ClassVar[ModuleType]  # ``openai`` or ``anthropic``: same error and Omit names
     default_base_url: ClassVar[str]
     credential_headers: ClassVar[tuple[str, ...]]  # left out when there is no key
+    stream_path: ClassVar[str]  # after the base URL: where a streaming request goes
 
     def __init__(
         self,
@@ -82,16 +92,22 @@ class StreamingAdapter(ABC, Generic[ClientT]):
             timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
             max_retries=0,  # retries are Roost's: only before the first event
             default_headers=default_headers,
-            http_client=self.sdk.DefaultAsyncHttpxClient(limits=UPSTREAM_LIMITS),
+            http_client=self.sdk.DefaultAsyncHttpxClient(limits=SDK_LIMITS),
         )
+        self._stream_url = str(self._client.base_url).rstrip("/") + self.stream_path
+        self._stream_headers = self._wire_headers()
+        self._timeouts = aiohttp.ClientTimeout(
+            total=None, sock_connect=min(timeout, CONNECT_TIMEOUT), sock_read=timeout
+        )
+        self._session: aiohttp.ClientSession | None = None
 
     @abstractmethod
     def _connect(self, **options: Any) -> ClientT:
         """The SDK client for these options."""
 
     @abstractmethod
-    def _open(self, request: ModelRequest) -> AbstractAsyncContextManager[RawResponse]:
-        """The streaming request for ``request``, sent with ``self._headers``."""
+    def _body(self, request: ModelRequest) -> dict[str, Any]:
+        """The streaming request's JSON body for ``request``."""
 
     @abstractmethod
     def _parser(self) -> StreamParser:
@@ -104,22 +120,26 @@ class StreamingAdapter(ABC, Generic[ClientT]):
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ProviderEvent, None]:
         """Stream one call; closing the generator closes the HTTP response at once."""
         self._check_key()
+        body = orjson.dumps(self._body(request))
         lines = SseLines()
         parser = self._parser()
-        started = False
+        answered = started = False
         try:
-            async with self._open(request) as response:
-                async for chunk in response.iter_bytes():
+            async with self._http().post(
+                self._stream_url, data=body, headers=self._stream_headers, timeout=self._timeouts
+            ) as response:
+                answered = True
+                if response.status >= 400:
+                    raise self._refused(response.status, response.headers, await response.read())
+                async for chunk in response.content.iter_any():
                     for payload in lines.feed(chunk):
                         for event in parser.feed(payload):
                             started = True
                             yield event
             for event in parser.finish():
                 yield event
-        except self.sdk.APIError as error:
-            raise self.error(error) from error
-        except httpx2.RequestError as error:
-            raise cut_error(self.id, error, started=started, timeout=self.timeout) from error
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise self._failed(error, answered=answered, started=started) from error
 
     async def list_models(self) -> list[ModelInfo]:
         self._check_key()
@@ -139,6 +159,52 @@ class StreamingAdapter(ABC, Generic[ClientT]):
 
     async def aclose(self) -> None:
         await self._client.close()
+        if self._session is not None:
+            await self._session.close()
+
+    def _http(self) -> aiohttp.ClientSession:
+        """The streaming client, made in the event loop that first streams."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=IDLE_CONNECTION_SECONDS)
+            # trust_env: the same proxy settings (HTTPS_PROXY, …) the SDKs follow.
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+        return self._session
+
+    def _wire_headers(self) -> dict[str, str]:
+        """The headers the SDK would send, without the credentials when there is no key."""
+        client = self._client
+        headers = {**client.default_headers, **(client.auth_headers if self._has_key else {})}
+        headers["Accept"] = "text/event-stream"
+        left_out = (
+            {name.lower() for name in self.credential_headers} if not self._has_key else set()
+        )
+        return {
+            name: value
+            for name, value in headers.items()
+            if isinstance(value, str) and name.lower() not in left_out
+        }
+
+    def _refused(self, status: int, headers: Mapping[str, str], raw: bytes) -> ProviderError:
+        """The ProviderError for an error status, with the provider's own message."""
+        try:
+            body: object = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            body = raw.decode(errors="replace")
+        return status_error(self.id, status, headers, upstream_message(body), has_key=self._has_key)
+
+    def _failed(self, error: Exception, *, answered: bool, started: bool) -> ProviderError:
+        """The ProviderError for a transport failure: before an answer, one that may be
+        retried (could not connect) or not (no answer in time); once the stream was
+        open, see :func:`cut_error`."""
+        timed_out = isinstance(error, asyncio.TimeoutError)
+        if answered:
+            return cut_error(self.id, error, started=started, timeout=self.timeout)
+        if timed_out:
+            message = f"{self.id}: no answer within {self.timeout:g} s"
+            return ProviderError(message, provider=self.id)
+        return ProviderError(
+            f"{self.id}: could not connect to {self.base_url}", provider=self.id, retryable=True
+        )
 
     def error(self, error: Exception) -> ProviderError:
         """The ProviderError for an exception of the SDK."""
@@ -182,7 +248,7 @@ def cut_error(provider: str, error: Exception, *, started: bool, timeout: float)
     A connection cut before any event is as safe to retry as a refused one; once events
     have gone out it is not. A stall is never retried: it has already cost ``timeout``.
     """
-    if isinstance(error, httpx2.TimeoutException):
+    if isinstance(error, httpx2.TimeoutException | asyncio.TimeoutError):
         message = f"{provider}: the stream stalled (nothing for {timeout:g} s)"
         return ProviderError(message, provider=provider)
     message = f"{provider}: the stream was cut before the model finished ({error})"

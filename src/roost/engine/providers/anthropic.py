@@ -6,14 +6,13 @@ orjson. A tool call is complete at its block's ``content_block_stop``.
 """
 
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from types import ModuleType
 from typing import Any, ClassVar, Literal
 
 import anthropic
 import orjson
 
-from roost.engine.providers.adapter import RawResponse, StreamingAdapter
+from roost.engine.providers.adapter import StreamingAdapter
 from roost.engine.providers.base import (
     ChatMessage,
     Finish,
@@ -49,14 +48,13 @@ class AnthropicProvider(StreamingAdapter[anthropic.AsyncAnthropic]):
     sdk: ClassVar[ModuleType] = anthropic
     default_base_url = DEFAULT_BASE_URL
     credential_headers = ("Authorization", "X-Api-Key")
+    stream_path = "/v1/messages"
 
     def _connect(self, **options: Any) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(**options)
 
-    def _open(self, request: ModelRequest) -> AbstractAsyncContextManager[RawResponse]:
-        return self._client.messages.with_streaming_response.create(
-            **request_body(request), extra_headers=self._headers
-        )
+    def _body(self, request: ModelRequest) -> dict[str, Any]:
+        return request_body(request)
 
     def _parser(self) -> "EventParser":
         return EventParser(self.id)

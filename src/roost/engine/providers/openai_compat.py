@@ -7,14 +7,13 @@ orjson straight into Roost's events, with no model per chunk.
 
 import secrets
 from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
 from types import ModuleType
 from typing import Any, ClassVar, Literal
 
 import openai
 import orjson
 
-from roost.engine.providers.adapter import RawResponse, StreamingAdapter
+from roost.engine.providers.adapter import StreamingAdapter
 from roost.engine.providers.base import (
     ChatMessage,
     Finish,
@@ -47,17 +46,16 @@ class OpenAICompatProvider(StreamingAdapter[openai.AsyncOpenAI]):
     sdk: ClassVar[ModuleType] = openai
     default_base_url = DEFAULT_BASE_URL
     credential_headers = ("Authorization",)
+    stream_path = "/chat/completions"
 
     def _connect(self, **options: Any) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(**options)
 
-    def _open(self, request: ModelRequest) -> AbstractAsyncContextManager[RawResponse]:
+    def _body(self, request: ModelRequest) -> dict[str, Any]:
         # OpenAI's own API wants max_completion_tokens (its reasoning models refuse
         # max_tokens); compatible servers know max_tokens better.
         field = "max_completion_tokens" if "api.openai.com" in self.base_url else "max_tokens"
-        return self._client.chat.completions.with_streaming_response.create(
-            **request_body(request, field), extra_headers=self._headers
-        )
+        return request_body(request, field)
 
     def _parser(self) -> "ChunkParser":
         return ChunkParser(self.id)
