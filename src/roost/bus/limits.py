@@ -134,18 +134,20 @@ class MemoryCounters:
 
 
 # One backoff attempt, read and written in one step, on Redis's clock (replicas' clocks
-# may differ). KEYS[1]: the key's hash; ARGV: free, first, longest, forget seconds.
+# may differ). KEYS[1]: the key's hash; ARGV: free, first, longest, forget seconds. Times
+# are written to the microsecond: Lua's tostring keeps 14 digits, a tenth of a
+# millisecond of an epoch time, and a wait could come out longer than the delay.
 _ATTEMPT = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1000000
 local count = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
 local ready = tonumber(redis.call('HGET', KEYS[1], 'at') or '0')
-if now < ready then return tostring(ready - now) end
+if now < ready then return string.format('%.6f', ready - now) end
 count = count + 1
 local free, first, longest = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local delay = 0
 if count >= free then delay = math.min(longest, first * 2 ^ math.min(count - free, 60)) end
-redis.call('HSET', KEYS[1], 'n', count, 'at', tostring(now + delay))
+redis.call('HSET', KEYS[1], 'n', count, 'at', string.format('%.6f', now + delay))
 redis.call('EXPIRE', KEYS[1], math.max(tonumber(ARGV[4]), math.ceil(delay) + 1))
 return '0'
 """
