@@ -113,7 +113,9 @@ READ_TIMEOUT_S = 60.0  # longer than a heartbeat (15 s), so a stalled stream sti
 TURN_TIMEOUT_S = 120.0  # heartbeats keep a stuck turn's stream open: bound each turn too
 SAMPLE_EVERY_S = 0.05  # RSS sampling during the concurrent phase
 FD_SAMPLE_EVERY_S = 0.25  # open file descriptors, sampled while streams are held
-SETTLE_S = 2.0  # after held streams end, before the file descriptors are counted again
+# After held streams end, before the file descriptors are counted again: longer than an
+# idle connection to the provider is kept (5 s, closed on the next 5 s sweep).
+SETTLE_S = 12.0
 STATS_FLUSH_S = 1.1  # a PostgreSQL backend flushes its counters at most once a second
 FLUSH_REQUESTS = 40  # reads that make every pooled connection flush its counters
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
