@@ -136,6 +136,9 @@ class StreamingAdapter(ABC, Generic[ClientT]):
                         for event in parser.feed(payload):
                             started = True
                             yield event
+                    # A burst already received is read without a pause: let the other
+                    # turns, and the commit and sending of this one's events, have a go.
+                    await asyncio.sleep(0)
             for event in parser.finish():
                 yield event
         except (TimeoutError, aiohttp.ClientError) as error:
