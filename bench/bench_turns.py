@@ -1519,79 +1519,73 @@ def tool_aim(label: str, trips: ToolTrips) -> str:
     )
 
 
-# Why the aims are missed. This comes from profiling by hand (``--profile``, a step trace
-# of one turn, and patched servers run outside the repo), not from the run that writes the
-# tables, so it is kept here as text with its date and commit: profile again and update it
-# when the code on the token path changes.
+# Why the aims are met or missed. This comes from profiling by hand (``--profile``) and
+# from runs of the code before and after a change, in the same hour; not from the run
+# that writes the tables, so it is kept here as text with its date and commits: profile
+# again and update it when the code on the token path changes.
 FINDINGS = [
     "",
     "### Where the time goes",
     "",
-    "Profiled on 2026-11-25 at commit `5a557ee` with py-spy (`--profile DIR`, 250 Hz; "
-    "shares are of the samples where the server's event loop was busy), a step-by-step "
-    "trace of one turn, and servers patched outside the repo (2-3 runs each way, "
-    "alternating). Figures here come from those runs, not from the tables above. Run to "
-    "run at that commit (4 unpatched runs of both backends), the added time to first "
-    "token ranged over 15.5-20.1 ms, the 2,000-token answer over 19-24k tokens/s and "
-    "the 200 concurrent turns over 2.4-3.7k tokens/s: smaller differences are noise.",
+    "Profiled on 2026-12-02 at commit `8721fc6` with py-spy (`--profile DIR`, 250 Hz), "
+    "shares of the server's busy event loop:",
     "",
-    "- **Starting and ending a turn is CPU-heavy.** A short turn runs 17 transactions "
-    "(52 SQL statements); 10 of them (32 statements) come before the request to the "
-    "model, which leaves about 15 ms after the message arrived (SQLite): read the "
-    "session, read the user's defaults, write the turn (`TurnService._start`); read the "
-    "turn again, replay its log and check it still exists for the stream (`events`, "
-    "`follow`); mark it running (`_begin`), read the defaults again, commit "
-    "`turn_start`, insert the empty answer (`answer_started`). The server is on the CPU "
-    "for most of a short turn's wall time (*server CPU* above), so this is SQLAlchemy "
-    "and driver work, not waiting, and it is nearly all of the added time to first "
-    "token. Under the 200-turn load the same start and end work was 40 % of the busy "
-    "loop (PostgreSQL).",
-    "- **One write per token on the way out.** Each SSE frame is its own ASGI message, "
-    "so each token is one `transport.write`: sending frames was 34-44 % of the busy loop "
-    "in the 2,000-token answer (uvicorn's `RequestResponseCycle.send` alone 21-29 %), "
-    "against 10-14 % for reading and parsing the upstream.",
-    "- **A burst is stored whole before anyone sees it.** Deltas wait a fixed 5 ms while "
-    "the runner reads up to 256 upstream frames at a time without yielding, so the first "
-    "`text` of the 2,000-token answer reaches the client only after most of the answer "
-    "is committed.",
-    "- **Under load each token costs a chunk read, a commit and a write.** At 5 ms a "
-    "token each token is its own upstream chunk and the 5 ms window equals the token "
-    "interval, so each turn commits about once per token. With 200 turns the event loop "
-    "was 94 % busy (PostgreSQL): starting and ending turns 40 %, the event log's commits "
-    "20 %, reading the upstream 19 % (openai → httpx2 → httpcore2 on anyio: a cancel "
-    "scope and h11 parsing per chunk), SSE out 13 %. All Python work shares one event "
-    "loop, so one core is the ceiling; the load asked for 200 turns at 200 tokens/s "
-    "each, and new turns wait behind the streaming ones, hence first tokens after "
-    "seconds. (SQLite's profile is blurred by GIL hand-offs with aiosqlite's threads.)",
+    "- **A short turn** now runs 3 transactions (7 statements to start it, 2 to commit "
+    "its text, 5 to end it; `tests/api/test_turn_transactions.py` counts them: 2 before "
+    "the first token reaches the client, 1 after the answer). PostgreSQL's counter says "
+    "3.02 a turn: the provider's model list is read again once a minute. What is left of "
+    "the server's CPU a turn is spread thin: SQLAlchemy's ORM (building, compiling and "
+    "flushing statements) about a quarter; socket writes (uvicorn's `send`, the request "
+    "to the model) about a fifth, as a system call on this virtual machine costs tens of "
+    "microseconds; FastAPI and the middleware about a sixth; the rest is the turn's own "
+    "Python. The aim of 5 ms a turn would take statements without the ORM's unit of work "
+    "on the start and the end, an SSE response that writes its last batch and the end of "
+    "the body at once, and fewer layers around the request.",
+    "- **Streaming in** was the largest share under load: the SDK's HTTP stack (httpx2, "
+    "httpcore and anyio: a cancel scope and h11 parsing per chunk) cost 24 % of the busy "
+    "loop with 200 paced turns and the SDK's request building 12 %. "
+    "`bench/bench_stream_reader.py` reads the same paced streams three ways in one "
+    "process: the SDK's raw stream 41 µs of CPU an event, Roost's reader (aiohttp, the "
+    "same parser) 22 µs, bare aiohttp 17 µs (2026-12-02, 20 streams of 1,000 tokens).",
+    "- **Under load** one event loop is the ceiling. With 200 paced turns each token is "
+    "its own chunk in, its own entry in a commit round and usually its own write out, "
+    "about 125-180 µs of server CPU a token; 200 turns at 200 tokens/s each ask for "
+    "more than one core. Turns that start late wait behind the streaming ones, hence "
+    "first tokens after seconds. Meeting 250 ms at p99 for 200 turns started at once "
+    "would need about 1 ms of CPU to start a turn, or several processes (scale-out).",
+    "- **1,000 held streams** ask for 10,000 tokens/s. On PostgreSQL Roost kept up at "
+    "86 % of the direct rate with no error and its file descriptors back where they "
+    "were; on SQLite every commit runs in the event loop and the loop fell behind: first "
+    "tokens after 10-20 s, and some clients gave up waiting (the bench's 60 s read "
+    "timeout). In both, RSS grew under the backlog (SQLite 305 → 858 MiB) and was not "
+    "given back after the run: what holds it is not found yet.",
+    "- **A 2,000-token answer** arrives from the fake in 8 bursts of 256 tokens within "
+    "about 7 ms, less than Roost needs to start a turn, so its first token cannot come "
+    "before the upstream has finished. The reader now yields to the loop after each "
+    "burst, so one turn's burst no longer holds up the others.",
+    "- **A tool round trip** costs two model calls and the turn around them: the tool's "
+    "events and messages no longer wait for a commit each, so what is added is mostly "
+    "the short turn's own cost (above), once more for the second call's request.",
     "",
-    "Patched servers (same machine and sizes, ranges over the runs):",
+    "### Before and after",
     "",
-    "- Coalescing SSE writes (the reader takes every event already queued — the whole "
-    "committed batch — and sends one chunk) and committing deltas at once when no commit "
-    "is in flight (batching what arrives meanwhile): the 2,000-token answer went from "
-    "19-24k to 25-35k tokens/s, its first token from 40-53 to 26-39 ms, the client's "
-    "CPU from 12-14 to 2-3 µs a token. The 200 paced turns barely moved (SQLite 2.4-3.3k "
-    "→ 3.0-3.7k tokens/s, PostgreSQL 3.0-3.7k → 3.8k): at 5 ms a token a commit holds "
-    "about one token per turn, so there is little to coalesce.",
-    "- Adding one committer for all running turns (a single transaction per round for "
-    "every turn with pending deltas): 200 turns at 3.6-3.7k tokens/s on SQLite and "
-    "4.2-4.5k on PostgreSQL, wall time 8.1-8.3 s and 6.7-7.2 s (from 9.2-12.3 s and "
-    "8.1-10.1 s), server CPU 208-267 µs a token (from 239-347).",
-    "- Committing deltas at once did not change the short-turn time to first token, and "
-    "serialising SQLite writes behind one asyncio lock (tried at `208753e`) changed "
-    "nothing measurable: contention for SQLite's write lock is not the bottleneck.",
+    "The same bench (the command above) on the code before this work (`94a69b6`) and "
+    "after it (`8721fc6`), one after the other on 2026-12-02 on an idle machine:",
     "",
-    "Applied since that profile (commit `c41cf30`; the tables above measure it): SSE "
-    "writes coalesced, deltas committed at once when no commit is in flight, "
-    "`turn_start` written in the transaction that starts the turn, the user's defaults "
-    "cached for a few seconds, and no second ownership check for a stream opened by "
-    "the request that started the turn — five transactions fewer before the model call.",
+    "| Measure | SQLite before | SQLite after | PostgreSQL before | PostgreSQL after |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    "@ROWS@",
     "",
-    "Not yet tried, and the larger wins by the profile: fewer transactions still before "
-    "the model call (the turn, the user message, the empty answer and `turn_start` in "
-    "one), with the model request sent alongside it; one committer for all running "
-    "turns; and a lean SSE reader for the streaming model call in place of the SDK's "
-    "HTTP stack.",
+    "What changed: a turn on an idle session starts in one transaction (its row, the "
+    "user's message, the empty answer and `turn_start`, with the history the model "
+    "reads) and the stream that started it reads nothing back (the bus holds a live "
+    "turn's newest events); one committer per process commits every running turn's "
+    "events a round at a time, ahead of other writers waiting; tool calls, results and "
+    "messages no longer wait for a commit each; a turn ends in one transaction; SQLite "
+    "runs in the event loop's thread instead of a thread per connection; PostgreSQL "
+    "writers wait for a connection instead of failing after 30 s (before, 898 of 1,000 "
+    "held streams failed so); the streamed request goes over aiohttp instead of the "
+    "SDK's stack. What limits the next step is written above.",
 ]
 
 
