@@ -1519,6 +1519,80 @@ def tool_aim(label: str, trips: ToolTrips) -> str:
     )
 
 
+# The before/after table of FINDINGS: a measure, then SQLite before and after, then
+# PostgreSQL before and after (the runs it names).
+BEFORE_AFTER = [
+    (
+        "short turn: added time to first token p50 / p99, ms",
+        "+32.12 / +52.22",
+        "+6.56 / +11.03",
+        "+21.46 / +43.57",
+        "+9.94 / +18.66",
+    ),
+    ("short turn: server CPU, ms", "40.6", "9.3", "27.8", "11.8"),
+    ("short turn: transactions (PostgreSQL's counter)", "n/a", "n/a", "12.02", "3.02"),
+    ("2,000 tokens: server CPU a token, µs", "60", "21", "36", "25"),
+    (
+        "2,000 tokens: first / last token / `done`, ms (direct: all in)",
+        "64 / 110 / 121 (10)",
+        "43 / 48 / 48 (6)",
+        "41 / 87 / 93 (10)",
+        "57 / 61 / 67 (7)",
+    ),
+    ("200 turns at once: errors", "0 of 200", "0 of 200", "0 of 200", "0 of 200"),
+    (
+        "200 turns at once: first token p50 / p99, ms",
+        "9,174 / 9,685",
+        "1,540 / 3,074",
+        "5,014 / 9,340",
+        "2,305 / 3,474",
+    ),
+    (
+        "200 turns at once: tokens/s (of direct)",
+        "2,129 (22 %)",
+        "6,959 (56 %)",
+        "2,982 (16 %)",
+        "7,247 (57 %)",
+    ),
+    ("200 turns at once: server CPU a token, µs", "427", "128", "317", "107"),
+    ("1,000 held streams: errors", "0 of 1000", "254 of 1000", "898 of 1000", "0 of 1000"),
+    (
+        "1,000 held streams: first token p50 / p99, ms",
+        "96,106 / 106,219",
+        "9,194 / never",
+        "never / never",
+        "7,999 / 18,351",
+    ),
+    (
+        "1,000 held streams: tokens/s (of direct)",
+        "3,775 (43 %)",
+        "3,711 (41 %)",
+        "392 (4 %)",
+        "7,552 (84 %)",
+    ),
+    (
+        "1,000 held streams: RSS at 10 s → after, MiB",
+        "218 → 523",
+        "312 → 964",
+        "231 → 285",
+        "277 → 353",
+    ),
+    (
+        "1,000 held streams: open files before / peak / after",
+        "65 / 1,861 / 100",
+        "18 / 1,765 / 105",
+        "56 / 1,420 / 28",
+        "25 / 2,048 / 28",
+    ),
+    (
+        "tool round trip: added p50, built-in / stdio MCP, ms",
+        "+45.9 / +60.0",
+        "+12.4 / +12.6",
+        "+65.2 / +66.9",
+        "+25.7 / +23.9",
+    ),
+]
+
 # Why the aims are met or missed. This comes from profiling by hand (``--profile``) and
 # from runs of the code before and after a change, in the same hour; not from the run
 # that writes the tables, so it is kept here as text with its date and commits: profile
@@ -1527,23 +1601,25 @@ FINDINGS = [
     "",
     "### Where the time goes",
     "",
-    "Profiled on 2026-12-02 at commit `8721fc6` with py-spy (`--profile DIR`, 250 Hz), "
-    "shares of the server's busy event loop:",
+    "Profiled on 2026-12-02 with py-spy (`--profile DIR`, 250-500 Hz), shares of the "
+    "server's busy event loop; the short turn at commit `8721fc6`, the loads while the "
+    "changes below went in:",
     "",
     "- **A short turn** now runs 3 transactions (7 statements to start it, 2 to commit "
     "its text, 5 to end it; `tests/api/test_turn_transactions.py` counts them: 2 before "
     "the first token reaches the client, 1 after the answer). PostgreSQL's counter says "
-    "3.02 a turn: the provider's model list is read again once a minute. What is left of "
-    "the server's CPU a turn is spread thin: SQLAlchemy's ORM (building, compiling and "
-    "flushing statements) about a quarter; socket writes (uvicorn's `send`, the request "
-    "to the model) about a fifth, as a system call on this virtual machine costs tens of "
-    "microseconds; FastAPI and the middleware about a sixth; the rest is the turn's own "
-    "Python. The aim of 5 ms a turn would take statements without the ORM's unit of work "
-    "on the start and the end, an SSE response that writes its last batch and the end of "
-    "the body at once, and fewer layers around the request.",
-    "- **Streaming in** was the largest share under load: the SDK's HTTP stack (httpx2, "
-    "httpcore and anyio: a cancel scope and h11 parsing per chunk) cost 24 % of the busy "
-    "loop with 200 paced turns and the SDK's request building 12 %. "
+    "3.02 a turn: the provider's model list is read again once a minute. Of the 9-12 ms "
+    "of server CPU a turn still costs, SQLAlchemy and SQLite take about half (building, "
+    "compiling and flushing the ORM's statements, and on SQLite the engine's own work, "
+    "which now runs in the loop), FastAPI, Starlette and Pydantic about a quarter (the "
+    "request, its middleware, the SSE response), the request to the model 4 % and "
+    "socket writes 2 %; the rest is the turn's own Python. The aim of 5 ms a turn would "
+    "take Core statements instead of the ORM's unit of work on the start and the end "
+    "and fewer layers around the request.",
+    "- **Streaming in** was the largest share under load before the reader changed: the "
+    "SDK's HTTP stack (httpx2, httpcore and anyio: a cancel scope and h11 parsing per "
+    "chunk) cost 24 % of the busy loop with 200 paced turns, the SDK's request building "
+    "12 %. "
     "`bench/bench_stream_reader.py` reads the same paced streams three ways in one "
     "process: the SDK's raw stream 41 µs of CPU an event, Roost's reader (aiohttp, the "
     "same parser) 22 µs, bare aiohttp 17 µs (2026-12-02, 20 streams of 1,000 tokens).",
@@ -1553,28 +1629,36 @@ FINDINGS = [
     "more than one core. Turns that start late wait behind the streaming ones, hence "
     "first tokens after seconds. Meeting 250 ms at p99 for 200 turns started at once "
     "would need about 1 ms of CPU to start a turn, or several processes (scale-out).",
-    "- **1,000 held streams** ask for 10,000 tokens/s. On PostgreSQL Roost kept up at "
-    "86 % of the direct rate with no error and its file descriptors back where they "
-    "were; on SQLite every commit runs in the event loop and the loop fell behind: first "
-    "tokens after 10-20 s, and some clients gave up waiting (the bench's 60 s read "
-    "timeout). In both, RSS grew under the backlog (SQLite 305 → 858 MiB) and was not "
-    "given back after the run: what holds it is not found yet.",
+    "- **1,000 held streams** ask for 10,000 tokens/s. On PostgreSQL, whose work runs "
+    "in its own process on the other core, Roost kept up at 84 % of the direct rate with "
+    "no error and its open files back to 28 from 25. On SQLite every commit runs in the "
+    "event loop, and the one core fell behind: 41 % of the direct rate, first tokens "
+    "after 9 s at the median and 254 of the 1,000 clients gave up (the bench's 60 s read "
+    "timeout); the committer, which goes first among the writers waiting, also leaves "
+    "late turns waiting to start. Committing the rounds from a thread of their own (the "
+    "driver releases the GIL while SQLite works) would bring back the second core for "
+    "heavy loads; a team with many concurrent turns should run PostgreSQL anyway. In "
+    "both, RSS grew under the backlog (SQLite 312 → 964 MiB, PostgreSQL 277 → 353 MiB) "
+    "and was not given back after the run: what holds it is not found yet.",
     "- **A 2,000-token answer** arrives from the fake in 8 bursts of 256 tokens within "
     "about 7 ms, less than Roost needs to start a turn, so its first token cannot come "
     "before the upstream has finished. The reader now yields to the loop after each "
     "burst, so one turn's burst no longer holds up the others.",
     "- **A tool round trip** costs two model calls and the turn around them: the tool's "
     "events and messages no longer wait for a commit each, so what is added is mostly "
-    "the short turn's own cost (above), once more for the second call's request.",
+    "the short turn's own cost (above) and the second call's request: 12 ms on SQLite "
+    "(aim: 10), 24-26 ms on PostgreSQL, where each transaction is a round trip to "
+    "another process.",
     "",
     "### Before and after",
     "",
     "The same bench (the command above) on the code before this work (`94a69b6`) and "
-    "after it (`8721fc6`), one after the other on 2026-12-02 on an idle machine:",
+    "after it (`8721fc6`), within the same hour on 2026-12-02 (started 17:22 and 18:05 "
+    "UTC), nothing else running:",
     "",
     "| Measure | SQLite before | SQLite after | PostgreSQL before | PostgreSQL after |",
     "| --- | ---: | ---: | ---: | ---: |",
-    "@ROWS@",
+    *("| " + " | ".join(cells) + " |" for cells in BEFORE_AFTER),
     "",
     "What changed: a turn on an idle session starts in one transaction (its row, the "
     "user's message, the empty answer and `turn_start`, with the history the model "
@@ -1584,7 +1668,7 @@ FINDINGS = [
     "messages no longer wait for a commit each; a turn ends in one transaction; SQLite "
     "runs in the event loop's thread instead of a thread per connection; PostgreSQL "
     "writers wait for a connection instead of failing after 30 s (before, 898 of 1,000 "
-    "held streams failed so); the streamed request goes over aiohttp instead of the "
+    "held streams on PostgreSQL failed so); the streamed request goes over aiohttp instead of the "
     "SDK's stack. What limits the next step is written above.",
 ]
 
