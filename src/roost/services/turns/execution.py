@@ -160,7 +160,22 @@ class TurnExecutor:
         except Exception:
             log.exception("turn failed", extra={"turn_id": turn_id})
             status, error = TurnStatus.FAILED, InternalError(_FAILED)
-        await self._finish(started, status, error)
+        try:
+            await self._finish(started, status, error)
+        except Exception:
+            # Its last writes failed (a fault of Roost's own): end it the way a turn no
+            # runner finishes is ended, so that its readers hear ``done``.
+            log.exception("turn failed to end", extra={"turn_id": turn_id})
+            await self._clean_up(
+                end_turn(
+                    self.database,
+                    self.bus,
+                    turn_id,
+                    TurnStatus.FAILED,
+                    only_if=RUNNABLE,
+                    error=InternalError(_FAILED),
+                )
+            )
 
     async def _begin(self, turn_id: str, marked: Marked | None) -> StartedTurn | None:
         if marked is None:
