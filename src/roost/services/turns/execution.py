@@ -119,19 +119,9 @@ class TurnExecutor:
             )
             raise
         except Exception:
-            # A fault of Roost's own before the model was called: the turn fails and its
-            # waiters hear so, rather than a turn left running that nothing will end.
+            # A fault of Roost's own before the model was called.
             log.exception("turn failed to start", extra={"turn_id": turn_id})
-            await self._clean_up(
-                end_turn(
-                    self.database,
-                    self.bus,
-                    turn_id,
-                    TurnStatus.FAILED,
-                    only_if=RUNNABLE,
-                    error=InternalError(_FAILED),
-                )
-            )
+            await self._fail(turn_id)
             return
         if started is None:
             return
@@ -163,19 +153,22 @@ class TurnExecutor:
         try:
             await self._finish(started, status, error)
         except Exception:
-            # Its last writes failed (a fault of Roost's own): end it the way a turn no
-            # runner finishes is ended, so that its readers hear ``done``.
-            log.exception("turn failed to end", extra={"turn_id": turn_id})
-            await self._clean_up(
-                end_turn(
-                    self.database,
-                    self.bus,
-                    turn_id,
-                    TurnStatus.FAILED,
-                    only_if=RUNNABLE,
-                    error=InternalError(_FAILED),
-                )
+            log.exception("turn failed to end", extra={"turn_id": turn_id})  # its last writes
+            await self._fail(turn_id)
+
+    async def _fail(self, turn_id: str) -> None:
+        """End a turn that a fault of Roost's own stopped, as a turn no runner finishes is
+        ended: failed, and its readers hear so, rather than a turn left running."""
+        await self._clean_up(
+            end_turn(
+                self.database,
+                self.bus,
+                turn_id,
+                TurnStatus.FAILED,
+                only_if=RUNNABLE,
+                error=InternalError(_FAILED),
             )
+        )
 
     async def _begin(self, turn_id: str, marked: Marked | None) -> StartedTurn | None:
         if marked is None:
