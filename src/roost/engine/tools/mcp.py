@@ -9,6 +9,7 @@ use; after it fails, the next use starts it again once a short backoff has passe
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -135,7 +136,7 @@ class McpConnection:
                 if not wait_backoff or delay > MAX_BACKOFF_WAIT_SECONDS:
                     raise McpServerError(
                         f"MCP server {self.config.name} failed ({self.last_error}); "
-                        f"Roost tries it again in {delay:.0f} s"
+                        f"Roost tries it again in {math.ceil(delay)} s"  # never "in 0 s"
                     )
                 await asyncio.sleep(delay)
             return await self._start()
