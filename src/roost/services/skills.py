@@ -1,7 +1,6 @@
 """A user's skills (Floyd): built-in ones copied in on first use, their own, and which
 are active."""
 
-import time
 from typing import Any
 
 from roost import ids
@@ -9,7 +8,8 @@ from roost.clock import utcnow
 from roost.engine.skills import BUILTINS, SkillText
 from roost.errors import InvalidRequest
 from roost.services.caller import Caller
-from roost.store.db import Database, uninterrupted
+from roost.services.recently_read import RecentlyRead
+from roost.store.db import Database
 from roost.store.models import Skill
 from roost.store.skills import SkillRepo
 
@@ -23,7 +23,7 @@ class SkillService:
         self.database = database
         self._seeded: set[str] = set()
         # Every turn reads its owner's skills: kept a few seconds, dropped on any change here.
-        self._texts: dict[str, tuple[float, list[SkillText]]] = {}
+        self._texts: RecentlyRead[list[SkillText]] = RecentlyRead(TEXTS_TTL_SECONDS)
 
     async def all(self, caller: Caller, *, active_only: bool = False) -> list[Skill]:
         await self._seed(caller.user_id)
@@ -34,7 +34,7 @@ class SkillService:
         skill = Skill(id=ids.new_id("skill"), **{k: v for k, v in fields.items() if k in FIELDS})
         async with self.database.write() as db:
             added = SkillRepo(db, caller).add(skill)
-        self._texts.clear()
+        self._texts.forget()
         return added
 
     async def update(self, caller: Caller, skill_id: str, fields: dict[str, Any]) -> Skill:
@@ -44,7 +44,7 @@ class SkillService:
                 if key in FIELDS:
                     setattr(skill, key, value)
             skill.updated_at = utcnow()
-        self._texts.clear()
+        self._texts.forget()
         return skill
 
     async def set_active(self, caller: Caller, skill_id: str, active: bool) -> Skill:
@@ -52,7 +52,7 @@ class SkillService:
             skill = await SkillRepo(db, caller).get(skill_id)
             skill.is_active = active
             skill.updated_at = utcnow()
-        self._texts.clear()
+        self._texts.forget()
         return skill
 
     async def get(self, caller: Caller, skill_id: str) -> Skill:
@@ -70,18 +70,11 @@ class SkillService:
                     details={"skill_id": skill_id},
                 )
             await repo.remove(skill)
-        self._texts.clear()
+        self._texts.forget()
 
     async def texts(self, owner_id: str) -> list[SkillText]:
         """The enabled skills of a turn's owner, as the engine reads them."""
-        cached = self._texts.get(owner_id)
-        if cached is not None and time.monotonic() - cached[0] < TEXTS_TTL_SECONDS:
-            return cached[1]
-        texts = await uninterrupted(self._read_texts(owner_id))
-        if len(self._texts) > 10_000:
-            self._texts.clear()
-        self._texts[owner_id] = (time.monotonic(), texts)
-        return texts
+        return await self._texts.get(owner_id, lambda: self._read_texts(owner_id))
 
     async def _read_texts(self, owner_id: str) -> list[SkillText]:
         await self._seed(owner_id)

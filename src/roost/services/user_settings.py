@@ -1,7 +1,6 @@
 """A user's own settings (Floyd's): default model, instructions, and a provider key
 kept encrypted. They shape that user's turns only."""
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,8 @@ from roost.engine.providers.registry import ProviderRegistry, build
 from roost.engine.providers.retry import complete
 from roost.errors import InvalidRequest
 from roost.services.caller import Caller
-from roost.store.db import Database, uninterrupted
+from roost.services.recently_read import RecentlyRead
+from roost.store.db import Database
 from roost.store.user_settings import UserSettingsRepo
 
 FIELDS = ("provider", "model", "system_prompt", "max_tokens", "base_url")
@@ -55,7 +55,7 @@ class SettingsService:
         self.box = box
         self.providers = providers
         # Every turn reads its owner's defaults twice; a short cache spares the database.
-        self._cache: dict[str, tuple[float, UserDefaults]] = {}
+        self._recent: RecentlyRead[UserDefaults] = RecentlyRead(DEFAULTS_TTL_SECONDS)
 
     async def shown(self, caller: Caller) -> dict[str, Any]:
         """The settings as a client sees them: the key only as ``api_key_preview``."""
@@ -84,17 +84,10 @@ class SettingsService:
                 key = changes["api_key"]
                 row.api_key_sealed = self.box.seal(key) if key else None
             row.updated_at = utcnow()
-        self._cache.pop(caller.user_id, None)
+        self._recent.forget(caller.user_id)
 
     async def defaults(self, owner_id: str) -> UserDefaults:
-        cached = self._cache.get(owner_id)
-        if cached is not None and time.monotonic() - cached[0] < DEFAULTS_TTL_SECONDS:
-            return cached[1]
-        defaults = await uninterrupted(self._read_defaults(owner_id))
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[owner_id] = (time.monotonic(), defaults)
-        return defaults
+        return await self._recent.get(owner_id, lambda: self._read_defaults(owner_id))
 
     async def _read_defaults(self, owner_id: str) -> UserDefaults:
         async with self.database.read() as db:
