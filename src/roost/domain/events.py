@@ -31,6 +31,13 @@ class Event:
     ts: datetime
     data: dict[str, Any]
 
+    @classmethod
+    def of(
+        cls, turn_id: str, session_id: str, seq: int, payload: "Payload", ts: datetime
+    ) -> "Event":
+        """The event that logs ``payload`` at ``seq``."""
+        return cls(turn_id, session_id, seq, payload.type, ts, payload.body())
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "type": self.type,

@@ -59,9 +59,7 @@ class EventWriter:
         """Log an event; it is committed in the background (see the module's notes)."""
         self._raise_failure()
         self.seq += 1
-        event = Event(
-            self.turn_id, self.session_id, self.seq, payload.type, utcnow(), payload.body()
-        )
+        event = Event.of(self.turn_id, self.session_id, self.seq, payload, utcnow())
         self._pending.append(event)
         self.committer.due(self)
         return event
@@ -125,7 +123,7 @@ class EventWriter:
                 if step is not None:
                     payloads, now = await step(db), utcnow()
                     made = [
-                        Event(self.turn_id, self.session_id, self.seq + n, p.type, now, p.body())
+                        Event.of(self.turn_id, self.session_id, self.seq + n, p, now)
                         for n, p in enumerate(payloads, 1)
                     ]
                     self.seq += len(made)
@@ -146,7 +144,7 @@ def log_with(
     """Events written by the unit of work that changes ``turn`` (its start, an ending
     no runner writes), after its last one; published by the caller once committed."""
     made = [
-        Event(turn.id, turn.session_id, turn.last_seq + n, p.type, now, p.body())
+        Event.of(turn.id, turn.session_id, turn.last_seq + n, p, now)
         for n, p in enumerate(payloads, 1)
     ]
     repo = EventRepo(db)
@@ -215,7 +213,7 @@ async def follow_batches(
             live = await subscription.next(heartbeat_seconds)
             if live is None:
                 beat = Heartbeat()
-                yield [Event(turn_id, session_id, last, beat.type, utcnow(), beat.body())]
+                yield [Event.of(turn_id, session_id, last, beat, utcnow())]
                 continue
             ready = [live, *subscription.drain()]
             if subscription.lagged:

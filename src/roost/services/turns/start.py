@@ -131,7 +131,7 @@ def _log_start(db: AsyncSession, turn: Turn, now: datetime, *, resuming: bool) -
     )
     if resuming:
         payload = Status(status="resumed", message="Going on with your answers")
-    event = Event(turn.id, turn.session_id, turn.last_seq, payload.type, now, payload.body())
+    event = Event.of(turn.id, turn.session_id, turn.last_seq, payload, now)
     EventRepo(db).add(event)
     return event
 
