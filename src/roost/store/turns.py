@@ -142,21 +142,7 @@ class EventRepo:
 
     async def append(self, turn_id: str, attempt: int, events: Sequence[Event]) -> None:
         """Store events after the turn's last one, refusing a fenced-off attempt."""
-        last = events[-1].seq
-        result = await self.db.execute(
-            update(Turn)
-            .where(Turn.id == turn_id, Turn.attempt == attempt, Turn.last_seq == events[0].seq - 1)
-            .values(last_seq=last)
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            raise TurnFenced(turn_id)
-        await self.db.execute(
-            insert(TurnEvent),
-            [
-                {"turn_id": e.turn_id, "seq": e.seq, "type": e.type, "data": e.data, "ts": e.ts}
-                for e in events
-            ],
-        )
+        await self.append_many([(turn_id, attempt, events)])
 
     async def append_many(self, logs: Sequence[tuple[str, int, Sequence[Event]]]) -> None:
         """Store several turns' events, each after its turn's last one, in two statements;
