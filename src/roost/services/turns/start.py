@@ -90,9 +90,7 @@ async def begin(
         turn.user_message_id = asking.id
     history, left_out = await history_of(db, turn, asking)
     if asking is not None:
-        MessageRepo(db, session.id).add(asking)
-        session.message_count += 1
-        session.last_activity_at = now
+        _store_user_message(db, session, asking)
     session.status, session.updated_at = "running", now
     start = _log_start(db, turn, now, resuming=responses is not None)
     # The first answer's empty message joins this transaction, one fewer before the
@@ -141,7 +139,11 @@ def add_user_message(
 ) -> str:
     """The turn's user message, from what its request brought; ``status`` is
     :data:`QUEUED` for one stored as it is accepted behind another turn."""
-    message = user_message(session, turn, status=status)
+    return _store_user_message(db, session, user_message(session, turn, status=status))
+
+
+def _store_user_message(db: AsyncSession, session: Session, message: Message) -> str:
+    """Add the user's message to the session, counted, as its latest activity."""
     MessageRepo(db, session.id).add(message)
     session.message_count += 1
     session.last_activity_at = utcnow()
