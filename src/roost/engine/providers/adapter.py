@@ -6,7 +6,7 @@ that request with aiohttp, reads the SSE bytes straight from the response, close
 upstream when the stream ends or is closed, and maps every failure to a ProviderError.
 The vendor's SDK is kept for the cold paths (model lists) and supplies the headers it
 would send. The hot path skips it: its typed request building and its HTTP stack cost
-about four times as much CPU per streamed token (``bench/bench_turns.py``'s notes in
+about twice as much CPU per streamed token (``bench/bench_stream_reader.py``, figures in
 ``docs/benchmarks.md``). Retrying before the first event is
 ``retry.stream_with_retries``, around any Provider.
 """
@@ -199,10 +199,9 @@ class StreamingAdapter(ABC, Generic[ClientT]):
         """The ProviderError for a transport failure: before an answer, one that may be
         retried (could not connect) or not (no answer in time); once the stream was
         open, see :func:`cut_error`."""
-        timed_out = isinstance(error, asyncio.TimeoutError)
         if answered:
             return cut_error(self.id, error, started=started, timeout=self.timeout)
-        if timed_out:
+        if isinstance(error, asyncio.TimeoutError):
             message = f"{self.id}: no answer within {self.timeout:g} s"
             return ProviderError(message, provider=self.id)
         return ProviderError(
