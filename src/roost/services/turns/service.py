@@ -271,7 +271,7 @@ class TurnService:
         the turn, the busy turns it found and, if started, what its run needs."""
         async with self.database.write() as db:
             session = await SessionRepo(db, caller).get(session_id, for_update=True)
-            agent = request.agent or session.agent or "assistant"
+            agent = _agent_of(request, session)
             if agent not in self.settings.all_agents:
                 raise AgentNotFound(agent, sorted(self.settings.all_agents))
             wanted = _wanted(request, session, self.settings, defaults)
@@ -345,11 +345,16 @@ class TurnService:
             raise TurnInProgress(busy[0].id, busy[0].session_id)
 
 
+def _agent_of(request: TurnRequest, session: Session) -> str:
+    """The agent a turn runs: the request's, else its session's, else the assistant."""
+    return request.agent or session.agent or "assistant"
+
+
 def _wanted(
     request: TurnRequest, session: Session, settings: Settings, defaults: UserDefaults
 ) -> str | None:
     """The model a turn asks for: the request's, else its session's, agent's or user's."""
-    agent = settings.all_agents.get(request.agent or session.agent or "assistant")
+    agent = settings.all_agents.get(_agent_of(request, session))
     return request.model or session.model or (agent.model if agent else None) or defaults.model
 
 

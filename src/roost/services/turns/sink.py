@@ -57,11 +57,11 @@ class TurnSink:
             message_id, self.prepared = self.prepared, None
 
             async def drop(db: AsyncSession) -> None:
-                await self.drop_answer(db, message_id)
+                await self._drop_answer(db, message_id)
 
             self.writer.change(drop)
 
-    async def drop_answer(self, db: AsyncSession, message_id: str) -> None:
+    async def _drop_answer(self, db: AsyncSession, message_id: str) -> None:
         removed = await UncheckedMessages(db).delete(message_id)
         session = await UncheckedSessions(db).get(self.turn.session_id)
         if session is not None and removed:
