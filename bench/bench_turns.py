@@ -71,7 +71,7 @@ from roost.config import DEFAULT_AGENT
 # The fake's own definitions (its default answer, its batching), so the bench cannot
 # drift from what the fake does.
 from roost.testing._fake_app import MAX_BATCH
-from roost.testing._fake_script import default_text
+from roost.testing._fake_script import default_text, tokenize
 
 try:
     import uvloop
@@ -374,11 +374,16 @@ class Stream:
     ttft: float | None = None
     last_token: float | None = None
     end: float = 0.0
-    tokens: int = 0  # text events (Roost) or content deltas (direct)
+    events: int = 0  # text events (Roost) or content deltas (direct)
     text: list[str] = field(default_factory=list)
     error: str | None = None
     tool_events: list[dict[str, Any]] = field(default_factory=list)  # Roost: tool_call, …
     tool_calls: list[str] = field(default_factory=list)  # direct: the tools asked for
+
+    @property
+    def tokens(self) -> int:
+        """The fake's tokens received: Roost sends what it read at once as one event."""
+        return len(tokenize("".join(self.text)))
 
 
 async def sse_payloads(response: httpx.Response) -> AsyncIterator[bytes]:
@@ -409,7 +414,7 @@ async def read_roost(
             now = time.perf_counter() - started
             stream.ttft = now if stream.ttft is None else stream.ttft
             stream.last_token = now
-            stream.tokens += 1
+            stream.events += 1
             stream.text.append(event["content"])
         elif event["type"] in ("tool_call", "tool_result"):
             stream.tool_events.append(event)
@@ -447,7 +452,7 @@ async def read_direct(
                 now = time.perf_counter() - started
                 stream.ttft = now if stream.ttft is None else stream.ttft
                 stream.last_token = now
-                stream.tokens += 1
+                stream.events += 1
                 stream.text.append(content)
     stream.end = time.perf_counter() - started
     stream.error = text_problem("".join(stream.text), expected) if done else "no [DONE]"
@@ -731,6 +736,10 @@ class Load:
     @property
     def tokens(self) -> int:
         return sum(s.tokens for s in self.streams if s.error is None)
+
+    @property
+    def events(self) -> int:
+        return sum(s.events for s in self.streams if s.error is None)
 
 
 async def gather_streams(turns: list[Coroutine[Any, Any, Stream]]) -> tuple[list[Stream], float]:
@@ -1150,6 +1159,7 @@ def long_row(label: str, long: LongAnswer) -> str:
     return (
         f"| {label} | {direct:,.0f} | {roost:,.0f} | {roost / direct:.0%} | {direct_ms:,.0f} | "
         f"{' / '.join(f'{ms:,.0f}' for ms in moments)} | "
+        f"{statistics.median(s.events for s in long.roost):,.0f} | "
         f"{long.per_token_us(long.server_cpu_s):.0f} | {client[0]:.0f} / {client[1]:.0f} |"
     )
 
@@ -1161,7 +1171,8 @@ def load_row(load: Load, label: str | None = None) -> str:
     return (
         f"| {label or load.label} | {len(load.errors)} of {load.turns} | "
         f"{percentile(ttft, 0.5):,.0f} | {percentile(ttft, 0.99):,.0f} | {load.wall_s:.1f} | "
-        f"{load.tokens / load.wall_s:,.0f} | {cpu} | {rss if load.rss_peak_kib else 'n/a'} |"
+        f"{load.tokens / load.wall_s:,.0f} | {load.tokens / max(1, load.events):.1f} | {cpu} | "
+        f"{rss if load.rss_peak_kib else 'n/a'} |"
     )
 
 
@@ -1318,13 +1329,14 @@ def long_section(results: list[BackendResult], args: argparse.Namespace) -> list
         f"One answer of {args.tokens:,} tokens with no pacing from the fake, {args.repeats} "
         "times each way (a fresh session each time), timed from sending the request to the "
         "end of the stream (Roost: `done`; direct: `[DONE]`); medians. *Roost ms* is the "
-        "time to the first token / the last token / `done`. Roost sends one `text` event per "
-        "token. *Server CPU* is the `roost serve` process's user + system time during the "
+        "time to the first token / the last token / `done`; *text events* is how many `text` "
+        "events carried the answer (Roost sends what it read from the model at once as one "
+        "event). *Server CPU* is the `roost serve` process's user + system time during the "
         "Roost runs, per token; *client CPU* is this client's, direct / Roost.",
         "",
         "| Backend | direct tok/s | Roost tok/s | Roost / direct | direct ms | Roost ms "
-        "| server CPU µs/token | client CPU µs/token |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| text events | server CPU µs/token | client CPU µs/token |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *(long_row(r.label, r.long) for r in results if r.long is not None),
     ]
 
@@ -1346,12 +1358,14 @@ def load_section(results: list[BackendResult], args: argparse.Namespace) -> list
         "An error is any failure to connect, non-200, seq gap, wrong text or a stream that "
         "does not end with `done {status: completed}`. Time to first token in ms; wall time "
         "from the first request to the last stream's end; tokens/s is all tokens received "
-        "over the wall time. RSS is the server's resident memory before the burst → its peak "
-        "(the larger of `VmHWM` and VmRSS sampled every 50 ms), in MiB.",
+        "over the wall time; *tokens/event* is tokens over `text` events (or content deltas): "
+        "Roost sends what it read from the model at once as one event, so the busier it is, "
+        "the more tokens an event carries. RSS is the server's resident memory before the "
+        "burst → its peak (the larger of `VmHWM` and VmRSS sampled every 50 ms), in MiB.",
         "",
-        "| Path | errors | TTFT p50 | TTFT p99 | wall s | tokens/s | server CPU µs/token "
-        "| server RSS MiB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Path | errors | TTFT p50 | TTFT p99 | wall s | tokens/s | tokens/event "
+        "| server CPU µs/token | server RSS MiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
     ]
 

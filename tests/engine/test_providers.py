@@ -24,6 +24,7 @@ from roost.engine.providers.base import (
     ToolCallDone,
     ToolSpec,
     UsageReport,
+    merge_deltas,
 )
 from roost.engine.providers.openai_compat import OpenAICompatProvider
 from roost.engine.providers.retry import complete, stream_with_retries
@@ -66,7 +67,7 @@ def text_of(events: list[ProviderEvent]) -> str:
 async def test_streams_text_then_usage_then_finish(provider: Provider, fake_llm: FakeLLM) -> None:
     fake_llm.add_replies({"text": "Hello there, human.", "usage": {"input_tokens": 42}})
     events = await collect(provider.stream(ask()))
-    assert [type(e) for e in events] == [TextDelta] * 3 + [UsageReport, Finish]
+    assert [type(e) for e in merge_deltas(events)] == [TextDelta, UsageReport, Finish]
     assert text_of(events) == "Hello there, human."
     assert events[-2] == UsageReport(input_tokens=42, output_tokens=3)
     assert events[-1] == Finish("stop")
@@ -76,9 +77,19 @@ async def test_streams_text_then_usage_then_finish(provider: Provider, fake_llm:
 async def test_streams_thinking_before_text(provider: Provider, fake_llm: FakeLLM) -> None:
     fake_llm.add_replies({"thinking": "Think first.", "text": "Answer."})
     events = await collect(provider.stream(ask()))
-    kinds = [type(event) for event in events if isinstance(event, TextDelta | ThinkingDelta)]
-    assert kinds == [ThinkingDelta, ThinkingDelta, TextDelta]
+    kinds = [type(e) for e in merge_deltas(events) if isinstance(e, TextDelta | ThinkingDelta)]
+    assert kinds == [ThinkingDelta, TextDelta]
     assert "".join(e.text for e in events if isinstance(e, ThinkingDelta)) == "Think first."
+
+
+async def test_tokens_streamed_at_a_pace_arrive_one_by_one(
+    provider: Provider, fake_llm: FakeLLM
+) -> None:
+    fake_llm.add_replies({"text": "one two three", "token_delay_ms": 150})
+    events = await collect(provider.stream(ask()))
+    texts = [e.text for e in events if isinstance(e, TextDelta)]
+    # Each token is a read of its own unless this process stalled for 150 ms between two.
+    assert len(texts) >= 2 and "".join(texts) == "one two three"
 
 
 async def test_gathers_parallel_tool_calls(provider: Provider, fake_llm: FakeLLM) -> None:
@@ -504,3 +515,27 @@ async def test_a_key_no_header_can_carry_is_a_provider_error_not_a_crash(
         assert caught.status == 401 and not caught.retryable
         assert "API key" in caught.message and key not in caught.message
     assert fake_llm.stats().requests == 0
+
+
+def test_merge_deltas_joins_each_run_of_one_kind_only() -> None:
+    events: list[ProviderEvent] = [
+        ThinkingDelta("a"),
+        ThinkingDelta("b"),
+        TextDelta("c"),
+        TextDelta("d"),
+        TextDelta("e"),
+        ToolCallDone(ToolCall("1", "t", {})),
+        TextDelta("f"),
+        UsageReport(1, 2),
+        Finish("stop"),
+    ]
+    assert merge_deltas(events) == [
+        ThinkingDelta("ab"),
+        TextDelta("cde"),
+        ToolCallDone(ToolCall("1", "t", {})),
+        TextDelta("f"),
+        UsageReport(1, 2),
+        Finish("stop"),
+    ]
+    assert merge_deltas([TextDelta("x")]) == [TextDelta("x")]
+    assert merge_deltas([]) == []

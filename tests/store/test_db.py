@@ -96,3 +96,33 @@ async def test_an_urgent_writer_goes_before_those_already_waiting() -> None:
     async with turns.turn():  # free again
         order.append("last")
     assert order[-1] == "last"
+
+
+async def test_after_an_urgent_writer_the_others_get_as_long_again() -> None:
+    turns = WriterTurns()
+    order: list[str] = []
+
+    async def writer(name: str, *, urgent: bool = False, hold: float = 0.0) -> None:
+        async with turns.turn(urgent=urgent):
+            order.append(name)
+            await asyncio.sleep(hold)
+
+    # The committer's round holds the turn 0.3 s while two starts and its next round wait:
+    # the starts go first, within the 0.3 s that are theirs.
+    round_1 = asyncio.create_task(writer("round-1", urgent=True, hold=0.3))
+    await asyncio.sleep(0.05)
+    starts = [asyncio.create_task(writer(f"start-{n}")) for n in range(2)]
+    await asyncio.sleep(0)
+    round_2 = asyncio.create_task(writer("round-2", urgent=True, hold=0.05))
+    await asyncio.wait_for(asyncio.gather(round_1, round_2, *starts), 5)
+    assert order == ["round-1", "start-0", "start-1", "round-2"]
+
+    # A start that outlasts the share: then the waiting round goes before the next start.
+    order.clear()
+    slow = asyncio.create_task(writer("slow-start", hold=0.2))
+    await asyncio.sleep(0.01)
+    later = asyncio.create_task(writer("start-2"))
+    await asyncio.sleep(0)
+    round_3 = asyncio.create_task(writer("round-3", urgent=True))
+    await asyncio.wait_for(asyncio.gather(slow, later, round_3), 5)
+    assert order == ["slow-start", "round-3", "start-2"]

@@ -4,12 +4,14 @@ through its owner; on both databases."""
 import pytest
 
 from roost import ids
+from roost.clock import utcnow
+from roost.domain.events import Event, TextDelta
 from roost.errors import TurnNotFound
 from roost.store.db import Database
 from roost.store.models import Session, Turn, TurnInput, User
 from roost.store.sessions import SessionRepo
 from roost.store.turn_inputs import TurnInputRepo
-from roost.store.turns import TurnRepo
+from roost.store.turns import EventRepo, TurnFenced, TurnRepo
 
 
 class _Caller:
@@ -71,5 +73,57 @@ async def test_a_waiting_request_is_found_only_by_its_owner(database_url: str) -
             assert not more
             older, _ = await inputs.waiting_on(_Caller(bob), limit=10, before=bob_request)
             assert older == []  # alice's older request is not in bob's inbox
+    finally:
+        await database.close()
+
+
+async def test_appending_many_turns_events_moves_each_and_keeps_few_statement_shapes(
+    database_url: str,
+) -> None:
+    database = Database(database_url)
+    try:
+        async with database.write() as db:
+            user = User(id=ids.new_id("usr"), email=f"{ids.new_id('usr')}@example.com")
+            session = Session(id=ids.new_id("ses"), owner_id=user.id)
+            turns = [Turn(id=ids.new_id("turn"), session_id=session.id) for _ in range(40)]
+            for rows in ([user], [session], turns):
+                db.add_all(rows)
+                await db.flush()
+        cache = database.engine.sync_engine._compiled_cache
+        assert cache is not None
+        shapes_before = len(cache)
+        now = utcnow()
+        for count in range(1, 41):  # a round of 1 turn, then 2, … then 40
+            logs = [  # turn n joins in round n + 1: its events are 1, 2, …
+                (
+                    turn.id,
+                    1,
+                    [Event.of(turn.id, session.id, count - n, TextDelta(content="x"), now)],
+                )
+                for n, turn in enumerate(turns[:count])
+            ]
+            async with database.write() as db:
+                await EventRepo(db).append_many(logs)
+        # One cached UPDATE a power of two (1 … 64), not one for each of the 40 sizes.
+        assert len(cache) - shapes_before <= 12
+        async with database.read() as db:
+            for n, turn in enumerate(turns):
+                stored = await TurnRepo(db).get_unchecked(turn.id)
+                assert stored is not None and stored.last_seq == 40 - n
+                seqs = [e.seq for e in await EventRepo(db).after(turn.id, 0)]
+                assert seqs == list(range(1, 41 - n))
+        event = Event.of(turns[0].id, session.id, 41, TextDelta(content="x"), now)
+        stale = Event.of(turns[1].id, session.id, 40, TextDelta(content="x"), now)
+
+        async def append_with_a_stale_attempt() -> None:
+            async with database.write() as db:
+                logs = [(turns[0].id, 1, [event]), (turns[1].id, 7, [stale])]
+                await EventRepo(db).append_many(logs)
+
+        with pytest.raises(TurnFenced):  # an attempt fenced off: no turn moves
+            await append_with_a_stale_attempt()
+        async with database.read() as db:
+            stored = await TurnRepo(db).get_unchecked(turns[0].id)
+            assert stored is not None and stored.last_seq == 40
     finally:
         await database.close()

@@ -150,7 +150,14 @@ class EventRepo:
         if not logs:
             return
         expected = [(turn_id, attempt, events[0].seq - 1) for turn_id, attempt, events in logs]
-        last = case({turn_id: events[-1].seq for turn_id, _, events in logs}, value=Turn.id)
+        last_seqs = {turn_id: events[-1].seq for turn_id, _, events in logs}
+        # SQLAlchemy compiles and caches the statement once for each number of WHENs: the
+        # number of turns a round carried would fill its cache with hundreds of large
+        # statements (a gigabyte under load). Padded to a power of two with ids no turn
+        # has, a dozen shapes serve every round.
+        padding = (1 << (len(last_seqs) - 1).bit_length()) - len(last_seqs)
+        last_seqs.update({f"-{n}": 0 for n in range(padding)})
+        last = case(last_seqs, value=Turn.id)
         result = await self.db.execute(
             update(Turn)
             .where(tuple_(Turn.id, Turn.attempt, Turn.last_seq).in_(expected))

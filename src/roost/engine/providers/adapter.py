@@ -21,7 +21,13 @@ import aiohttp
 import httpx2  # the HTTP client under both SDKs
 import orjson
 
-from roost.engine.providers.base import ModelInfo, ModelRequest, ProviderError, ProviderEvent
+from roost.engine.providers.base import (
+    ModelInfo,
+    ModelRequest,
+    ProviderError,
+    ProviderEvent,
+    merge_deltas,
+)
 from roost.engine.providers.retry import status_error
 from roost.engine.providers.wire import SseLines, upstream_message
 
@@ -132,10 +138,18 @@ class StreamingAdapter(ABC, Generic[ClientT]):
                 if response.status >= 400:
                     raise self._refused(response.status, response.headers, await response.read())
                 async for chunk in response.content.iter_any():
-                    for payload in lines.feed(chunk):
-                        for event in parser.feed(payload):
-                            started = True
-                            yield event
+                    read: list[ProviderEvent] = []
+                    failure: ProviderError | None = None
+                    try:
+                        for payload in lines.feed(chunk):
+                            read += parser.feed(payload)
+                    except ProviderError as error:  # an error event: what came first stands
+                        failure = error
+                    for event in merge_deltas(read):
+                        started = True
+                        yield event
+                    if failure is not None:
+                        raise failure
                     # A burst already received is read without a pause: let the other
                     # turns, and the commit and sending of this one's events, have a go.
                     await asyncio.sleep(0)

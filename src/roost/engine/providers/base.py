@@ -103,6 +103,39 @@ class Finish:
 ProviderEvent = TextDelta | ThinkingDelta | ToolCallDone | UsageReport | Finish
 
 
+def merge_deltas(events: list[ProviderEvent]) -> list[ProviderEvent]:
+    """``events`` with each run of text (or thinking) deltas joined into one.
+
+    Adapters merge what one read of the stream brought. A model streaming at its own pace
+    gives one token a read, so nothing changes; a server that has fallen behind reads
+    many at once, and sends, logs and commits them as one event instead of one each: the
+    busier it is, the less each token costs.
+    """
+    if len(events) < 2:
+        return events
+    merged: list[ProviderEvent] = []
+    kind: type[TextDelta | ThinkingDelta] | None = None  # of the run being joined
+    run: list[str] = []
+
+    def end_run() -> None:
+        if kind is not None:
+            merged.append(kind("".join(run)))
+            run.clear()
+
+    for event in events:
+        if isinstance(event, TextDelta | ThinkingDelta):
+            if type(event) is not kind:
+                end_run()
+                kind = type(event)
+            run.append(event.text)
+        else:
+            end_run()
+            kind = None
+            merged.append(event)
+    end_run()
+    return merged
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     id: str
