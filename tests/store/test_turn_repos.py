@@ -11,7 +11,7 @@ from roost.store.db import Database
 from roost.store.models import Session, Turn, TurnInput, User
 from roost.store.sessions import SessionRepo
 from roost.store.turn_inputs import TurnInputRepo
-from roost.store.turns import EventRepo, TurnFenced, TurnRepo
+from roost.store.turns import FENCED_AT_ONCE, EventRepo, TurnFenced, TurnRepo
 
 
 class _Caller:
@@ -85,7 +85,7 @@ async def test_appending_many_turns_events_moves_each_and_keeps_few_statement_sh
         async with database.write() as db:
             user = User(id=ids.new_id("usr"), email=f"{ids.new_id('usr')}@example.com")
             session = Session(id=ids.new_id("ses"), owner_id=user.id)
-            turns = [Turn(id=ids.new_id("turn"), session_id=session.id) for _ in range(40)]
+            turns = [Turn(id=ids.new_id("turn"), session_id=session.id) for _ in range(100)]
             for rows in ([user], [session], turns):
                 db.add_all(rows)
                 await db.flush()
@@ -93,7 +93,7 @@ async def test_appending_many_turns_events_moves_each_and_keeps_few_statement_sh
         assert cache is not None
         shapes_before = len(cache)
         now = utcnow()
-        for count in range(1, 41):  # a round of 1 turn, then 2, … then 40
+        for count in range(1, 101):  # a round of 1 turn, then 2, … then 100
             logs = [  # turn n joins in round n + 1: its events are 1, 2, …
                 (
                     turn.id,
@@ -104,16 +104,19 @@ async def test_appending_many_turns_events_moves_each_and_keeps_few_statement_sh
             ]
             async with database.write() as db:
                 await EventRepo(db).append_many(logs)
-        # One cached UPDATE a power of two (1 … 64), not one for each of the 40 sizes.
-        assert len(cache) - shapes_before <= 12
+        # One cached UPDATE a power of two (1 … 64), not one for each of the 100 sizes,
+        # and none with more WHENs than FENCED_AT_ONCE.
+        updates = [str(c) for c in cache.values() if str(c).startswith("UPDATE turns")]
+        assert len(updates) <= 7 and len(cache) - shapes_before <= 12
+        assert max(update.count(" WHEN ") for update in updates) == FENCED_AT_ONCE
         async with database.read() as db:
             for n, turn in enumerate(turns):
                 stored = await TurnRepo(db).get_unchecked(turn.id)
-                assert stored is not None and stored.last_seq == 40 - n
+                assert stored is not None and stored.last_seq == 100 - n
                 seqs = [e.seq for e in await EventRepo(db).after(turn.id, 0)]
-                assert seqs == list(range(1, 41 - n))
-        event = Event.of(turns[0].id, session.id, 41, TextDelta(content="x"), now)
-        stale = Event.of(turns[1].id, session.id, 40, TextDelta(content="x"), now)
+                assert seqs == list(range(1, 101 - n))
+        event = Event.of(turns[0].id, session.id, 101, TextDelta(content="x"), now)
+        stale = Event.of(turns[1].id, session.id, 100, TextDelta(content="x"), now)
 
         async def append_with_a_stale_attempt() -> None:
             async with database.write() as db:
@@ -124,6 +127,6 @@ async def test_appending_many_turns_events_moves_each_and_keeps_few_statement_sh
             await append_with_a_stale_attempt()
         async with database.read() as db:
             stored = await TurnRepo(db).get_unchecked(turns[0].id)
-            assert stored is not None and stored.last_seq == 40
+            assert stored is not None and stored.last_seq == 100
     finally:
         await database.close()

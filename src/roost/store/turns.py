@@ -136,6 +136,9 @@ class TurnRepo:
         await self.db.execute(delete(Turn).where(Turn.id == turn_id))
 
 
+FENCED_AT_ONCE = 64  # turns whose last_seq one statement moves
+
+
 class EventRepo:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
@@ -145,27 +148,13 @@ class EventRepo:
         await self.append_many([(turn_id, attempt, events)])
 
     async def append_many(self, logs: Sequence[tuple[str, int, Sequence[Event]]]) -> None:
-        """Store several turns' events, each after its turn's last one, in two statements;
-        :class:`TurnFenced` (naming the first) when any turn's attempt was fenced off."""
+        """Store several turns' events, each after its turn's last one: one fenced update
+        for every :data:`FENCED_AT_ONCE` turns, one insert; :class:`TurnFenced` (naming
+        the first of its batch) when any turn's attempt was fenced off."""
         if not logs:
             return
-        expected = [(turn_id, attempt, events[0].seq - 1) for turn_id, attempt, events in logs]
-        last_seqs = {turn_id: events[-1].seq for turn_id, _, events in logs}
-        # SQLAlchemy compiles and caches the statement once for each number of WHENs: the
-        # number of turns a round carried would fill its cache with hundreds of large
-        # statements (a gigabyte under load). Padded to a power of two with ids no turn
-        # has, a dozen shapes serve every round.
-        padding = (1 << (len(last_seqs) - 1).bit_length()) - len(last_seqs)
-        last_seqs.update({f"-{n}": 0 for n in range(padding)})
-        last = case(last_seqs, value=Turn.id)
-        result = await self.db.execute(
-            update(Turn)
-            .where(tuple_(Turn.id, Turn.attempt, Turn.last_seq).in_(expected))
-            .values(last_seq=last)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != len(logs):  # type: ignore[attr-defined]
-            raise TurnFenced(logs[0][0])
+        for start in range(0, len(logs), FENCED_AT_ONCE):
+            await self._move_last_seqs(logs[start : start + FENCED_AT_ONCE])
         await self.db.execute(
             insert(TurnEvent),
             [
@@ -174,6 +163,24 @@ class EventRepo:
                 for e in events
             ],
         )
+
+    async def _move_last_seqs(self, logs: Sequence[tuple[str, int, Sequence[Event]]]) -> None:
+        expected = [(turn_id, attempt, events[0].seq - 1) for turn_id, attempt, events in logs]
+        last_seqs = {turn_id: events[-1].seq for turn_id, _, events in logs}
+        # SQLAlchemy compiles and caches the statement once for each number of WHENs: each
+        # number of turns a round carried would stay in its cache (a gigabyte of large
+        # statements under load). Padded to a power of two with ids no turn has, and at
+        # most FENCED_AT_ONCE turns a statement, seven small shapes serve every round.
+        padding = (1 << (len(last_seqs) - 1).bit_length()) - len(last_seqs)
+        last_seqs.update({f"-{n}": 0 for n in range(padding)})
+        result = await self.db.execute(
+            update(Turn)
+            .where(tuple_(Turn.id, Turn.attempt, Turn.last_seq).in_(expected))
+            .values(last_seq=case(last_seqs, value=Turn.id))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != len(logs):  # type: ignore[attr-defined]
+            raise TurnFenced(logs[0][0])
 
     async def after(self, turn_id: str, seq: int, *, limit: int = 1000) -> list[TurnEvent]:
         query = (
