@@ -145,9 +145,8 @@ async def test_a_crash_is_a_clear_error_and_the_next_call_restarts_it(setup: Set
 async def test_a_hung_call_ends_at_the_time_limit_and_the_server_stays(setup: Setup) -> None:
     servers, registry = setup.make(stdio(), timeout=1)
     await registry.available()
-    started = time.monotonic()
-    slow = await registry.execute("t__slow", {"seconds": 30}, CONTEXT)
-    assert time.monotonic() - started < 5
+    # The 30 s call must end at the 1 s limit: waiting 10 s for it tells the two apart.
+    slow = await asyncio.wait_for(registry.execute("t__slow", {"seconds": 30}, CONTEXT), 10)
     assert not slow.success and slow.error == "Tool t__slow timed out after 1 s"
     assert (await registry.execute("t__echo", {"text": "still"}, CONTEXT)).result == "still"
     assert servers.status("mcp_t").state == "running"
@@ -162,9 +161,9 @@ async def test_a_server_that_never_answers_does_not_hold_up_a_listing(setup: Set
         args=("-c", "import time; time.sleep(60)"),
     )
     servers, registry = setup.make(mute, timeout=1)
-    started = time.monotonic()
-    assert [t.name for t in await registry.available()] == ["update_plan"]
-    assert time.monotonic() - started < 3
+    # Listing gives up on the mute server after its 1 s limit, not after its 60 s sleep.
+    listed = await asyncio.wait_for(registry.available(), 10)
+    assert [t.name for t in listed] == ["update_plan"]
     await until(lambda: servers.status("mcp_mute").state == "failed")
     status = servers.status("mcp_mute")
     assert (status.last_error or "").startswith("the server did not answer within 1 s")
@@ -180,8 +179,7 @@ async def test_a_command_that_cannot_start_fails_fast_and_rests(setup: Setup) ->
         env={"TOKEN": "s3cr3t-value"},
     )
     servers, registry = setup.make(broken, stdio())
-    started = time.monotonic()
-    names = [t.name for t in await registry.available()]
+    names = [t.name for t in await asyncio.wait_for(registry.available(), 10)]  # no retry loop
     assert "t__echo" in names and not any(n.startswith("b__") for n in names)
     status = servers.status("mcp_b")
     assert status.state == "failed" and "FileNotFoundError" in (status.last_error or "")
@@ -190,7 +188,6 @@ async def test_a_command_that_cannot_start_fails_fast_and_rests(setup: Setup) ->
     assert not call.success and "FileNotFoundError" in (call.error or "")
     resting = await registry.execute("b__anything", {}, CONTEXT)
     assert not resting.success and "tries it again in 1 s" in (resting.error or "")
-    assert time.monotonic() - started < 5
 
 
 async def test_tools_follow_the_configured_servers(setup: Setup) -> None:
@@ -224,12 +221,11 @@ async def test_an_http_server_that_is_not_there_fails_fast(setup: Setup) -> None
     servers, registry = setup.make(
         McpServerConfig(id="mcp_gone", name="gone", transport="http", url=url)
     )
-    started = time.monotonic()
-    assert [t.name for t in await registry.available()] == ["update_plan"]
+    listed = await asyncio.wait_for(registry.available(), 10)  # no waiting on a refusal
+    assert [t.name for t in listed] == ["update_plan"]
     call = await registry.execute("gone__echo", {"text": "x"}, CONTEXT)
     assert not call.success and "gone" in (call.error or "")
     assert servers.status("mcp_gone").state == "failed"
-    assert time.monotonic() - started < 5
 
 
 async def until(condition: Callable[[], bool], seconds: float = 8) -> None:
