@@ -23,9 +23,9 @@ def test_importing_one_service_module_loads_only_what_it_needs() -> None:
 
 async def test_admin_services_are_the_ones_built_at_start_up(app: Any) -> None:
     services = app.state.services
-    assert user_admin(services) is user_admin(services) is services.admin.users
-    assert invite_admin(services) is services.admin.invites
-    assert server_admin(services) is services.admin.server
+    assert await user_admin(services) is await user_admin(services) is services.admin.users
+    assert await invite_admin(services) is services.admin.invites
+    assert await server_admin(services) is services.admin.server
     # Over the app's own services, not copies of them.
     assert services.admin.users.auth is services.auth
     assert services.admin.server.sessions is services.sessions

@@ -14,9 +14,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_COOKIE = "roost_access"
 
 
-def app_services(request: Request) -> wiring.Services:
+def services_of(request: Request) -> wiring.Services:
     services: wiring.Services = request.app.state.services
     return services
+
+
+async def app_services(request: Request) -> wiring.Services:
+    """As a coroutine: FastAPI runs a plain function dependency in a worker thread, a
+    hop every request would pay for a lookup."""
+    return services_of(request)
 
 
 def client_address(request: Request) -> str:
@@ -38,7 +44,7 @@ async def resolve_caller(request: Request) -> caller_module.Caller:
     known = getattr(request.state, "caller", None)
     if isinstance(known, caller_module.Caller):
         return known
-    services = app_services(request)
+    services = services_of(request)
     credential = credential_of(request)
     address = client_address(request)
     if credential is not None:

@@ -13,7 +13,7 @@ from roost.services.admin import ServerAdmin
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-def server_admin(services: Services) -> ServerAdmin:
+async def server_admin(services: Services) -> ServerAdmin:
     return services.admin.server
 
 

@@ -17,7 +17,7 @@ from roost.services.admin_invites import InviteAdmin, InviteSpec
 router = APIRouter(prefix="/invite-codes")
 
 
-def invite_admin(services: Services) -> InviteAdmin:
+async def invite_admin(services: Services) -> InviteAdmin:
     return services.admin.invites
 
 

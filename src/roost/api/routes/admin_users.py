@@ -18,7 +18,7 @@ from roost.services.admin_users import UserAdmin, UserChanges, UserFilter
 router = APIRouter(prefix="/users")
 
 
-def user_admin(services: Services) -> UserAdmin:
+async def user_admin(services: Services) -> UserAdmin:
     return services.admin.users
 
 
