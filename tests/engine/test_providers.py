@@ -539,3 +539,44 @@ def test_merge_deltas_joins_each_run_of_one_kind_only() -> None:
     ]
     assert merge_deltas([TextDelta("x")]) == [TextDelta("x")]
     assert merge_deltas([]) == []
+
+
+async def test_the_environments_proxy_is_followed_and_no_proxy_is_not(
+    fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A plain-HTTP proxy that answers every request itself, keeping its request line.
+    request_lines: list[bytes] = []
+    body = b'data: {"choices":[{"index":0,"delta":{"content":"via proxy"}}]}\n\ndata: [DONE]\n\n'
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request_lines.append(await reader.readline())
+        while (await reader.readline()).strip():
+            pass  # the headers; the body is not needed
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        writer.close()
+
+    proxy = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("NO_PROXY", "")
+        behind = OpenAICompatProvider("oa", base_url="http://models.invalid/v1", api_key="k")
+        events = await collect(behind.stream(ask()))
+        await behind.aclose()
+        assert text_of(events) == "via proxy"
+        assert request_lines == [b"POST http://models.invalid/v1/chat/completions HTTP/1.1\r\n"]
+
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the fake is not to be proxied
+        fake_llm.add_replies({"text": "direct"})
+        direct = make_provider("openai", fake_llm)
+        events = await collect(direct.stream(ask()))
+        await direct.aclose()
+        assert text_of(events) == "direct" and len(request_lines) == 1
+    finally:
+        proxy.close()
+        await proxy.wait_closed()

@@ -20,6 +20,8 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import aiohttp
 import httpx2  # the HTTP client under both SDKs
 import orjson
+import yarl
+from aiohttp.helpers import get_env_proxy_for_url
 
 from roost.engine.providers.base import (
     ModelInfo,
@@ -105,6 +107,7 @@ class StreamingAdapter(ABC, Generic[ClientT]):
         self._timeouts = aiohttp.ClientTimeout(
             total=None, sock_connect=min(timeout, CONNECT_TIMEOUT), sock_read=timeout
         )
+        self._proxy, self._proxy_auth = _env_proxy(self._stream_url)
         self._session: aiohttp.ClientSession | None = None
 
     @abstractmethod
@@ -132,7 +135,12 @@ class StreamingAdapter(ABC, Generic[ClientT]):
         answered = started = False
         try:
             async with self._http().post(
-                self._stream_url, data=body, headers=self._stream_headers, timeout=self._timeouts
+                self._stream_url,
+                data=body,
+                headers=self._stream_headers,
+                timeout=self._timeouts,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
             ) as response:
                 answered = True
                 if response.status >= 400:
@@ -183,8 +191,7 @@ class StreamingAdapter(ABC, Generic[ClientT]):
         """The streaming client, made in the event loop that first streams."""
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=IDLE_CONNECTION_SECONDS)
-            # trust_env: the same proxy settings (HTTPS_PROXY, …) the SDKs follow.
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     def _wire_headers(self) -> dict[str, str]:
@@ -232,6 +239,16 @@ class StreamingAdapter(ABC, Generic[ClientT]):
             timeout=self.timeout,
             has_key=self._has_key,
         )
+
+
+def _env_proxy(url: str) -> tuple[yarl.URL | None, aiohttp.BasicAuth | None]:
+    """The proxy the environment sets for ``url`` (``HTTPS_PROXY``, ``NO_PROXY``, …), as
+    the SDKs follow it; read once. aiohttp's ``trust_env`` would read it, and ~/.netrc,
+    in a worker thread on every request."""
+    try:
+        return get_env_proxy_for_url(yarl.URL(url))
+    except LookupError:
+        return None, None
 
 
 def sdk_error(
