@@ -107,6 +107,21 @@ async def test_cancel_stops_a_running_turn_and_drops_a_waiting_one() -> None:
     await queue.aclose()
 
 
+async def test_cancel_of_a_job_that_just_returned_is_left_to_the_caller() -> None:
+    returned = asyncio.Event()
+
+    async def job(_turn_id: str, _started: object) -> None:
+        returned.set()  # e.g. a turn held behind a waiting one: it returns at once
+
+    queue = LocalTurnQueue(job)
+    queue.submit("ses_1", "t1")
+    await returned.wait()
+    await asyncio.sleep(0)  # the job's task is done; its worker has not collected it yet
+    assert queue.cancel("t1") is False  # no task will end the turn: its caller must
+    await asyncio.wait_for(queue.wait("t1"), 2)
+    await queue.aclose()
+
+
 async def test_a_turn_submitted_again_before_it_ran_runs_once() -> None:
     ran: list[str] = []
 

@@ -119,8 +119,9 @@ class LocalTurnQueue:
 
     def cancel(self, turn_id: str) -> bool:
         task = self._running.get(turn_id)
-        if task is not None:
-            task.cancel()
+        # A task that has just ended (a turn held behind a waiting one returns at once)
+        # stays listed until its worker goes on: it will not end the turn, the caller does.
+        if task is not None and task.cancel():
             return True
         for waiting in self._waiting.values():
             for entry in waiting:
