@@ -118,6 +118,39 @@ def test_readme_first_answer_streams_from_a_live_server(tmp_path: Path) -> None:
     assert '"reply"' in result.stdout
 
 
+def test_readme_task_runs_to_its_diff(tmp_path: Path) -> None:
+    steps = [{"id": "1", "description": "Write greet.py", "status": "pending"}]
+    with FakeLLM() as fake:
+        fake.add_replies(
+            {"tool_calls": [{"name": "update_plan", "arguments": {"steps": steps}}]},
+            {
+                "tool_calls": [
+                    {
+                        "name": "write_file",
+                        "arguments": {"path": "greet.py", "content": "print('hello')\n"},
+                    },
+                    {
+                        "name": "update_plan",
+                        "arguments": {"steps": [{**steps[0], "status": "completed"}]},
+                    },
+                ]
+            },
+            {
+                "tool_calls": [
+                    {"name": "finish_task", "arguments": {"success": True, "summary": "Wrote it"}}
+                ]
+            },
+        )
+        with roost_process(tmp_path, fake_model_env(fake)) as (_process, url):
+            result = run_readme_block("task", url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("completed {'steps': [{'id': '1'")
+    assert "'status': 'completed'" in lines[0] and "'summary': 'Wrote it'" in lines[0]
+    assert lines[1] == "['plan.json', 'diff.patch', 'log.txt']"
+    assert "+++ b/greet.py" in result.stdout and "+print('hello')" in result.stdout
+
+
 def test_readme_project_agent_writes_and_runs_a_script_once_approved(tmp_path: Path) -> None:
     script = "echo 'Hello from Roost'\n"
     with FakeLLM() as fake:

@@ -32,6 +32,7 @@ from roost.api.routes import (
     projects,
     sessions,
     skills,
+    tasks,
     tools,
     turn_inputs,
     turns,
@@ -68,6 +69,7 @@ def api_router(settings: Settings) -> APIRouter:
         turns,
         turn_inputs,
         compaction,
+        tasks,
         skills,
         tools,
         mcp,
@@ -106,6 +108,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
                     services.providers.get(provider_id)
             await services.locations.seed()
             await services.turns.recover()
+            await services.tasks.recover()
             app.state.services = services
             if freeze_gc:
                 # What start-up made lives as long as the process: keep the collector off

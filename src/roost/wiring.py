@@ -29,8 +29,9 @@ from roost.services.projects import ProjectService
 from roost.services.sessions import SessionService
 from roost.services.skills import SkillService
 from roost.services.system import SystemService
+from roost.services.tasks import TaskArtifacts, TaskOwner, TaskService
 from roost.services.tokens import TokenSigner, secret_from_home
-from roost.services.turns import TurnExecutor, TurnInputService, TurnService
+from roost.services.turns import TurnExecutor, TurnInputService, TurnOwners, TurnService
 from roost.services.user_settings import SettingsService
 from roost.store.db import Database
 
@@ -50,6 +51,8 @@ class Services:
     messages: MessageService
     turns: TurnService
     turn_inputs: TurnInputService
+    tasks: TaskService
+    task_artifacts: TaskArtifacts
     user_settings: SettingsService
     executor: TurnExecutor
     auth: AuthService
@@ -89,10 +92,14 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     tools = _tools(settings, locations, mcp)
     skills = SkillService(database)
     projects = ProjectService(database, settings, locations)
-    executor = TurnExecutor(database, bus, user_settings, skills, tools, projects, settings)
+    owners = TurnOwners()
+    executor = TurnExecutor(database, bus, user_settings, skills, tools, projects, settings, owners)
     queue = LocalTurnQueue(executor)
-    turns = TurnService(database, bus, queue, user_settings, settings)
+    turns = TurnService(database, bus, queue, user_settings, settings, owners)
     sessions = SessionService(database, before_delete=turns.stop_all, projects=projects)
+    task_owner = TaskOwner(database, projects, settings.home)
+    owners.register("task", task_owner)
+    tasks = TaskService(database, turns, sessions, task_owner)
     auth = AuthService(database, settings, _signer(settings), counters)
     system = SystemService(
         settings, database, redis, providers, bus=bus, queue=queue, counters=counters
@@ -109,6 +116,8 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         messages=MessageService(database),
         turns=turns,
         turn_inputs=TurnInputService(database, turns),
+        tasks=tasks,
+        task_artifacts=TaskArtifacts(database, tasks, task_owner),
         user_settings=user_settings,
         executor=executor,
         auth=auth,

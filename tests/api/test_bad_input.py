@@ -27,6 +27,7 @@ VALID_BODIES = {
     "folder": {"folder": "x"},
     "archive": {"archived": True},
     "input": {"request_id": "inp_01m8a97z54byzvm9agg9cemc09", "approve": True},
+    "tasks": {"description": "x"},
 }
 
 BAD_SESSION_BODIES: list[tuple[str, Any]] = [

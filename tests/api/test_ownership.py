@@ -25,6 +25,7 @@ BODIES: dict[str, Any] = {
     "files": {"type": "snippet", "name": "x", "content": "y"},
     "file": {"path": "x", "content": "y"},
     "mkdir": {"path": "x"},
+    "tasks": {"description": "x"},
 }
 # Routes only admins may use: a member's call is refused before any lookup.
 ADMIN_ONLY = ("/api/admin", "/api/projects/locations/")
@@ -40,7 +41,8 @@ async def world(open_app: tuple[Any, httpx.AsyncClient]) -> Any:
 
 
 async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
-    """A's session with a folder, messages, a finished turn, and an API key."""
+    """A's session with a folder, messages, a finished turn, an API key, a skill, a
+    project and a task."""
     sid = (
         await client.post(
             "/api/sessions",
@@ -66,7 +68,16 @@ async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
             "/api/projects", headers=a.headers, json={"name": "A-secret", "description": "A-words"}
         )
     ).json()
+    task = (
+        await client.post(
+            "/api/tasks",
+            headers=a.headers,
+            json={"name": "A-secret", "description": "A-words", "start": False},
+        )
+    ).json()
     return {
+        "{task_id}": task["id"],
+        "{artifact_id}": "log.txt",
         "{project_id}": project["id"],
         "{path}": f"{project['id']}/logo.png",
         "{session_id}": sid,

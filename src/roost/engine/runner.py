@@ -151,6 +151,8 @@ class TurnRunner:
         self.iterations = 0
         self.answer: Answer | None = None  # the answer being streamed, if any
         self.last_message_id: str | None = None
+        self.last_text = ""  # the last complete answer's text
+        self.report: Any = None  # the result of the tool that ended the turn, if one did
 
     async def run(self, resumed: Resumed | None = None) -> None:
         history = list(self.request.messages)
@@ -159,6 +161,8 @@ class TurnRunner:
             answered = {m.tool_call_id for m in resumed.results}
             waiting = [c for c in resumed.answer.tool_calls if c.id not in answered]
             results = await self._run_tools(waiting, resumed.responses, announce=False)
+            if self._ended_by(results):
+                return
             history += _tool_messages(results)
         while True:
             if self.iterations >= self.settings.max_iterations:
@@ -169,7 +173,18 @@ class TurnRunner:
                 return
             history.append(ChatMessage("assistant", answer.text, tool_calls=answer.tool_calls))
             results = await self._run_tools(answer.tool_calls)
+            if self._ended_by(results):
+                return
             history += _tool_messages(results)
+
+    def _ended_by(self, results: list[tuple[ToolCall, ToolOutcome]]) -> bool:
+        """Whether a tool that ends the turn (``finish_task``) succeeded; keeps its result."""
+        for call, outcome in results:
+            tool = self.tools.get(call.name)
+            if outcome.success and tool is not None and tool.ends_turn:
+                self.report = outcome.result
+                return True
+        return False
 
     async def _call_model(self, request: ModelRequest) -> Answer:
         continuing = self.settings.continue_message_id
@@ -186,6 +201,7 @@ class TurnRunner:
                 await self._take(answer, event)
         self.usage.add(answer.usage)
         self.answer = None
+        self.last_text = answer.text
         await self.sink.answer_finished(answer)
         return answer
 

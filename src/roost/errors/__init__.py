@@ -36,6 +36,7 @@ from roost.errors.conflicts import (
     PathNotEmpty,
     PathReserved,
     ProjectFolderUnavailable,
+    TaskInProgress,
     TurnInProgress,
 )
 from roost.errors.failures import (
@@ -45,6 +46,7 @@ from roost.errors.failures import (
 from roost.errors.not_found import (
     AgentNotFound,
     ApiKeyNotFound,
+    ArtifactNotFound,
     FileNotFound,
     InputNotFound,
     InviteNotFound,
@@ -57,6 +59,7 @@ from roost.errors.not_found import (
     ProviderNotFound,
     SessionNotFound,
     SkillNotFound,
+    TaskNotFound,
     TemplateNotFound,
     TurnNotFound,
     UserNotFound,
@@ -95,6 +98,7 @@ __all__ = [
     "ApiError",
     "ApiKeyNotFound",
     "ApprovalRequired",
+    "ArtifactNotFound",
     "Conflict",
     "DirectoryNotEmpty",
     "FileNotFound",
@@ -150,6 +154,8 @@ __all__ = [
     "ServiceUnavailable",
     "SessionNotFound",
     "SkillNotFound",
+    "TaskInProgress",
+    "TaskNotFound",
     "TemplateNotFound",
     "TemplateTooLarge",
     "TurnInProgress",

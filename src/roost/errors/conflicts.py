@@ -28,6 +28,16 @@ class TurnInProgress(Conflict):
         )
 
 
+class TaskInProgress(Conflict):
+    code = "TASK_IN_PROGRESS"
+
+    def __init__(self, task_id: str, status: str) -> None:
+        super().__init__(
+            f"Task {task_id} is {status}: stop it first",
+            details={"task_id": task_id, "status": status},
+        )
+
+
 class InputNotPending(Conflict):
     code = "INPUT_NOT_PENDING"
 

@@ -65,6 +65,23 @@ class ProjectFileNotFound(NotFound):
         )
 
 
+class TaskNotFound(NotFound):
+    code = "TASK_NOT_FOUND"
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"Task {task_id} not found", details={"task_id": task_id})
+
+
+class ArtifactNotFound(NotFound):
+    code = "ARTIFACT_NOT_FOUND"
+
+    def __init__(self, task_id: str, artifact_id: str) -> None:
+        super().__init__(
+            f"Task {task_id} has no artifact {artifact_id}",
+            details={"task_id": task_id, "artifact_id": artifact_id},
+        )
+
+
 class SkillNotFound(NotFound):
     code = "SKILL_NOT_FOUND"
 

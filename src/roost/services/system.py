@@ -89,6 +89,7 @@ class SystemService:
             "mcp": True,
             "projects": True,
             "approvals": True,
+            "tasks": True,
             "idempotency": True,
             "run_command": self.settings.run_command_enabled,
             **self._command_sandbox(),

@@ -145,6 +145,14 @@ class UncheckedSessions:
             .values(message_count=Session.message_count - removed)
         )
 
+    async def count_tasks(self, session_id: str, change: int) -> None:
+        """Tasks came or went: the session's count follows in the store."""
+        await self.db.execute(
+            update(Session)
+            .where(Session.id == session_id)
+            .values(task_count=Session.task_count + change)
+        )
+
     async def turn_ended(self, session_id: str, input_tokens: int, output_tokens: int) -> None:
         """A turn ended: the session is idle again and counts what the turn spent."""
         now = utcnow()

@@ -2,19 +2,29 @@
 session routes (aliases of PATCH answering ``{success, session}``), the import of a
 session (``PUT``), the ``PUT`` twin of a project's PATCH, the stateless chat (one message
 in, the answer out; a null session makes one), the settings update answering
-``{"success": true}`` and the provider key test, and a tool run outside any turn."""
+``{"success": true}`` and the provider key test, a tool run outside any turn, and the
+background tasks of browork."""
 
 from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from roost.api.deps import Caller, Services
+from roost.api.deps import Before, Caller, Limit, Services
 from roost.api.openapi import errors
 from roost.api.routes import projects
 from roost.api.routes.turns import TURN_RESPONSES, finished, settled
-from roost.api.schemas.common import Body, ClientModel, Metadata, ShortName, SuccessOut, either
+from roost.api.schemas.common import (
+    Body,
+    ClientModel,
+    ListOut,
+    Metadata,
+    Name,
+    ShortName,
+    SuccessOut,
+    either,
+)
 from roost.api.schemas.projects import ProjectOut
 from roost.api.schemas.sessions import (
     ArchiveIn,
@@ -26,12 +36,14 @@ from roost.api.schemas.sessions import (
     SessionReplace,
 )
 from roost.api.schemas.settings import SettingsIn, TestKeyIn, TestKeyOut
-from roost.api.schemas.turns import MAX_ATTACHMENTS, Attachment, InputOut, TurnOptions
+from roost.api.schemas.turns import MAX_ATTACHMENTS, Attachment, InputOut, NotBlank, TurnOptions
 from roost.api.sse import event_stream
+from roost.domain.task_status import TaskStatus
 from roost.engine.tools.approval import needs_approval
 from roost.engine.tools.registry import ToolContext, ToolError
 from roost.errors import ApprovalRequired
 from roost.services.messages import ImportedMessage
+from roost.services.tasks import TaskView
 from roost.services.turns import TurnRequest
 
 router = APIRouter()
@@ -237,3 +249,102 @@ async def _refuse_if_approval_needed(services: Services, name: str) -> None:
     requiring = services.settings.tools_requiring_approval
     if tool is not None and needs_approval(tool, requiring=requiring):
         raise ApprovalRequired(name)
+
+
+# Browork: Floyd's background tasks, Roost's tasks in Floyd's shape.
+
+
+class BroworkTaskIn(ClientModel):
+    name: Name | None = None
+    description: NotBlank
+
+
+class BroworkTask(BaseModel):
+    id: str
+    name: str
+    description: str
+    status: TaskStatus
+    created: int = Field(description="Milliseconds since 1970, as Floyd sends it.")
+    result: str | None = Field(description="The result's summary once the task ended.")
+    success: bool | None
+    session_id: str
+
+    @classmethod
+    def of(cls, shown: TaskView) -> "BroworkTask":
+        task = shown.task
+        return cls(
+            id=task.id,
+            name=task.name,
+            description=task.description,
+            status=shown.status,
+            created=int(task.created_at.timestamp() * 1000),
+            result=(task.result or {}).get("summary"),
+            success=(task.result or {}).get("success"),
+            session_id=task.session_id,
+        )
+
+
+class BroworkTasksOut(ListOut[BroworkTask]):
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tasks(self) -> list[BroworkTask]:
+        """Floyd's key for the same list."""
+        return self.data
+
+
+class BroworkClearedOut(SuccessOut):
+    cleared: int
+
+
+@router.get("/browork/tasks", response_model=BroworkTasksOut, tags=["tasks"])
+async def browork_tasks(
+    caller: Caller, services: Services, limit: Limit = 50, before: Before = None
+) -> BroworkTasksOut:
+    """Every task, newest first."""
+    page = await services.tasks.page(caller, limit=limit, before=before)
+    return BroworkTasksOut(
+        data=[BroworkTask.of(v) for v in page.items],
+        has_more=page.has_more,
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post("/browork/tasks", status_code=201, response_model=BroworkTask, tags=["tasks"])
+async def create_browork_task(
+    caller: Caller, services: Services, body: BroworkTaskIn
+) -> BroworkTask:
+    """Create a task in a new session, not started (``/start`` starts it)."""
+    fields = {"name": body.name, "description": body.description}
+    return BroworkTask.of(await services.tasks.create(caller, fields, start=False))
+
+
+@router.get("/browork/tasks/{task_id}", response_model=BroworkTask, tags=["tasks"])
+async def browork_task(caller: Caller, services: Services, task_id: str) -> BroworkTask:
+    return BroworkTask.of(await services.tasks.get(caller, task_id))
+
+
+@router.post(
+    "/browork/tasks/{task_id}/start",
+    response_model=BroworkTask,
+    tags=["tasks"],
+    responses=errors(409, 502, 503),
+)
+async def start_browork_task(caller: Caller, services: Services, task_id: str) -> BroworkTask:
+    return BroworkTask.of(await services.tasks.start(caller, task_id))
+
+
+@router.post("/browork/tasks/{task_id}/cancel", response_model=BroworkTask, tags=["tasks"])
+async def cancel_browork_task(caller: Caller, services: Services, task_id: str) -> BroworkTask:
+    return BroworkTask.of(await services.tasks.stop(caller, task_id))
+
+
+@router.delete("/browork/tasks/{task_id}", response_model=SuccessOut, tags=["tasks"])
+async def delete_browork_task(caller: Caller, services: Services, task_id: str) -> SuccessOut:
+    await services.tasks.delete(caller, task_id)
+    return SuccessOut()
+
+
+@router.post("/browork/clear", response_model=BroworkClearedOut, tags=["tasks"])
+async def clear_browork_tasks(caller: Caller, services: Services) -> BroworkClearedOut:
+    """Delete every finished task."""
+    return BroworkClearedOut(cleared=await services.tasks.clear(caller))

@@ -17,12 +17,14 @@ from roost.api.schemas.sessions import (
     SessionGroupOut,
     SessionListOut,
     SessionOut,
+    SessionTaskOut,
     SessionUpdate,
 )
 from roost.errors import ValidationFailed
 from roost.store.sessions import SessionFilter
 
 router = APIRouter(tags=["sessions"])
+SESSION_TASKS = 50  # tasks a session's detail lists
 
 Zone = Annotated[
     str, Query(max_length=64, description="IANA time zone for day boundaries, e.g. Europe/Paris.")
@@ -121,11 +123,14 @@ router.add_api_route(
 async def get_session(
     caller: Caller, services: Services, session_id: str, limit: Limit = 50
 ) -> SessionDetailOut:
-    """The session with its newest ``limit`` messages, oldest first."""
+    """The session with its newest ``limit`` messages, oldest first, and its newest
+    tasks, newest first."""
     found = await services.sessions.get_with_messages(caller, session_id, limit=limit)
+    tasks = await services.tasks.page(caller, limit=SESSION_TASKS, session_id=session_id)
     return SessionDetailOut(
         **SessionOut.of(found.session).model_dump(),
         messages=[MessageOut.of(m) for m in found.messages.items],
+        tasks=[SessionTaskOut.of(t) for t in tasks.items],
         has_more=found.messages.has_more,
         next_cursor=found.messages.next_cursor,
     )

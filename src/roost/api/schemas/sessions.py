@@ -20,6 +20,8 @@ from roost.api.schemas.common import (
     Whole,
     either,
 )
+from roost.domain.task_status import TaskStatus
+from roost.services.tasks import TaskView
 from roost.store.models import Message, Session
 
 MAX_IMPORTED_MESSAGES = 10_000
@@ -142,6 +144,7 @@ class SessionOut(BaseModel):
     archived: bool
     status: str
     message_count: int
+    task_count: int
     parent_id: str | None
     usage: UsageOut
     metadata: dict[str, Any]
@@ -168,6 +171,7 @@ class SessionOut(BaseModel):
             archived=session.archived,
             status=session.status,
             message_count=session.message_count,
+            task_count=session.task_count,
             parent_id=session.parent_id,
             usage=UsageOut(
                 input_tokens=session.input_tokens,
@@ -208,10 +212,36 @@ class MessageOut(BaseModel):
         )
 
 
+class SessionTaskOut(BaseModel):
+    """A task of the session, as its detail lists it (Mini-Devin); ``GET
+    /api/tasks/{task_id}`` has the rest."""
+
+    id: str
+    name: str
+    description: str
+    status: TaskStatus
+    iterations: int
+    created_at: Timestamp
+    completed_at: Timestamp | None
+
+    @classmethod
+    def of(cls, shown: TaskView) -> "SessionTaskOut":
+        return cls(
+            id=shown.task.id,
+            name=shown.task.name,
+            description=shown.task.description,
+            status=shown.status,
+            iterations=shown.iterations,
+            created_at=shown.task.created_at,
+            completed_at=shown.completed_at,
+        )
+
+
 class SessionDetailOut(SessionOut):
-    """A session with its newest page of messages, oldest first."""
+    """A session with its newest page of messages, oldest first, and its newest tasks."""
 
     messages: list[MessageOut]
+    tasks: list[SessionTaskOut] = Field(description="The newest 50 of the session's tasks.")
     has_more: bool = Field(description="Whether older messages remain.")
     next_cursor: str | None = Field(description="`before` cursor for the older messages.")
 

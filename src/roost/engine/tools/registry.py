@@ -4,7 +4,7 @@ an approval policy, wherever it comes from."""
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import orjson
@@ -18,6 +18,9 @@ DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024
 
 
 Emit = Callable[[Payload], Awaitable[Any]]
+# Keeps a file's bytes as an output of the task a turn runs for: (name, data, media type).
+KeepOutput = Callable[[str, bytes, str], Awaitable[None]]
+DEFAULT_OUTPUT_LIMIT_BYTES = 10 * 1024 * 1024
 
 
 async def _nowhere(payload: Payload) -> None:
@@ -35,6 +38,8 @@ class ToolContext:
     emit: Emit = _nowhere
     policy: SandboxPolicy = field(default_factory=SandboxPolicy)
     admin: bool = False  # whether whoever the call acts for is an admin
+    keep_output: KeepOutput | None = None  # set in a task's turns
+    output_limit_bytes: int = DEFAULT_OUTPUT_LIMIT_BYTES
 
 
 Handler = Callable[[dict[str, Any], ToolContext], Awaitable[Any]]
@@ -49,6 +54,7 @@ class Tool:
     source: str = "builtin"
     requires_approval: bool = False
     admin_only: bool = False  # offered to admins' turns only, refused to anyone else
+    ends_turn: bool = False  # once it succeeds, the turn ends without another model call
     # None: the registry's limits (ROOST_TOOL_TIMEOUT_SECONDS, ROOST_TOOL_OUTPUT_CAP_BYTES)
     timeout_seconds: float | None = None
     output_cap_bytes: int | None = None
@@ -102,6 +108,12 @@ class ToolRegistry:
         if tool.name in self.tools:
             raise ValueError(f"tool {tool.name!r} is registered already")
         self.tools[tool.name] = tool
+
+    def with_tools(self, tools: tuple[Tool, ...]) -> "ToolRegistry":
+        """This registry with ``tools`` added, for one turn (a task's own tools)."""
+        if not tools:
+            return self
+        return replace(self, tools=self.tools | {tool.name: tool for tool in tools})
 
     def unregister(self, name: str) -> None:
         self.tools.pop(name, None)

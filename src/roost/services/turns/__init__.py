@@ -7,6 +7,17 @@ application's wiring use is exported here.
 
 from roost.services.turns.execution import TurnExecutor
 from roost.services.turns.inputs import InputResponse, TurnInputService
+from roost.services.turns.owners import Ending, Extras, TurnOwner, TurnOwners
 from roost.services.turns.service import TurnRequest, TurnService
 
-__all__ = ["InputResponse", "TurnExecutor", "TurnInputService", "TurnRequest", "TurnService"]
+__all__ = [
+    "Ending",
+    "Extras",
+    "InputResponse",
+    "TurnExecutor",
+    "TurnInputService",
+    "TurnOwner",
+    "TurnOwners",
+    "TurnRequest",
+    "TurnService",
+]

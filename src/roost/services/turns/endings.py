@@ -11,6 +11,7 @@ from roost.domain.events import Done, Error, Usage
 from roost.domain.turn_status import TurnStatus
 from roost.errors import ApiError
 from roost.services.turns.event_log import log_with
+from roost.services.turns.owners import Ending, TurnOwners
 from roost.store.db import Database
 from roost.store.messages import UncheckedMessages
 from roost.store.models import Turn
@@ -22,6 +23,7 @@ from roost.store.turns import EventRepo, TurnRepo
 async def end_turn(
     database: Database,
     bus: EventBus,
+    owners: TurnOwners,
     turn_id: str,
     status: TurnStatus,
     *,
@@ -54,8 +56,11 @@ async def end_turn(
         done = Done(status=status, message_id=message_id, usage=usage, iterations=turn.iterations)
         closing = [Usage(**usage), done] if failure is None else [failure, Usage(**usage), done]
         events = log_with(db, turn, closing, now)
+        ending = Ending(status, turn.iterations, failure.body() if failure is not None else None)
+        await owners.ended(db, turn, ending)
     for event in events:
         await bus.publish(event)
+    await owners.after_end(turn)
     return True
 
 

@@ -41,6 +41,7 @@ from roost.services.turns.compaction import compact
 from roost.services.turns.endings import end_turn, error_event
 from roost.services.turns.event_log import EventWriter
 from roost.services.turns.history import split_waiting, to_chat
+from roost.services.turns.owners import Ending, TurnOwners
 from roost.services.turns.sink import TurnSink
 from roost.services.turns.start import Marked, history_of, mark_running
 from roost.services.turns.titles import generate_title
@@ -83,6 +84,7 @@ class TurnExecutor:
         tools: ToolRegistry,
         projects: ProjectService,
         settings: Settings,
+        owners: TurnOwners,
     ) -> None:
         self.database = database
         self.bus = bus
@@ -92,6 +94,7 @@ class TurnExecutor:
         self.tools = tools
         self.projects = projects
         self.settings = settings
+        self.owners = owners
         self._cleanups: set[asyncio.Task[Any]] = set()
 
     async def drain(self, within: float = 10.0) -> None:
@@ -115,7 +118,14 @@ class TurnExecutor:
         except asyncio.CancelledError:
             # Cancelled while starting: end it here, whatever it had got to.
             await self._clean_up(
-                end_turn(self.database, self.bus, turn_id, TurnStatus.CANCELLED, only_if=RUNNABLE)
+                end_turn(
+                    self.database,
+                    self.bus,
+                    self.owners,
+                    turn_id,
+                    TurnStatus.CANCELLED,
+                    only_if=RUNNABLE,
+                )
             )
             raise
         except Exception:
@@ -163,6 +173,7 @@ class TurnExecutor:
             end_turn(
                 self.database,
                 self.bus,
+                self.owners,
                 turn_id,
                 TurnStatus.FAILED,
                 only_if=RUNNABLE,
@@ -246,21 +257,26 @@ class TurnExecutor:
         if continuing:
             chat.append(ChatMessage("user", CONTINUE_PROMPT))
         project = started.project
+        extras = await self.owners.extras(turn)
         instructions = [
             started.defaults.system_prompt,
             agent.preamble,
+            extras.instructions,
             started.skill_instructions,
             project.context if project else None,
             *summaries,
         ]
         system = "\n\n".join(part for part in instructions if part) or None
+        tools = self.tools.with_tools(extras.tools)
         tool_names = agent.tools if turn.options.get("tools", True) else []
+        if tool_names is not None and extras.names:
+            tool_names = [*tool_names, *extras.names]
         admin = started.admin
         request = ModelRequest(
             model=model,
             messages=chat,
             system=system,
-            tools=await self.tools.available_specs(tool_names, admin=admin),
+            tools=await tools.available_specs(tool_names, admin=admin),
             max_tokens=started.defaults.max_tokens or self.settings.max_tokens,
         )
         context = ToolContext(
@@ -271,15 +287,18 @@ class TurnExecutor:
             emit=started.writer.emit,
             policy=project.policy if project else SandboxPolicy(),
             admin=admin,
+            keep_output=extras.keep_output,
         )
         return TurnRunner(
             started.providers.get(provider_id),
             request,
-            self.tools,
+            tools,
             context,
             started.sink,
             RunSettings(
-                max_iterations=agent.max_iterations or self.settings.max_iterations,
+                max_iterations=extras.max_iterations
+                or agent.max_iterations
+                or self.settings.max_iterations,
                 retries=self.settings.provider_retries,
                 continue_message_id=continuing,
             ),
@@ -320,8 +339,10 @@ class TurnExecutor:
     async def _finish(
         self, started: StartedTurn, status: TurnStatus, error: ApiError | None
     ) -> None:
-        """End the turn: its last writes run to their end even if a cancel lands meanwhile."""
+        """End the turn: its last writes run to their end even if a cancel lands meanwhile;
+        then its owner's work after the end, if it has an owner."""
         await self._clean_up(self._write_end(started, status, error))
+        await self._clean_up(self.owners.after_end(started.turn))
 
     async def _write_end(
         self, started: StartedTurn, status: TurnStatus, error: ApiError | None
@@ -368,6 +389,14 @@ class TurnExecutor:
             await UncheckedSessions(db).turn_ended(
                 turn.session_id, usage["input_tokens"], usage["output_tokens"]
             )
+            ending = Ending(
+                final,
+                iterations,
+                failure.body() if failure is not None else None,
+                report=runner.report if runner else None,
+                answer=runner.last_text if runner else None,
+            )
+            await self.owners.ended(db, turn, ending)
             done = Done(status=final, message_id=message_id, usage=usage, iterations=iterations)
             closing: list[Payload | None] = [
                 failure,

@@ -26,7 +26,8 @@ from roost.services.cursors import anchor
 from roost.services.turns.compaction import compact, fork
 from roost.services.turns.endings import end_turn
 from roost.services.turns.event_log import follow_batches
-from roost.services.turns.start import Marked, add_user_message, begin
+from roost.services.turns.owners import TurnOwners
+from roost.services.turns.start import Marked, add_user_message, begin, brings_message
 from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database
 from roost.store.messages import QUEUED, MessageRepo, UncheckedMessages
@@ -49,6 +50,9 @@ class TurnRequest:
     generate_title: bool = False
     on_busy: OnBusy = "reject"
     tools: bool = True
+    # Who the turn runs for, when not the user's chat: {"kind": "task", "id": "task_…"}
+    # (see owners.py); the kind is the turn's.
+    owner: dict[str, str] | None = None
 
 
 class TurnService:
@@ -59,18 +63,21 @@ class TurnService:
         queue: TurnQueue,
         user_settings: SettingsService,
         settings: Settings,
+        owners: TurnOwners,
     ) -> None:
         self.database = database
         self.bus = bus
         self.queue = queue
         self.user_settings = user_settings
         self.settings = settings
+        self.owners = owners
 
     async def send(self, caller: Caller, session_id: str, request: TurnRequest) -> Turn:
         """Start a turn answering a new user message."""
         if not (request.content or "").strip() and not request.attachments:
             raise InvalidRequest("Message content is empty", details={"field": "content"})
-        return await self._start(caller, session_id, request, kind="message")
+        kind = request.owner["kind"] if request.owner else "message"
+        return await self._start(caller, session_id, request, kind=kind)
 
     async def regenerate(self, caller: Caller, session_id: str, request: TurnRequest) -> Turn:
         """Replace the last answer: drop what followed the last user message, answer it anew."""
@@ -119,6 +126,21 @@ class TurnService:
         for turn in active:
             await self._stop(turn)
         return active
+
+    async def cancel(self, caller: Caller, session_id: str, turn_id: str) -> Turn:
+        """Cancel one turn of the session, if it is still active; returns it as it was."""
+        async with self.database.write() as db:
+            session = await SessionRepo(db, caller).get(session_id)
+            turn = await TurnRepo(db).in_session(session, turn_id)
+            if turn.status in ACTIVE:
+                turn.cancel_requested = True
+        if turn.status in ACTIVE:
+            await self._stop(turn)
+        return turn
+
+    async def wait(self, turn_id: str) -> None:
+        """Until no task of this process runs the turn."""
+        await self.queue.wait(turn_id)
 
     async def stop_all(self, caller: Caller, session_id: str) -> None:
         """Cancel the session's turns and wait until none runs (before deleting it)."""
@@ -280,10 +302,13 @@ class TurnService:
                 "generate_title": request.generate_title,
                 "tools": request.tools,
             }
-            if kind == "message":
+            asked = brings_message(kind)
+            if asked:
                 options |= {"content": request.content or "", "attachments": request.attachments}
+            if request.owner is not None:
+                options["owner"] = request.owner
             busy = list(await TurnRepo(db).active(session.id))
-            if busy and (kind != "message" or request.on_busy == "reject"):
+            if busy and (not asked or request.on_busy == "reject"):
                 raise TurnInProgress(busy[0].id, busy[0].session_id)
             if busy and request.on_busy in ("interrupt", "rollback"):
                 for old in busy:
@@ -311,7 +336,7 @@ class TurnService:
             if not busy:
                 # The session is idle: the turn starts in this very transaction.
                 admin = caller.is_admin if session.owner_id == caller.user_id else None
-                marked = await begin(db, turn, session, asked=kind == "message", admin=admin)
+                marked = await begin(db, turn, session, asked=asked, admin=admin)
             else:
                 session.status, session.updated_at = "running", utcnow()
             if busy and request.on_busy == "enqueue":
@@ -334,10 +359,14 @@ class TurnService:
         task runs (queued, waiting on the user, or taken off the queue before its task
         began) is ended here."""
         if not self.queue.cancel(turn.id):
-            await end_turn(self.database, self.bus, turn.id, TurnStatus.CANCELLED, only_if=ACTIVE)
+            await end_turn(
+                self.database, self.bus, self.owners, turn.id, TurnStatus.CANCELLED, only_if=ACTIVE
+            )
 
     async def _interrupt(self, turn_id: str) -> None:
-        await end_turn(self.database, self.bus, turn_id, TurnStatus.INTERRUPTED, only_if=RUNNABLE)
+        await end_turn(
+            self.database, self.bus, self.owners, turn_id, TurnStatus.INTERRUPTED, only_if=RUNNABLE
+        )
 
     async def _refuse_busy(self, db: AsyncSession, session_id: str) -> None:
         busy = list(await TurnRepo(db).active(session_id))

@@ -27,6 +27,14 @@ from roost.store.turn_inputs import TurnInputRepo
 from roost.store.turns import EventRepo, TurnRepo
 from roost.store.users import UserRepo
 
+# Turns that answer an existing message rather than bring a new one.
+REWRITES = frozenset({"regenerate", "continue", "edit"})
+
+
+def brings_message(kind: str) -> bool:
+    """Whether a turn of ``kind`` brings a new user message (a message, a task's prompt)."""
+    return kind not in REWRITES
+
 
 @dataclass
 class Marked:
@@ -64,7 +72,7 @@ async def mark_running(database: Database, turn_id: str) -> Marked | None:
             await _drop_rolled_back(db, turn)
             if turn.user_message_id is None and turn.options.get("content") is not None:
                 turn.user_message_id = add_user_message(db, session, turn)
-            elif turn.kind == "message":
+            elif brings_message(turn.kind):
                 await _take_off_queue(db, session, turn)
         return await begin(db, turn, session, responses)
 
