@@ -39,6 +39,7 @@ from roost.api.routes import (
 )
 from roost.api.routes import settings as settings_api
 from roost.api.sse import SESSION_HEADER, TURN_HEADER
+from roost.api.ws import mux as websocket
 from roost.bus import redis as redis_bus
 from roost.config import Settings
 from roost.store import migrate
@@ -70,6 +71,7 @@ def api_router(settings: Settings) -> APIRouter:
         turn_inputs,
         compaction,
         tasks,
+        websocket,
         skills,
         tools,
         mcp,

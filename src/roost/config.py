@@ -150,6 +150,16 @@ class Settings(BaseSettings):
     max_tokens: int = Field(4096, ge=1, description="Answer length limit per model call.")
     tool_timeout_seconds: float = Field(60, gt=0, description="Time limit of one tool call.")
     heartbeat_seconds: float = Field(15, gt=0, description="Silence before a stream heartbeat.")
+    ws_max_frame_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest WebSocket frame a client may send."
+    )
+    ws_send_queue: int = Field(
+        512, ge=16, description="Frames a WebSocket connection may fall behind before it is cut."
+    )
+    ws_ping_seconds: float = Field(30, gt=0, description="Between the WebSocket's ping frames.")
+    ws_idle_seconds: float = Field(
+        600, gt=0, description="Silence from a WebSocket client before it is closed."
+    )
     provider_retries: int = Field(3, ge=1, le=10, description="Tries before the first token.")
     project_locations: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,

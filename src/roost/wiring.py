@@ -10,6 +10,7 @@ from typing import Any
 from roost.bus.base import EventBus, TurnQueue
 from roost.bus.limits import Counters, MemoryCounters, RedisCounters
 from roost.bus.local import LocalEventBus, LocalTurnQueue
+from roost.bus.notices import LocalNotices
 from roost.config import Settings
 from roost.crypto import SecretBox
 from roost.engine.providers.registry import ProviderRegistry
@@ -44,6 +45,7 @@ class Services:
     database: Database
     bus: EventBus
     queue: TurnQueue
+    notices: LocalNotices
     providers: ProviderRegistry
     tools: ToolRegistry
     system: SystemService
@@ -92,12 +94,15 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     tools = _tools(settings, locations, mcp)
     skills = SkillService(database)
     projects = ProjectService(database, settings, locations)
-    owners = TurnOwners()
+    notices = LocalNotices()
+    owners = TurnOwners(notices)
     executor = TurnExecutor(database, bus, user_settings, skills, tools, projects, settings, owners)
     queue = LocalTurnQueue(executor)
     turns = TurnService(database, bus, queue, user_settings, settings, owners)
-    sessions = SessionService(database, before_delete=turns.stop_all, projects=projects)
-    task_owner = TaskOwner(database, projects, settings.home)
+    sessions = SessionService(
+        database, before_delete=turns.stop_all, projects=projects, notices=notices
+    )
+    task_owner = TaskOwner(database, projects, settings.home, notices)
     owners.register("task", task_owner)
     tasks = TaskService(database, turns, sessions, task_owner)
     auth = AuthService(database, settings, _signer(settings), counters)
@@ -109,6 +114,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         database=database,
         bus=bus,
         queue=queue,
+        notices=notices,
         providers=providers,
         tools=tools,
         system=system,

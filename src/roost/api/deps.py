@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from starlette.requests import HTTPConnection
 
 from roost import wiring
 from roost.errors import Forbidden, Unauthorized
@@ -14,7 +15,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_COOKIE = "roost_access"
 
 
-def services_of(request: Request) -> wiring.Services:
+def services_of(request: HTTPConnection) -> wiring.Services:
     services: wiring.Services = request.app.state.services
     return services
 
@@ -25,11 +26,11 @@ async def app_services(request: Request) -> wiring.Services:
     return services_of(request)
 
 
-def client_address(request: Request) -> str:
+def client_address(request: HTTPConnection) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def credential_of(request: Request) -> str | None:
+def credential_of(request: HTTPConnection) -> str | None:
     """``Authorization: Bearer``, then ``X-API-Key``, then the login cookie."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

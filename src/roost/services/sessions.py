@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from roost import ids
+from roost.bus.notices import Notices
 from roost.clock import utcnow
 from roost.errors import SessionNotFound
 from roost.services.caller import Caller
@@ -60,10 +61,19 @@ class SessionService:
         database: Database,
         before_delete: Callable[[Caller, str], Awaitable[None]] | None = None,
         projects: ProjectService | None = None,
+        notices: Notices | None = None,
     ) -> None:
         self.database = database
         self.before_delete = before_delete  # stops the session's turns first
         self.projects = projects
+        self.notices = notices  # tells the user's live connections of each change
+
+    def _tell(self, caller: Caller, change: str, session_id: str) -> None:
+        if self.notices is not None:
+            notice = {"channel": "sessions", "type": change, "session_id": session_id}
+            self.notices.publish(caller.user_id, notice)
+            if change != "updated":
+                self.notices.publish(caller.user_id, {**notice, "channel": "hstry"})
 
     async def page(
         self,
@@ -115,6 +125,7 @@ class SessionService:
             session.title = DEFAULT_TITLE
         async with self.database.write() as db:
             SessionRepo(db, caller).add(session)
+        self._tell(caller, "created", session.id)
         return session
 
     async def get(self, caller: Caller, session_id: str) -> Session:
@@ -138,6 +149,7 @@ class SessionService:
         async with self.database.write() as db:
             session = await SessionRepo(db, caller).get(session_id, for_update=True)
             _apply(session, changes)
+        self._tell(caller, "updated", session.id)
         return session
 
     async def replace(
@@ -168,6 +180,10 @@ class SessionService:
                     )
                 session.message_count = len(messages)
                 session.last_activity_at = now
+        self._tell(caller, "updated", session.id)
+        if messages is not None and self.notices is not None:
+            notice = {"channel": "hstry", "type": "messages_changed", "session_id": session.id}
+            self.notices.publish(caller.user_id, notice)
         return session
 
     async def _active_project(self, caller: Caller) -> dict[str, Any]:
@@ -191,6 +207,7 @@ class SessionService:
         async with self.database.write() as db:
             if not await SessionRepo(db, caller).delete(session_id):
                 raise SessionNotFound(session_id)
+        self._tell(caller, "deleted", session_id)
 
     async def set_status(self, caller: Caller, session_id: str, status: str) -> Session:
         async with self.database.write() as db:
@@ -198,6 +215,7 @@ class SessionService:
             if status != "idle" or session.status == "stopped":
                 session.status = status
             session.updated_at = utcnow()
+        self._tell(caller, "updated", session.id)
         return session
 
     async def touch(self, caller: Caller, session_id: str) -> Session:
@@ -229,7 +247,10 @@ class SessionService:
                 custom_title=title,
                 working_directory=path,
             )
-            return await repo.claim_workspace(values, path)
+            claimed, created = await repo.claim_workspace(values, path)
+        if created:
+            self._tell(caller, "created", claimed.id)
+        return claimed, created
 
 
 def normalize_path(path: str) -> str:

@@ -84,7 +84,7 @@ class SystemService:
             "auth": required,
             "registration": self.settings.registration if required else "closed",
             "single_user": not required,
-            "websocket": False,
+            "websocket": True,
             "streaming": True,
             "mcp": True,
             "projects": True,

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from roost.errors import ValidationFailed
 
@@ -23,8 +24,11 @@ MAX_REPORTED = 20  # a body full of problems gets a short answer
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-async def plain_json_body(request: Request) -> None:
-    """A dependency of every route: refuse a JSON body that holds what JSON cannot carry."""
+async def plain_json_body(request: HTTPConnection) -> None:
+    """A dependency of every route: refuse a JSON body that holds what JSON cannot carry
+    (a WebSocket has no body; its frames are checked as they come)."""
+    if not isinstance(request, Request):
+        return
     if not _is_json(request.headers.get("content-type")) or not await request.body():
         return
     try:

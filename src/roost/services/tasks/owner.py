@@ -1,15 +1,19 @@
 """What a task's turn gets from its task, and what the task keeps when the turn ends."""
 
 import logging
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost.bus.notices import Notices
 from roost.clock import utcnow
 from roost.domain import task_status
 from roost.domain.turn_status import TurnStatus
-from roost.engine.tools.registry import ToolError
+from roost.engine.tools.plan import UPDATE_PLAN, checked_plan
+from roost.engine.tools.registry import ToolContext, ToolError
 from roost.engine.tools.task import TASK_TOOLS
 from roost.services.projects import ProjectService
 from roost.services.tasks import workspace
@@ -38,10 +42,23 @@ ENDED_SO = {
 
 
 class TaskOwner:
-    def __init__(self, database: Database, projects: ProjectService, home: Path) -> None:
+    def __init__(
+        self,
+        database: Database,
+        projects: ProjectService,
+        home: Path,
+        notices: Notices | None = None,
+    ) -> None:
         self.database = database
         self.projects = projects
         self.home = home
+        self.notices = notices
+
+    def tell(self, user_id: str, change: str, task_id: str, **more: Any) -> None:
+        """Tell the user's live connections (the ``tasks`` channel) of a change."""
+        if self.notices is not None:
+            notice = {"channel": "tasks", "type": change, "task_id": task_id, **more}
+            self.notices.publish(user_id, notice)
 
     def store_of(self, task_id: str) -> Path:
         """Where the task's snapshots live."""
@@ -50,13 +67,19 @@ class TaskOwner:
     async def extras(self, _turn: Turn, owner_id: str, /) -> Extras:
         async with self.database.read() as db:
             task = await UncheckedTasks(db).get(owner_id)
+        plan_tool = replace(UPDATE_PLAN, handler=partial(self._update_plan, owner_id))
         return Extras(
-            tools=TASK_TOOLS,
-            offered=("update_plan",),
+            tools=(*TASK_TOOLS, plan_tool),
             instructions=INSTRUCTIONS,
             keep_output=partial(self._keep, owner_id),
             max_iterations=task.max_iterations if task is not None else None,
         )
+
+    async def _update_plan(self, task_id: str, args: dict[str, Any], context: ToolContext) -> str:
+        """``update_plan``, and the task's watchers told of the new plan."""
+        said = await UPDATE_PLAN.handler(args, context)
+        self.tell(context.owner_id, "plan_update", task_id, plan=checked_plan(args))
+        return str(said)
 
     async def _keep(self, task_id: str, name: str, data: bytes, media_type: str) -> None:
         name = f"files/{name}" if name in RESERVED else name
@@ -84,7 +107,10 @@ class TaskOwner:
         """The task's diff, taken as soon as it ended, so later edits do not join it."""
         async with self.database.read() as db:
             task = await UncheckedTasks(db).get(owner_id)
-        if task is None or task.turn_id != turn.id or task.project_id is None:
+        if task is None or task.turn_id != turn.id:
+            return
+        self.tell(task.owner_id, "ended", task.id, status=task.status)
+        if task.project_id is None:
             return
         patch = await self.current_diff(task)
         async with self.database.write() as db:

@@ -90,6 +90,7 @@ class TaskService:
             task.status, task.iterations = TaskStatus.PENDING, 0
             TaskRepo(db, caller).add(task)
             session.task_count += 1
+        self.owner.tell(caller.user_id, "created", task.id)
         if not start:
             return view((task, None))
         try:
@@ -144,6 +145,7 @@ class TaskService:
             found = await TaskRepo(db, caller).find(task.id)
             if found is not None and found.turn_id is None:
                 found.turn_id = turn.id
+        self.owner.tell(caller.user_id, "started", task.id, turn_id=turn.id)
         return await self.get(caller, task.id)
 
     async def _failed_to_start(self, caller: Caller, task_id: str, error: BaseException) -> None:
@@ -180,6 +182,7 @@ class TaskService:
             task, turn = await TaskRepo(db, caller).with_turn(task_id)
             if task.status == TaskStatus.PENDING:
                 task.status, task.completed_at = TaskStatus.STOPPED, utcnow()
+                self.owner.tell(caller.user_id, "ended", task.id, status=task.status)
         if turn is not None and turn.status in TURN_ACTIVE:
             await self.turns.cancel(caller, task.session_id, turn.id)
             await self.turns.wait(turn.id)
@@ -192,6 +195,7 @@ class TaskService:
         async with self.database.write() as db:
             await self._remove(TaskRepo(db, caller), await TaskRepo(db, caller).get(task_id))
         workspace.forget(self.owner.store_of(task_id))
+        self.owner.tell(caller.user_id, "deleted", task_id)
 
     async def clear(self, caller: Caller) -> int:
         """Delete every task of the caller's that ran and ended; how many went."""
@@ -202,6 +206,7 @@ class TaskService:
                 await self._remove(repo, task)
         for task in gone:
             workspace.forget(self.owner.store_of(task.id))
+            self.owner.tell(caller.user_id, "deleted", task.id)
         return len(gone)
 
     @staticmethod

@@ -58,9 +58,10 @@ async def end_turn(
         events = log_with(db, turn, closing, now)
         ending = Ending(status, turn.iterations, failure.body() if failure is not None else None)
         await owners.ended(db, turn, ending)
+        session = await UncheckedSessions(db).get(turn.session_id)
     for event in events:
         await bus.publish(event)
-    await owners.after_end(turn)
+    await owners.after_end(turn, session.owner_id if session is not None else "")
     return True
 
 

@@ -342,7 +342,7 @@ class TurnExecutor:
         """End the turn: its last writes run to their end even if a cancel lands meanwhile;
         then its owner's work after the end, if it has an owner."""
         await self._clean_up(self._write_end(started, status, error))
-        await self._clean_up(self.owners.after_end(started.turn))
+        await self._clean_up(self.owners.after_end(started.turn, started.session.owner_id))
 
     async def _write_end(
         self, started: StartedTurn, status: TurnStatus, error: ApiError | None

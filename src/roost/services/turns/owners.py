@@ -2,6 +2,10 @@
 delegated child or an evaluation. The turn's ``options["owner"]`` names its owner
 (``{"kind": "task", "id": "task_…"}``); the owner may give the turn more tools and
 instructions, and hears how it ended, in the transaction that ends it.
+
+Whoever owns it, a turn's start and end are also told to its user's live connections
+(:mod:`roost.bus.notices`: the WebSocket's ``agent``, ``sessions`` and ``hstry``
+channels).
 """
 
 from dataclasses import dataclass
@@ -9,6 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roost.bus.notices import Notices
 from roost.domain.turn_status import TurnStatus
 from roost.engine.tools.registry import KeepOutput, Tool
 from roost.store.models import Turn
@@ -59,8 +64,9 @@ class TurnOwner(Protocol):
 class TurnOwners:
     """The owners by kind; a turn that names none (a chat turn) gets nothing from here."""
 
-    def __init__(self) -> None:
+    def __init__(self, notices: Notices | None = None) -> None:
         self._owners: dict[str, TurnOwner] = {}
+        self.notices = notices
 
     def register(self, kind: str, owner: TurnOwner) -> None:
         self._owners[kind] = owner
@@ -80,6 +86,21 @@ class TurnOwners:
         if (found := self._of(turn)) is not None:
             await found[0].turn_ended(db, turn, found[1], ending)
 
-    async def after_end(self, turn: Turn) -> None:
+    def started(self, turn: Turn, user_id: str) -> None:
+        """Tell the user's connections that a turn began in one of their sessions."""
+        self._tell(user_id, turn, "turn_started")
+
+    async def after_end(self, turn: Turn, user_id: str) -> None:
+        """Once the end is committed: the owner's work after it, and the user's
+        connections told."""
+        self._tell(user_id, turn, "turn_ended")
         if (found := self._of(turn)) is not None:
             await found[0].after_end(turn, found[1])
+
+    def _tell(self, user_id: str, turn: Turn, kind: str) -> None:
+        if self.notices is None:
+            return
+        ids = {"session_id": turn.session_id, "turn_id": turn.id}
+        self.notices.publish(user_id, {"channel": "agent", "type": kind, "kind": turn.kind, **ids})
+        self.notices.publish(user_id, {"channel": "sessions", "type": "updated", **ids})
+        self.notices.publish(user_id, {"channel": "hstry", "type": "messages_changed", **ids})

@@ -276,6 +276,7 @@ class TurnService:
         self.queue.submit(turn.session_id, turn.id, marked)
         if marked is not None:
             await self.bus.publish(marked.start)  # committed with the turn
+        self.owners.started(turn, caller.user_id)
         return turn
 
     async def _create(
