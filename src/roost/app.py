@@ -30,6 +30,7 @@ from roost.api.routes import (
     project_locations,
     project_templates,
     projects,
+    scheduler,
     sessions,
     skills,
     tasks,
@@ -71,6 +72,7 @@ def api_router(settings: Settings) -> APIRouter:
         turn_inputs,
         compaction,
         tasks,
+        scheduler,
         websocket,
         skills,
         tools,
@@ -111,6 +113,8 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
             await services.locations.seed()
             await services.turns.recover()
             await services.tasks.recover()
+            if settings.scheduler_enabled:
+                services.schedule_loop.start()
             app.state.services = services
             if freeze_gc:
                 # What start-up made lives as long as the process: keep the collector off

@@ -27,6 +27,7 @@ from roost.services.messages import MessageService
 from roost.services.project_files import ProjectFiles
 from roost.services.project_templates import TemplateService
 from roost.services.projects import ProjectService
+from roost.services.scheduler import ScheduleOwner, Scheduler, SchedulerService
 from roost.services.sessions import SessionService
 from roost.services.skills import SkillService
 from roost.services.system import SystemService
@@ -55,6 +56,8 @@ class Services:
     turn_inputs: TurnInputService
     tasks: TaskService
     task_artifacts: TaskArtifacts
+    scheduler: SchedulerService
+    schedule_loop: Scheduler
     user_settings: SettingsService
     executor: TurnExecutor
     auth: AuthService
@@ -69,8 +72,9 @@ class Services:
     idempotency: IdempotencyStore
 
     async def aclose(self) -> None:
-        """Stop running turns (they end ``interrupted``), then MCP servers' processes,
-        then let go of providers."""
+        """Stop firing scheduled jobs, stop running turns (they end ``interrupted``),
+        then MCP servers' processes, then let go of providers."""
+        await self.schedule_loop.stop()
         await self.queue.aclose()
         await self.executor.drain()
         await self.mcp.aclose()
@@ -105,6 +109,8 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     task_owner = TaskOwner(database, projects, settings.home, notices)
     owners.register("task", task_owner)
     tasks = TaskService(database, turns, sessions, task_owner)
+    owners.register("schedule", ScheduleOwner())
+    scheduler = SchedulerService(database, turns, sessions, projects)
     auth = AuthService(database, settings, _signer(settings), counters)
     system = SystemService(
         settings, database, redis, providers, bus=bus, queue=queue, counters=counters
@@ -124,6 +130,8 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         turn_inputs=TurnInputService(database, turns),
         tasks=tasks,
         task_artifacts=TaskArtifacts(database, tasks, task_owner),
+        scheduler=scheduler,
+        schedule_loop=Scheduler(database, scheduler, settings.scheduler_poll_seconds),
         user_settings=user_settings,
         executor=executor,
         auth=auth,

@@ -40,7 +40,7 @@ async def test_features_says_what_is_switched_on(client: httpx.AsyncClient) -> N
     assert features["single_user"] is True and features["auth"] is False
     assert features["scale_out"] is False
     assert features["projects"] is features["approvals"] is features["idempotency"] is True
-    assert features["tasks"] is True
+    assert features["tasks"] is features["websocket"] is features["scheduler"] is True
     assert features["run_command"] is features["fetch_url"] is False
 
 

@@ -42,7 +42,7 @@ async def world(open_app: tuple[Any, httpx.AsyncClient]) -> Any:
 
 async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
     """A's session with a folder, messages, a finished turn, an API key, a skill, a
-    project and a task."""
+    project, a task and a scheduled job."""
     sid = (
         await client.post(
             "/api/sessions",
@@ -75,7 +75,14 @@ async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
             json={"name": "A-secret", "description": "A-words", "start": False},
         )
     ).json()
+    job = await client.post(
+        "/api/scheduler/jobs",
+        headers=a.headers,
+        json={"name": "A-job", "schedule": "0 9 * * *", "prompt": "A-words", "enabled": False},
+    )
+    assert job.status_code == 201, job.text
     return {
+        "{name}": "A-job",
         "{task_id}": task["id"],
         "{artifact_id}": "log.txt",
         "{project_id}": project["id"],

@@ -41,14 +41,22 @@ class Setup:
         self.servers: McpServers | None = None
 
     def make(
-        self, *configs: McpServerConfig, timeout: float = 5
+        self, *configs: McpServerConfig, timeout: float = 5, start_timeout: float = 10
     ) -> tuple[McpServers, ToolRegistry]:
+        """Servers whose calls end at ``timeout``; starting one (a Python process) may
+        take longer on a busy machine, as it may in Roost (at least 10 s)."""
         self.configs[:] = configs
 
         async def load() -> list[McpServerConfig]:
             return list(self.configs)
 
-        self.servers = McpServers(load, timeout=timeout, output_cap=10_000, log_dir=self.tmp_path)
+        self.servers = McpServers(
+            load,
+            timeout=timeout,
+            start_timeout=start_timeout,
+            output_cap=10_000,
+            log_dir=self.tmp_path,
+        )
         registry = ToolRegistry()
         registry.register(UPDATE_PLAN)
         registry.add_source(self.servers)
@@ -160,7 +168,7 @@ async def test_a_server_that_never_answers_does_not_hold_up_a_listing(setup: Set
         command=COMMAND,
         args=("-c", "import time; time.sleep(60)"),
     )
-    servers, registry = setup.make(mute, timeout=1)
+    servers, registry = setup.make(mute, timeout=1, start_timeout=1)
     # Listing gives up on the mute server after its 1 s limit, not after its 60 s sleep.
     listed = await asyncio.wait_for(registry.available(), 10)
     assert [t.name for t in listed] == ["update_plan"]

@@ -82,6 +82,13 @@ class ArtifactNotFound(NotFound):
         )
 
 
+class JobNotFound(NotFound):
+    code = "JOB_NOT_FOUND"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No scheduled job named {name}", details={"name": name})
+
+
 class SkillNotFound(NotFound):
     code = "SKILL_NOT_FOUND"
 

@@ -94,7 +94,7 @@ class SystemService:
             "run_command": self.settings.run_command_enabled,
             **self._command_sandbox(),
             "fetch_url": self.settings.fetch_url_enabled,
-            "scheduler": False,
+            "scheduler": self.settings.scheduler_enabled,
             "voice": False,
             "agent_browser": False,
             **self._back_ends(),
