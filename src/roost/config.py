@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     max_tokens: int = Field(4096, ge=1, description="Answer length limit per model call.")
     tool_timeout_seconds: float = Field(60, gt=0, description="Time limit of one tool call.")
     heartbeat_seconds: float = Field(15, gt=0, description="Silence before a stream heartbeat.")
+    delegation_max_depth: int = Field(
+        3, ge=1, le=10, description="How deep delegated sessions may nest."
+    )
+    delegation_max_children: int = Field(
+        5, ge=1, le=100, description="Sessions one turn may delegate to."
+    )
     scheduler_enabled: bool = Field(True, description="Whether this process fires scheduled jobs.")
     scheduler_poll_seconds: float = Field(
         1.0, gt=0, le=60, description="How often the scheduler looks for due jobs."

@@ -20,6 +20,7 @@ from roost.services.admin import AdminService, ServerAdmin
 from roost.services.admin_invites import InviteAdmin
 from roost.services.admin_users import UserAdmin
 from roost.services.auth import AuthService
+from roost.services.delegation import DelegationOwner, DelegationService
 from roost.services.idempotency import IdempotencyStore
 from roost.services.locations import LocationService
 from roost.services.mcp import McpServerService
@@ -57,6 +58,7 @@ class Services:
     tasks: TaskService
     task_artifacts: TaskArtifacts
     scheduler: SchedulerService
+    delegation: DelegationService
     schedule_loop: Scheduler
     user_settings: SettingsService
     executor: TurnExecutor
@@ -111,6 +113,10 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     tasks = TaskService(database, turns, sessions, task_owner)
     owners.register("schedule", ScheduleOwner())
     scheduler = SchedulerService(database, turns, sessions, projects)
+    delegation = DelegationService(turns, sessions, settings)
+    owners.register("delegation", DelegationOwner())
+    for tool in delegation.tools():
+        tools.register(tool)
     auth = AuthService(database, settings, _signer(settings), counters)
     system = SystemService(
         settings, database, redis, providers, bus=bus, queue=queue, counters=counters
@@ -131,6 +137,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         tasks=tasks,
         task_artifacts=TaskArtifacts(database, tasks, task_owner),
         scheduler=scheduler,
+        delegation=delegation,
         schedule_loop=Scheduler(database, scheduler, settings.scheduler_poll_seconds),
         user_settings=user_settings,
         executor=executor,

@@ -5,6 +5,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.bodies import body_for
+
 Client = httpx.AsyncClient
 
 UNKNOWN_SESSION_IDS = [
@@ -28,7 +30,9 @@ VALID_BODIES = {
     "archive": {"archived": True},
     "input": {"request_id": "inp_01m8a97z54byzvm9agg9cemc09", "approve": True},
     "tasks": {"description": "x"},
+    "prompt": {"prompt": "x"},
 }
+
 
 BAD_SESSION_BODIES: list[tuple[str, Any]] = [
     ("wrong type title", {"title": 123}),
@@ -80,7 +84,7 @@ async def test_every_session_route_answers_not_found_for_unknown_ids(
     routes = session_routes(app)
     assert len(routes) >= 10
     for method, path in routes:
-        body = VALID_BODIES.get(path.rsplit("/", 1)[-1], {})
+        body = body_for(VALID_BODIES, path)
         for unknown in UNKNOWN_SESSION_IDS:
             url = (
                 path.replace("{session_id}", httpx.URL(path="/" + unknown).raw_path.decode()[1:])

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.accounts import Account, account
+from tests.support.bodies import body_for
 
 # Routes where B acts on B's own behalf (making B's things, B's login): nothing of A's.
 OWN_ACCOUNT = ("/api/auth/", "/api/me", "/api/settings", "/api/test-key")
@@ -26,6 +27,7 @@ BODIES: dict[str, Any] = {
     "file": {"path": "x", "content": "y"},
     "mkdir": {"path": "x"},
     "tasks": {"description": "x"},
+    "prompt": {"prompt": "x"},
 }
 # Routes only admins may use: a member's call is refused before any lookup.
 ADMIN_ONLY = ("/api/admin", "/api/projects/locations/")
@@ -110,9 +112,7 @@ async def test_user_b_cannot_see_or_touch_user_a_things(world: Any) -> None:
         url = path
         for placeholder, value in ids.items():
             url = url.replace(placeholder, value)
-        body = (
-            BODIES.get(path.rsplit("/", 1)[-1], {}) if method in ("POST", "PUT", "PATCH") else None
-        )
+        body = body_for(BODIES, path) if method in ("POST", "PUT", "PATCH") else None
         response = await client.request(method, url, headers=b.headers, json=body)
         # MCP servers are the server's, not a user's: B may read them, only admins change them.
         mcp_write = path.startswith("/api/mcp/") and method != "GET"

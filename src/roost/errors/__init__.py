@@ -28,6 +28,7 @@ from roost.errors.base import (
 )
 from roost.errors.conflicts import (
     AlreadyExists,
+    DelegationLimit,
     IdempotencyAnswerNotKept,
     IdempotencyKeyInUse,
     InputNotPending,
@@ -101,6 +102,7 @@ __all__ = [
     "ApprovalRequired",
     "ArtifactNotFound",
     "Conflict",
+    "DelegationLimit",
     "DirectoryNotEmpty",
     "FileNotFound",
     "FileNotText",

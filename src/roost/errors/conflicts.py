@@ -38,6 +38,17 @@ class TaskInProgress(Conflict):
         )
 
 
+class DelegationLimit(Conflict):
+    code = "DELEGATION_LIMIT_REACHED"
+
+    def __init__(self, limit: str, most: int) -> None:
+        what = "deep" if limit == "depth" else "many children from one turn"
+        super().__init__(
+            f"Delegation goes at most {most} {'levels ' if limit == 'depth' else ''}{what}",
+            details={"limit": limit, "max": most},
+        )
+
+
 class InputNotPending(Conflict):
     code = "INPUT_NOT_PENDING"
 

@@ -128,6 +128,32 @@ class SessionService:
         self._tell(caller, "created", session.id)
         return session
 
+    async def create_child(
+        self, caller: Caller, parent_id: str | None, fields: dict[str, Any], *, by: str
+    ) -> Session:
+        """A session another one (``parent_id``, if any) delegated to, made by ``by``
+        (the delegating turn, or "api")."""
+        session = await self.create(caller, {**fields, "project_id": fields.get("project_id")})
+        async with self.database.write() as db:
+            made = await SessionRepo(db, caller).get(session.id)
+            made.parent_id, made.delegated_by = parent_id, by
+        session.parent_id, session.delegated_by = parent_id, by
+        return session
+
+    async def children(self, caller: Caller, made_by: str) -> int:
+        async with self.database.read() as db:
+            return await SessionRepo(db, caller).delegated_by(made_by)
+
+    async def delegated(
+        self, caller: Caller, *, limit: int, before: str | None = None
+    ) -> Page[Session]:
+        async with self.database.read() as db:
+            repo = SessionRepo(db, caller)
+            if before is not None:
+                await anchor(repo.find, "before", before)
+            items, more = await repo.delegated(limit=limit, before=before)
+        return Page(items, more, items[-1].id if more and items else None)
+
     async def get(self, caller: Caller, session_id: str) -> Session:
         async with self.database.read() as db:
             return await SessionRepo(db, caller).get(session_id)

@@ -66,6 +66,7 @@ class Session(Base):
         Index("ix_sessions_owner_workdir", "owner_id", "working_directory"),
         Index("uq_sessions_owner_workspace_key", "owner_id", "workspace_key", unique=True),
         Index("ix_sessions_parent_id", "parent_id"),
+        Index("ix_sessions_owner_delegated", "owner_id", "delegated_by", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -88,6 +89,8 @@ class Session(Base):
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
+    # A delegated session: the turn that delegated to it, or "api" (/api/delegate/start).
+    delegated_by: Mapped[str | None] = mapped_column(String(40))
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", Json, default=dict)
     # Tools the user allowed for the rest of the session: their calls no longer wait.
     approved_tools: Mapped[list[str]] = mapped_column(

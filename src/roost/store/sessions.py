@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, tuple_, update
+from sqlalchemy import Select, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.clock import utcnow
@@ -55,6 +55,23 @@ class SessionRepo(OwnedRepo[Session]):
         if after is not None:
             query = query.where(tuple_(*key) < tuple_(*self._key_of(after, order)))
         query = query.order_by(*(column.desc() for column in key)).limit(limit + 1)
+        return cut((await self.db.execute(query)).scalars().all(), limit)
+
+    async def delegated_by(self, turn_id: str) -> int:
+        """How many sessions the turn delegated to."""
+        query = select(func.count()).select_from(
+            self.owned().where(Session.delegated_by == turn_id).subquery()
+        )
+        return int((await self.db.execute(query)).scalar_one())
+
+    async def delegated(
+        self, *, limit: int, before: str | None = None
+    ) -> tuple[list[Session], bool]:
+        """The owner's delegated sessions, newest first."""
+        query = self.owned().where(Session.delegated_by.is_not(None))
+        if before is not None:
+            query = query.where(Session.id < before)
+        query = query.order_by(Session.id.desc()).limit(limit + 1)
         return cut((await self.db.execute(query)).scalars().all(), limit)
 
     async def folders(self, *, limit: int, after: str | None = None) -> tuple[list[str], bool]:
@@ -143,6 +160,17 @@ class UncheckedSessions:
             update(Session)
             .where(Session.id == session_id)
             .values(message_count=Session.message_count - removed)
+        )
+
+    async def add_usage(self, session_id: str, input_tokens: int, output_tokens: int) -> None:
+        """Tokens spent elsewhere on the session's behalf (a delegated child's)."""
+        await self.db.execute(
+            update(Session)
+            .where(Session.id == session_id)
+            .values(
+                input_tokens=Session.input_tokens + input_tokens,
+                output_tokens=Session.output_tokens + output_tokens,
+            )
         )
 
     async def count_tasks(self, session_id: str, change: int) -> None:

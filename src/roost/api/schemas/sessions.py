@@ -146,6 +146,9 @@ class SessionOut(BaseModel):
     message_count: int
     task_count: int
     parent_id: str | None
+    delegated_by: str | None = Field(
+        description="For a delegated session: the turn that delegated to it, or `api`."
+    )
     usage: UsageOut
     metadata: dict[str, Any]
     approved_tools: list[str] = Field(
@@ -173,6 +176,7 @@ class SessionOut(BaseModel):
             message_count=session.message_count,
             task_count=session.task_count,
             parent_id=session.parent_id,
+            delegated_by=session.delegated_by,
             usage=UsageOut(
                 input_tokens=session.input_tokens,
                 output_tokens=session.output_tokens,

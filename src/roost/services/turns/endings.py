@@ -56,7 +56,8 @@ async def end_turn(
         done = Done(status=status, message_id=message_id, usage=usage, iterations=turn.iterations)
         closing = [Usage(**usage), done] if failure is None else [failure, Usage(**usage), done]
         events = log_with(db, turn, closing, now)
-        ending = Ending(status, turn.iterations, failure.body() if failure is not None else None)
+        body = failure.body() if failure is not None else None
+        ending = Ending(status, turn.iterations, body, usage=usage)
         await owners.ended(db, turn, ending)
         session = await UncheckedSessions(db).get(turn.session_id)
     for event in events:

@@ -395,6 +395,7 @@ class TurnExecutor:
                 failure.body() if failure is not None else None,
                 report=runner.report if runner else None,
                 answer=runner.last_text if runner else None,
+                usage=usage,
             )
             await self.owners.ended(db, turn, ending)
             done = Done(status=final, message_id=message_id, usage=usage, iterations=iterations)

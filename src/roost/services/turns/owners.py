@@ -28,6 +28,7 @@ class Ending:
     error: dict[str, Any] | None = None  # the ``error`` event's body, when it failed
     report: Any = None  # the result of the tool that ended the turn (``finish_task``)
     answer: str | None = None  # the last answer's text, when a runner ended the turn
+    usage: dict[str, int] | None = None  # what the turn spent
 
 
 @dataclass(frozen=True)
