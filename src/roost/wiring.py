@@ -115,6 +115,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     scheduler = SchedulerService(database, turns, sessions, projects)
     delegation = DelegationService(turns, sessions, settings)
     owners.register("delegation", DelegationOwner())
+    owners.watch(delegation.parent_ended)
     for tool in delegation.tools():
         tools.register(tool)
     auth = AuthService(database, settings, _signer(settings), counters)

@@ -194,3 +194,31 @@ async def test_another_users_child_is_not_found(
     )
     assert theirs.status_code == 404
     assert (await client.get("/api/delegate/sessions", headers=b)).json()["data"] == []
+
+
+async def test_cancelling_the_parent_cancels_the_children_it_did_not_wait_for(
+    client: Client, fake_llm: FakeLLM
+) -> None:
+    fake_llm.add_replies(
+        # The parent's second call carries the handle ("running"): checked first.
+        {"match": '"running"', "text": "main " * 100, "token_delay_ms": 50},
+        {"match": "Side job", "text": "side " * 100, "token_delay_ms": 50},
+        delegate("d1", "Side job", wait=False),
+    )
+    sid = (await client.post("/api/sessions", json={})).json()["id"]
+    sent = await client.post(
+        f"/api/sessions/{sid}/messages", params={"background": "true"}, json={"content": "go on"}
+    )
+    assert sent.status_code == 202
+    await fake_llm.wait_for(lambda stats: stats.requests >= 3)  # parent twice, child once
+    [child] = (await client.get("/api/delegate/sessions")).json()["data"]
+    assert (await client.delete(f"/api/sessions/{sid}/current-turn")).status_code == 200
+
+    async def child_ended() -> str:
+        while True:
+            status = (await client.get(f"/api/delegate/status/{child['id']}")).json()
+            if status["status"] not in ("running", "queued"):
+                return str(status["status"])
+            await asyncio.sleep(0.05)
+
+    assert await asyncio.wait_for(child_ended(), 10) == "cancelled"

@@ -6,7 +6,7 @@ and the turn that made it in ``metadata.delegation``; its turns are turns like a
 other (stream, resume, cancel), run on behalf of the parent's turn (``owner``), so
 the child's usage counts in the parent session's too. Children stop at a depth
 (``ROOST_DELEGATION_MAX_DEPTH``) and a fan-out per turn
-(``ROOST_DELEGATION_MAX_CHILDREN``); a child a waiting parent turn is cancelled with it.
+(``ROOST_DELEGATION_MAX_CHILDREN``); a parent turn cancelled cancels its children.
 """
 
 import asyncio
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.config import Settings
 from roost.domain.events import Status
-from roost.domain.turn_status import ACTIVE
+from roost.domain.turn_status import ACTIVE, TurnStatus
 from roost.engine.tools.registry import Tool, ToolContext, ToolError
 from roost.errors import ApiError, DelegationLimit, SessionNotFound
 from roost.services.caller import Caller
@@ -132,6 +132,18 @@ class DelegationService:
             await asyncio.shield(self.turns.cancel(caller, turn.session_id, turn.id))
             raise
         return await self.result(caller, turn.session_id)
+
+    async def parent_ended(self, turn: Turn, user_id: str) -> None:
+        """A turn that delegated and was cancelled: its children still at work stop too."""
+        caller = Caller(user_id)
+        children = await self.sessions.delegated_by_turn(caller, turn.id)
+        if not children:
+            return
+        ended = await self.turns.get(caller, turn.session_id, turn.id)
+        if ended.status != TurnStatus.CANCELLED:
+            return
+        for child in children:
+            await self.turns.cancel_current(caller, child.id)
 
     async def stop(self, caller: Caller, child_id: str) -> list[Turn]:
         child = await self.child(caller, child_id)

@@ -140,6 +140,10 @@ class SessionService:
         session.parent_id, session.delegated_by = parent_id, by
         return session
 
+    async def delegated_by_turn(self, caller: Caller, turn_id: str) -> list[Session]:
+        async with self.database.read() as db:
+            return await SessionRepo(db, caller).made_by(turn_id)
+
     async def children(self, caller: Caller, made_by: str) -> int:
         async with self.database.read() as db:
             return await SessionRepo(db, caller).delegated_by(made_by)

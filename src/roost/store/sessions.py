@@ -64,6 +64,11 @@ class SessionRepo(OwnedRepo[Session]):
         )
         return int((await self.db.execute(query)).scalar_one())
 
+    async def made_by(self, turn_id: str, *, limit: int = 100) -> list[Session]:
+        """The sessions the turn delegated to."""
+        query = self.owned().where(Session.delegated_by == turn_id).limit(limit)
+        return list((await self.db.execute(query)).scalars().all())
+
     async def delegated(
         self, *, limit: int, before: str | None = None
     ) -> tuple[list[Session], bool]:

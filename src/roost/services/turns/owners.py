@@ -8,6 +8,7 @@ Whoever owns it, a turn's start and end are also told to its user's live connect
 channels).
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -62,12 +63,21 @@ class TurnOwner(Protocol):
         ...
 
 
+# Hears of every turn's end, once committed: (the turn, its session's owner).
+Watcher = Callable[[Turn, str], Awaitable[None]]
+
+
 class TurnOwners:
     """The owners by kind; a turn that names none (a chat turn) gets nothing from here."""
 
     def __init__(self, notices: Notices | None = None) -> None:
         self._owners: dict[str, TurnOwner] = {}
+        self._watchers: list[Watcher] = []
         self.notices = notices
+
+    def watch(self, watcher: "Watcher") -> None:
+        """Call ``watcher(turn, user_id)`` once any turn's end is committed."""
+        self._watchers.append(watcher)
 
     def register(self, kind: str, owner: TurnOwner) -> None:
         self._owners[kind] = owner
@@ -97,6 +107,8 @@ class TurnOwners:
         self._tell(user_id, turn, "turn_ended")
         if (found := self._of(turn)) is not None:
             await found[0].after_end(turn, found[1])
+        for watcher in self._watchers:
+            await watcher(turn, user_id)
 
     def _tell(self, user_id: str, turn: Turn, kind: str) -> None:
         if self.notices is None:
