@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     delegation_max_children: int = Field(
         5, ge=1, le=100, description="Sessions one turn may delegate to."
     )
+    terminal_enabled: bool = Field(
+        False, description="Admins may open a shell in a project over the WebSocket."
+    )
     scheduler_enabled: bool = Field(True, description="Whether this process fires scheduled jobs.")
     scheduler_poll_seconds: float = Field(
         1.0, gt=0, le=60, description="How often the scheduler looks for due jobs."

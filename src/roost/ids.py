@@ -17,7 +17,7 @@ _RANDOM_BITS = 80
 
 PREFIXES = frozenset(
     {"usr", "ses", "msg", "turn", "evt", "task", "agent", "key", "req", "proj", "skill", "mem"}
-    | {"rt", "inv", "lgn", "loc", "mcp", "inp", "file", "art", "job", "jrun"}
+    | {"rt", "inv", "lgn", "loc", "mcp", "inp", "file", "art", "job", "jrun", "term"}
 )
 
 _lock = threading.Lock()

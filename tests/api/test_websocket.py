@@ -282,3 +282,56 @@ async def test_debug_counts_connections_and_subscriptions(live_server: str) -> N
     assert debug["subscriptions"] == {"channels": 1, "sessions": 1, "turns": 0, "watches": 0}
     assert debug["yours"]["connections"] == 1
     assert sid not in str(debug)
+
+
+@pytest.mark.located
+async def test_an_admin_opens_a_shell_in_a_project(settings: Settings) -> None:
+    async with running(settings, terminal_enabled=True) as (app, client), serving(app) as url:
+        project = await new_project(client, "Shell")
+        async with opened(url) as socket:
+            opened_reply = await socket.request(
+                channel="terminal", type="open", project_id=project["id"], cols=100, rows=30
+            )
+            assert opened_reply["type"] == "ok", opened_reply
+            terminal = opened_reply["terminal_id"]
+            resized = await socket.request(
+                channel="terminal", type="resize", terminal_id=terminal, cols=120, rows=40
+            )
+            assert resized["type"] == "ok"
+            await socket.send(
+                channel="terminal",
+                type="input",
+                terminal_id=terminal,
+                data="echo sum-$((40+2)) $(pwd) $(stty size)\n",
+            )
+            output = await socket.until(
+                lambda f: (
+                    f.get("type") == "output"
+                    and "sum-42" in f.get("data", "")
+                    and "40 120" in f.get("data", "")
+                )
+            )
+            await socket.send(
+                channel="terminal", type="input", terminal_id=terminal, data="exit 3\n"
+            )
+            ended = await socket.until(lambda f: f.get("type") == "exit")
+    assert project["path"] in "".join(f.get("data", "") for f in output)
+    assert ended[-1] == {"channel": "terminal", "type": "exit", "terminal_id": terminal, "code": 3}
+
+
+async def test_the_terminal_is_off_by_default_and_for_admins_only(
+    live_server: str, open_app: tuple[Any, Client]
+) -> None:
+    async with opened(live_server) as socket:
+        off = await socket.request(channel="terminal", type="open", project_id="proj_x")
+        assert off["error"]["code"] == "INVALID_REQUEST"
+        assert "ROOST_TERMINAL_ENABLED" in off["error"]["message"]
+        ui = await socket.request(channel="ui", type="subscribe")
+        assert ui["type"] == "ok" and ui["channels"] == ["ui"]
+    app, client = open_app
+    app.state.services.settings.terminal_enabled = True
+    await account(client, "root@example.com")  # the first account is the admin
+    member = await account(client, "member@example.com")
+    async with serving(app) as url, opened(url, f"/api/ws?token={member.token}") as socket:
+        refused = await socket.request(channel="terminal", type="open", project_id="proj_x")
+    assert refused["error"]["code"] == "FORBIDDEN"

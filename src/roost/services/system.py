@@ -90,6 +90,7 @@ class SystemService:
             "projects": True,
             "approvals": True,
             "tasks": True,
+            "terminal": self.settings.terminal_enabled,
             "idempotency": True,
             "run_command": self.settings.run_command_enabled,
             **self._command_sandbox(),

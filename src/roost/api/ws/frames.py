@@ -52,6 +52,25 @@ class Fork(SessionFrame):
     title: Title | None = None
 
 
+class TerminalOpen(ClientModel):
+    project_id: ShortName
+    cols: Annotated[StrictInt, Field(ge=1, le=1000), Whole] = 80
+    rows: Annotated[StrictInt, Field(ge=1, le=1000), Whole] = 24
+
+
+class TerminalFrame(ClientModel):
+    terminal_id: Annotated[str, StringConstraints(strict=True, max_length=64)]
+
+
+class TerminalInput(TerminalFrame):
+    data: Annotated[str, StringConstraints(strict=True, max_length=64 * 1024)]
+
+
+class TerminalResize(TerminalFrame):
+    cols: Annotated[StrictInt, Field(ge=1, le=1000), Whole]
+    rows: Annotated[StrictInt, Field(ge=1, le=1000), Whole]
+
+
 class Watch(ClientModel):
     project_id: ShortName
 

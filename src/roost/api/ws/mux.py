@@ -24,6 +24,7 @@ from roost.api.ws import frames
 from roost.api.ws.auth import caller_of, origin_allowed
 from roost.api.ws.connection import POLICY, Connection, refuse
 from roost.api.ws.files import FileWatches
+from roost.api.ws.terminal import Terminals
 from roost.domain.turn_status import ACTIVE
 from roost.errors import ApiError, Forbidden, InvalidRequest
 from roost.services.turns import InputResponse
@@ -45,6 +46,7 @@ class Mux:
         self.sessions: set[str] = set()
         self.following: dict[str, asyncio.Task[Any]] = {}  # turn id → its follower
         self.files = FileWatches(connection, services)
+        self.terminals = Terminals(connection, services)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -105,10 +107,7 @@ class Mux:
                 self.files.unwatch(watch.project_id)
             self.connection.reply(frame, project_id=watch.project_id)
         elif channel == "terminal":
-            raise InvalidRequest(
-                "The terminal channel is not available on this server yet",
-                details={"channel": channel},
-            )
+            await self.terminals.handle(kind, frame)
         else:
             raise _unknown(channel, kind)
 
@@ -243,6 +242,7 @@ async def mux(websocket: WebSocket) -> None:
     finally:
         connections.discard(session)
         session.files.stop()
+        session.terminals.stop()
 
 
 for _path, _name in (("/ws", "websocket"), ("/ws/mux", "websocket_mux")):
