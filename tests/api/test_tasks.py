@@ -371,3 +371,62 @@ async def test_deleting_a_running_task_stops_it_and_keeps_its_session(
     turns = (await client.get(f"/api/sessions/{task['session_id']}/turns")).json()["data"]
     assert turns[0]["status"] == "cancelled"
     await asyncio.sleep(0)
+
+
+async def test_a_task_whose_model_fails_ends_failed_with_the_error(
+    client: Client, fake_llm: FakeLLM
+) -> None:
+    fake_llm.add_replies({"fault": 400})
+    task = (await client.post("/api/tasks", json={"description": "Doomed"})).json()
+    ended = await settled(client, task["id"])
+    assert ended["status"] == "failed"
+    assert ended["result"]["success"] is False and ended["result"]["summary"]
+    events = parse((await client.get(f"/api/tasks/{task['id']}/events")).text)
+    assert [e.data["code"] for e in events if e.event == "error"] == ["UPSTREAM_ERROR"]
+
+
+async def test_a_project_that_is_not_a_repository_gets_its_diff_too(
+    client: Client, fake_llm: FakeLLM
+) -> None:
+    project = await new_project(client, "Plain")
+    root = Path(project["path"])
+    (root / "notes.txt").write_text("one\n")
+    fake_llm.add_replies(
+        {"tool_calls": [call("write_file", "w", path="notes.txt", content="one\ntwo\n")]},
+        {"tool_calls": [call("finish_task", "f", success=True, summary="Added a line")]},
+    )
+    created = await client.post(
+        "/api/tasks", json={"description": "Add a line", "project_id": project["id"]}
+    )
+    await settled(client, created.json()["id"])
+    patch = await client.get(f"/api/tasks/{created.json()['id']}/artifacts/diff.patch")
+    assert patch.status_code == 200
+    assert "--- a/notes.txt" in patch.text and "+two" in patch.text
+    assert not (root / ".git").exists()  # Roost's snapshot lives in its own home
+
+
+async def test_floyds_browork_paths_answer_in_floyds_shape(
+    client: Client, fake_llm: FakeLLM
+) -> None:
+    fake_llm.add_replies({"tool_calls": [call("finish_task", "f", success=True, summary="Done")]})
+    made = await client.post(
+        "/api/browork/tasks", json={"name": "Analyse", "description": "Analyse the code"}
+    )
+    assert made.status_code == 201, made.text
+    task = made.json()
+    assert task["status"] == "pending" and task["result"] is None
+    assert isinstance(task["created"], int) and task["created"] > 1_700_000_000_000
+    listed = (await client.get("/api/browork/tasks")).json()
+    assert [t["id"] for t in listed["tasks"]] == [task["id"]] == [t["id"] for t in listed["data"]]
+    started = await client.post(f"/api/browork/tasks/{task['id']}/start")
+    assert started.status_code == 200
+    await settled(client, task["id"])
+    shown = (await client.get(f"/api/browork/tasks/{task['id']}")).json()
+    assert shown["status"] == "completed" and shown["result"] == "Done" and shown["success"]
+    cancelled = await client.post(f"/api/browork/tasks/{task['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "completed"
+    assert (await client.post("/api/browork/clear")).json() == {"success": True, "cleared": 1}
+    other = (await client.post("/api/browork/tasks", json={"description": "x"})).json()
+    deleted = await client.delete(f"/api/browork/tasks/{other['id']}")
+    assert deleted.status_code == 200 and deleted.json() == {"success": True}
+    assert (await client.get("/api/browork/tasks")).json()["tasks"] == []

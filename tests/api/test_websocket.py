@@ -335,3 +335,15 @@ async def test_the_terminal_is_off_by_default_and_for_admins_only(
     async with serving(app) as url, opened(url, f"/api/ws?token={member.token}") as socket:
         refused = await socket.request(channel="terminal", type="open", project_id="proj_x")
     assert refused["error"]["code"] == "FORBIDDEN"
+
+
+async def test_a_silent_client_is_closed_after_the_idle_time(settings: Settings) -> None:
+    async with (
+        running(settings, ws_idle_seconds=0.5, ws_ping_seconds=60) as (app, _client),
+        serving(app) as url,
+        opened(url) as socket,
+    ):
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.receive(within=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
+    assert "Idle" in closed.value.rcvd.reason
