@@ -10,7 +10,7 @@ from typing import Any
 from roost.bus.base import EventBus, TurnQueue
 from roost.bus.limits import Counters, MemoryCounters, RedisCounters
 from roost.bus.local import LocalEventBus, LocalTurnQueue
-from roost.bus.notices import LocalNotices
+from roost.bus.notices import LocalNotices, RedisNotices
 from roost.config import Settings
 from roost.crypto import SecretBox
 from roost.engine.providers.registry import ProviderRegistry
@@ -47,7 +47,7 @@ class Services:
     database: Database
     bus: EventBus
     queue: TurnQueue
-    notices: LocalNotices
+    notices: LocalNotices  # or RedisNotices, which is one
     providers: ProviderRegistry
     tools: ToolRegistry
     system: SystemService
@@ -77,6 +77,8 @@ class Services:
         """Stop firing scheduled jobs, stop running turns (they end ``interrupted``),
         then MCP servers' processes, then let go of providers."""
         await self.schedule_loop.stop()
+        if isinstance(self.notices, RedisNotices):
+            await self.notices.aclose()
         await self.queue.aclose()
         await self.executor.drain()
         await self.mcp.aclose()
@@ -100,7 +102,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     tools = _tools(settings, locations, mcp)
     skills = SkillService(database)
     projects = ProjectService(database, settings, locations)
-    notices = LocalNotices()
+    notices = RedisNotices(redis) if redis is not None else LocalNotices()
     owners = TurnOwners(notices)
     executor = TurnExecutor(database, bus, user_settings, skills, tools, projects, settings, owners)
     queue = LocalTurnQueue(executor)
@@ -120,7 +122,14 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         tools.register(tool)
     auth = AuthService(database, settings, _signer(settings), counters)
     system = SystemService(
-        settings, database, redis, providers, bus=bus, queue=queue, counters=counters
+        settings,
+        database,
+        redis,
+        providers,
+        bus=bus,
+        queue=queue,
+        counters=counters,
+        notices=notices,
     )
     return Services(
         settings=settings,

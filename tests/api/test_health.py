@@ -58,7 +58,7 @@ async def test_features_with_redis_share_the_counters_but_not_the_turns(
     replicas do not scale out."""
     url = service_url("ROOST_TEST_REDIS_URL")
     features = await health_with(settings, url, "/api/features")
-    assert features["rate_limit_counters"] == "redis"
+    assert features["rate_limit_counters"] == features["notices"] == "redis"
     assert features["bus"] == features["queue"] == "local"
     assert features["scale_out"] is False
 

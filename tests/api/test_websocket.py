@@ -4,6 +4,7 @@ resume, the notice channels, the files channel, bad frames, auth and backpressur
 import asyncio
 import contextlib
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from roost.config import Settings
 from roost.testing import FakeLLM
+from tests.conftest import OPEN_REGISTRATION, service_url
 from tests.support.accounts import account
 from tests.support.apps import running
 from tests.support.live import serving
@@ -347,3 +349,24 @@ async def test_a_silent_client_is_closed_after_the_idle_time(settings: Settings)
             await socket.receive(within=5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
     assert "Idle" in closed.value.rcvd.reason
+
+
+async def test_with_redis_a_notice_reaches_the_users_tabs_on_another_process(
+    settings: Settings,
+) -> None:
+    """Two servers on one database and one Redis: a session made through one is heard
+    by a connection to the other."""
+    shared = {"redis_url": service_url("ROOST_TEST_REDIS_URL"), **OPEN_REGISTRATION}
+    async with (
+        running(settings, **shared) as (first, first_client),
+        running(settings, **shared) as (second, _),
+        serving(second) as second_url,
+    ):
+        user = await account(first_client, f"{uuid.uuid4().hex}@example.com")
+        async with opened(second_url, f"/api/ws?token={user.token}") as socket:
+            assert (await socket.request(channel="sessions", type="subscribe"))["type"] == "ok"
+            await asyncio.sleep(0.2)  # the second process's subscription is up
+            made = await first_client.post("/api/sessions", headers=user.headers, json={})
+            heard = await socket.until(lambda f: f.get("channel") == "sessions")
+    assert heard[-1] == {"channel": "sessions", "type": "created", "session_id": made.json()["id"]}
+    del first

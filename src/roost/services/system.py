@@ -5,6 +5,7 @@ from typing import Any
 from roost import __version__
 from roost.bus.base import EventBus, TurnQueue
 from roost.bus.limits import Counters
+from roost.bus.notices import Notices
 from roost.bus.redis import ping
 from roost.config import Settings
 from roost.engine.providers.registry import ProviderRegistry
@@ -25,6 +26,7 @@ class SystemService:
         bus: EventBus,
         queue: TurnQueue,
         counters: Counters,
+        notices: Notices | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -33,6 +35,7 @@ class SystemService:
         self.bus = bus
         self.queue = queue
         self.counters = counters
+        self.notices = notices
 
     async def health(self, *, authenticated: bool) -> dict[str, Any]:
         database_ok = await self.database.ping()
@@ -110,4 +113,5 @@ class SystemService:
             "bus": self.bus.backend,
             "queue": self.queue.backend,
             "rate_limit_counters": self.counters.backend,
+            "notices": self.notices.backend if self.notices is not None else "local",
         }
