@@ -2,7 +2,9 @@
 
 import re
 from collections.abc import AsyncIterator
+from typing import Annotated
 
+from fastapi import Header, Query
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
@@ -56,6 +58,18 @@ RESUME_PATTERN = (
     "|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}"
     "|21474836[0-3][0-9]|214748364[0-7])$"
 )
+
+
+# A stream's resume point, as the routes that serve event logs take it.
+ResumeAfter = Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="Resume after this seq.")]
+LastEventId = Annotated[
+    str,
+    Header(
+        alias=RESUME_HEADER,
+        pattern=RESUME_PATTERN,
+        description="Resume after this seq; `?after=` wins.",
+    ),
+]
 
 
 def resume_point(after: int | None, last_event_id: str | None) -> int:

@@ -4,7 +4,7 @@ delete, follow their events, and download their artifacts."""
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from roost.api.deps import Before, Caller, Limit, Services
 from roost.api.openapi import errors
@@ -17,7 +17,7 @@ from roost.api.schemas.tasks import (
     TaskNew,
     TaskOut,
 )
-from roost.api.sse import MAX_SEQ, RESUME_HEADER, RESUME_PATTERN, event_stream, resume_point
+from roost.api.sse import LastEventId, ResumeAfter, event_stream, resume_point
 from roost.domain.task_status import TaskStatus
 from roost.store.paging import Page
 
@@ -148,17 +148,8 @@ async def task_events(
     caller: Caller,
     services: Services,
     task_id: str,
-    after: Annotated[
-        int | None, Query(ge=0, le=MAX_SEQ, description="Resume after this seq.")
-    ] = None,
-    last_event_id: Annotated[
-        str,
-        Header(
-            alias=RESUME_HEADER,
-            pattern=RESUME_PATTERN,
-            description="Resume after this seq; `?after=` wins.",
-        ),
-    ] = "",
+    after: ResumeAfter = None,
+    last_event_id: LastEventId = "",
 ) -> Response:
     """The events of the task's latest run (its turn's), with the turn's resume rules."""
     events = await services.tasks.events(caller, task_id, after=resume_point(after, last_event_id))

@@ -4,7 +4,7 @@ list and cancel turns; regenerate, continue and edit (API.md §7)."""
 from contextlib import aclosing
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from roost.api.deps import Caller, Limit, Services
@@ -21,9 +21,8 @@ from roost.api.schemas.turns import (
     TurnResult,
 )
 from roost.api.sse import (
-    MAX_SEQ,
-    RESUME_HEADER,
-    RESUME_PATTERN,
+    LastEventId,
+    ResumeAfter,
     event_stream,
     resume_point,
     wants_stream,
@@ -207,17 +206,8 @@ async def turn_events(
     services: Services,
     session_id: str,
     turn_id: str,
-    after: Annotated[
-        int | None, Query(ge=0, le=MAX_SEQ, description="Resume after this seq.")
-    ] = None,
-    last_event_id: Annotated[
-        str,
-        Header(
-            alias=RESUME_HEADER,
-            pattern=RESUME_PATTERN,
-            description="Resume after this seq; `?after=` wins.",
-        ),
-    ] = "",
+    after: ResumeAfter = None,
+    last_event_id: LastEventId = "",
 ) -> Response:
     """Replay after ``Last-Event-ID`` (or ``?after=``), then follow live until ``done``;
     at the end of a finished turn the stream closes at once."""
