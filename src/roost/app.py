@@ -20,6 +20,7 @@ from roost.api.middleware.json_body import plain_json_body
 from roost.api.middleware.rate_limits import EXPOSED_HEADERS, RateLimitMiddleware, RateLimits
 from roost.api.routes import (
     admin,
+    agents,
     auth,
     compaction,
     delegation,
@@ -66,6 +67,7 @@ def api_router(settings: Settings) -> APIRouter:
         models,
         settings_api,
         coqui,
+        agents,
         sessions,
         floyd,
         messages,
@@ -113,6 +115,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
                 with contextlib.suppress(Exception):
                     services.providers.get(provider_id)
             await services.locations.seed()
+            await services.agents.seed()
             await services.turns.recover()
             await services.tasks.recover()
             if settings.scheduler_enabled:

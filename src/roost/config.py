@@ -43,6 +43,8 @@ class AgentSettings(BaseModel):
     tools: list[str] | None = Field(None, description="Tool names; all tools when unset.")
     max_iterations: int | None = Field(None, ge=1, le=1000)
     requires_approval: bool = Field(False, description="Every tool call waits for approval.")
+    skills: list[str] = Field(default_factory=list, description="Skills every turn brings in.")
+    temperature: float | None = Field(None, ge=0, le=2)
 
 
 DEFAULT_AGENT = AgentSettings(

@@ -18,6 +18,7 @@ _RANDOM_BITS = 80
 PREFIXES = frozenset(
     {"usr", "ses", "msg", "turn", "evt", "task", "agent", "key", "req", "proj", "skill", "mem"}
     | {"rt", "inv", "lgn", "loc", "mcp", "inp", "file", "art", "job", "jrun", "term"}
+    | {"run", "tset", "case", "eval", "res"}
 )
 
 _lock = threading.Lock()

@@ -19,6 +19,7 @@ from roost.engine.tools.registry import ToolRegistry
 from roost.services.admin import AdminService, ServerAdmin
 from roost.services.admin_invites import InviteAdmin
 from roost.services.admin_users import UserAdmin
+from roost.services.agents import AgentService
 from roost.services.auth import AuthService
 from roost.services.delegation import DelegationOwner, DelegationService
 from roost.services.idempotency import IdempotencyStore
@@ -50,6 +51,7 @@ class Services:
     notices: LocalNotices  # or RedisNotices, which is one
     providers: ProviderRegistry
     tools: ToolRegistry
+    agents: AgentService
     system: SystemService
     sessions: SessionService
     messages: MessageService
@@ -104,11 +106,14 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     projects = ProjectService(database, settings, locations)
     notices = RedisNotices(redis) if redis is not None else LocalNotices()
     owners = TurnOwners(notices)
-    executor = TurnExecutor(database, bus, user_settings, skills, tools, projects, settings, owners)
+    agents = AgentService(database, settings)
+    executor = TurnExecutor(
+        database, bus, user_settings, skills, tools, projects, settings, owners, agents
+    )
     queue = LocalTurnQueue(executor)
-    turns = TurnService(database, bus, queue, user_settings, settings, owners)
+    turns = TurnService(database, bus, queue, user_settings, settings, owners, agents)
     sessions = SessionService(
-        database, before_delete=turns.stop_all, projects=projects, notices=notices
+        database, before_delete=turns.stop_all, projects=projects, notices=notices, agents=agents
     )
     task_owner = TaskOwner(database, projects, settings.home, notices)
     owners.register("task", task_owner)
@@ -139,6 +144,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         notices=notices,
         providers=providers,
         tools=tools,
+        agents=agents,
         system=system,
         sessions=sessions,
         messages=MessageService(database),

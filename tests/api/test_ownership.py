@@ -28,6 +28,7 @@ BODIES: dict[str, Any] = {
     "mkdir": {"path": "x"},
     "tasks": {"description": "x"},
     "prompt": {"prompt": "x"},
+    "{agent_ref}": {"name": "x", "preamble": "y"},
 }
 # Routes only admins may use: a member's call is refused before any lookup.
 ADMIN_ONLY = ("/api/admin", "/api/projects/locations/")
@@ -44,7 +45,7 @@ async def world(open_app: tuple[Any, httpx.AsyncClient]) -> Any:
 
 async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
     """A's session with a folder, messages, a finished turn, an API key, a skill, a
-    project, a task and a scheduled job."""
+    project, a task, a scheduled job and an agent."""
     sid = (
         await client.post(
             "/api/sessions",
@@ -83,7 +84,13 @@ async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
         json={"name": "A-job", "schedule": "0 9 * * *", "prompt": "A-words", "enabled": False},
     )
     assert job.status_code == 201, job.text
+    agent = await client.post(
+        "/api/agents", headers=a.headers, json={"name": "A-agent", "preamble": "A-words"}
+    )
+    assert agent.status_code == 201, agent.text
     return {
+        "{agent_ref}": agent.json()["id"],
+        "{number}": "1",
         "{name}": "A-job",
         "{task_id}": task["id"],
         "{artifact_id}": "log.txt",
@@ -123,7 +130,8 @@ async def test_user_b_cannot_see_or_touch_user_a_things(world: Any) -> None:
         else:
             assert response.status_code < 500, (method, path)
         echoed = [value for value in ids.values() if value in url]  # a 404 names what was asked
-        for secret in ("A-secret", "A-folder", "A-words", "A-key", "A-skill", *ids.values()):
+        secrets = ("A-secret", "A-folder", "A-words", "A-key", "A-skill", "A-agent")
+        for secret in (*secrets, *ids.values()):
             if secret not in echoed:
                 assert secret not in response.text, (method, path, secret)
         checked += 1

@@ -15,6 +15,16 @@ async def create(client: Client, **body: object) -> dict[str, Any]:
     return dict(response.json())
 
 
+@pytest.fixture
+async def coder(client: Client) -> str:
+    """Agents of the user's own, for sessions to name."""
+    for name in ("coder", "writer"):
+        made = await client.post("/api/agents", json={"name": name, "preamble": f"A {name}."})
+        assert made.status_code == 201, made.text
+    return "coder"
+
+
+@pytest.mark.usefixtures("coder")
 async def test_create_returns_201_with_the_whole_session(client: Client) -> None:
     session = await create(client, title="Weather in Paris", agent="coder", model="gpt-4o")
     assert session["id"].startswith("ses_")
@@ -34,6 +44,7 @@ async def test_create_without_a_body_gives_a_new_chat(client: Client) -> None:
     assert response.json()["custom_title"] is None
 
 
+@pytest.mark.usefixtures("coder")
 async def test_create_accepts_the_seed_spellings(client: Client) -> None:
     session = await create(
         client, name="Bug Fix Session", model_role="coder", workingDirectory="/srv/app/"
@@ -41,6 +52,16 @@ async def test_create_accepts_the_seed_spellings(client: Client) -> None:
     assert session["title"] == "Bug Fix Session"
     assert session["agent"] == "coder"
     assert session["working_directory"] == "/srv/app"
+
+
+async def test_a_session_naming_no_agent_of_the_users_is_refused(client: Client) -> None:
+    response = await client.post("/api/sessions", json={"agent": "nobody"})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "AGENT_NOT_FOUND"
+    assert "assistant" in error["details"]["available"]
+    listed = (await client.get("/api/sessions")).json()["data"]
+    assert listed == []
 
 
 async def test_unicode_and_emoji_titles_round_trip(client: Client) -> None:
@@ -111,6 +132,7 @@ async def test_list_pages_forward_and_back_without_gaps(client: Client) -> None:
     assert back["has_more"] is True
 
 
+@pytest.mark.usefixtures("coder")
 async def test_patch_changes_only_what_was_sent(client: Client) -> None:
     session = await create(client, title="Old", agent="coder", metadata={"keep": 1, "drop": 2})
     response = await client.patch(

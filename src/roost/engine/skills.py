@@ -79,13 +79,17 @@ def triggered(skill: SkillText, message: str) -> bool:
     )
 
 
-def for_turn(skills: Sequence[SkillText], message: str) -> tuple[list[SkillText], list[str]]:
+def for_turn(
+    skills: Sequence[SkillText], message: str, *, also: Sequence[str] = ()
+) -> tuple[list[SkillText], list[str]]:
     """The skills that join this turn's system prompt, and the names of those that a
-    trigger brought in (the active ones always join)."""
+    trigger brought in (the active ones, and those named in ``also``, the agent's
+    skills, always join)."""
     chosen: list[SkillText] = []
     brought: list[str] = []
+    named = {name.casefold() for name in also}
     for skill in skills:
-        if skill.active:
+        if skill.active or skill.name.casefold() in named:
             chosen.append(skill)
         elif triggered(skill, message):
             chosen.append(skill)

@@ -11,6 +11,7 @@ from roost import ids
 from roost.bus.notices import Notices
 from roost.clock import utcnow
 from roost.errors import SessionNotFound
+from roost.services.agents import AgentService
 from roost.services.caller import Caller
 from roost.services.cursors import anchor, one_direction
 from roost.services.messages import ImportedMessage, next_message_cursor
@@ -62,8 +63,10 @@ class SessionService:
         before_delete: Callable[[Caller, str], Awaitable[None]] | None = None,
         projects: ProjectService | None = None,
         notices: Notices | None = None,
+        agents: AgentService | None = None,
     ) -> None:
         self.database = database
+        self.agents = agents  # checks the agent a session names
         self.before_delete = before_delete  # stops the session's turns first
         self.projects = projects
         self.notices = notices  # tells the user's live connections of each change
@@ -222,7 +225,10 @@ class SessionService:
 
     async def _bound(self, caller: Caller, fields: dict[str, Any]) -> dict[str, Any]:
         """A project the caller owns (else PROJECT_NOT_FOUND) sets the working directory
-        to its folder; ``project_id: null`` unbinds."""
+        to its folder; ``project_id: null`` unbinds. An agent must be one of the caller's
+        (else AGENT_NOT_FOUND)."""
+        if fields.get("agent") and self.agents is not None:
+            await self.agents.require(caller.user_id, fields["agent"])
         project_id = fields.get("project_id")
         if project_id is None or self.projects is None:
             return fields

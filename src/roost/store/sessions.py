@@ -117,7 +117,8 @@ class SessionRepo(OwnedRepo[Session]):
         return (await self.db.execute(query)).scalar_one(), created
 
     def _filtered(self, where: SessionFilter) -> Select[Session]:
-        query = self.owned()
+        # The sessions of logged runs are reached through their runs, not listed.
+        query = self.owned().where(Session.kind == "chat")
         if where.folder is not None:
             query = query.where(Session.folder == where.folder)
         if where.archived is not None:

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from roost.api.deps import Caller, Services
 from roost.api.schemas.turns import CancelledOut, TurnOut
+from roost.domain.agents import DEFAULT_AGENT_NAME
 
 router = APIRouter()
 
@@ -22,15 +23,16 @@ class RolesOut(BaseModel):
 
 
 @router.get("/config/roles", response_model=RolesOut, tags=["models"])
-async def list_roles(_caller: Caller, services: Services) -> RolesOut:
-    """Coqui's roles: the agents, each with a description and its model."""
-    agents = services.settings.all_agents
+async def list_roles(caller: Caller, services: Services) -> RolesOut:
+    """Coqui's roles: the caller's agents and the server's (the first 200 by name), each
+    with a description and its model."""
+    page = await services.agents.page(caller, limit=200, after=None)
     return RolesOut(
         roles=[
-            RoleOut(name=name, description=agent.description, model=agent.model)
-            for name, agent in agents.items()
+            RoleOut(name=agent.name, description=agent.description, model=agent.model)
+            for agent in page.items
         ],
-        default="assistant",
+        default=DEFAULT_AGENT_NAME,
     )
 
 

@@ -115,6 +115,7 @@ class TurnOut(BaseModel):
     kind: str
     status: TurnStatus
     agent: str | None
+    agent_version: int | None = Field(description="The version of the agent the turn ran.")
     model: str | None
     user_message_id: str | None
     iterations: int
@@ -134,6 +135,7 @@ class TurnOut(BaseModel):
             kind=turn.kind,
             status=turn.status,
             agent=turn.agent,
+            agent_version=turn.agent_version,
             model=turn.model,
             user_message_id=turn.user_message_id,
             iterations=turn.iterations,

@@ -197,6 +197,7 @@ class SchedulerService:
                 await SessionRepo(db, caller).get(job.session_id)
         if job.project_id is not None:
             await self.projects.owned(caller.user_id, job.project_id)
+        await self.turns.agents.require(caller.user_id, job.agent)
 
 
 async def _taken(repo: JobRepo, name: str) -> bool:

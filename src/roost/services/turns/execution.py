@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roost.bus.base import EventBus
 from roost.clock import utcnow
 from roost.config import Settings
+from roost.domain.agents import DEFAULT_AGENT_NAME, AgentDefinition
 from roost.domain.events import Done, Payload, Status, Title
 from roost.domain.events import Usage as UsageEvent
 from roost.domain.turn_status import RUNNABLE, TurnStatus
@@ -34,6 +35,7 @@ from roost.engine.tools.approval import approval_gate
 from roost.engine.tools.policy import SandboxPolicy
 from roost.engine.tools.registry import ToolContext, ToolRegistry
 from roost.errors import ApiError, InternalError, MaxIterationsReached, UpstreamError
+from roost.services.agents import AgentService
 from roost.services.projects import ProjectService, TurnProject
 from roost.services.skills import SkillService
 from roost.services.turns.committer import Committer
@@ -67,6 +69,7 @@ class StartedTurn:
     sink: "TurnSink"
     defaults: UserDefaults
     providers: ProviderRegistry
+    agent: AgentDefinition
     admin: bool = False  # whether the session's owner is an admin
     runner: TurnRunner | None = None
     skill_instructions: str | None = None
@@ -85,6 +88,7 @@ class TurnExecutor:
         projects: ProjectService,
         settings: Settings,
         owners: TurnOwners,
+        agents: AgentService,
     ) -> None:
         self.database = database
         self.bus = bus
@@ -95,6 +99,7 @@ class TurnExecutor:
         self.projects = projects
         self.settings = settings
         self.owners = owners
+        self.agents = agents
         self._cleanups: set[asyncio.Task[Any]] = set()
 
     async def drain(self, within: float = 10.0) -> None:
@@ -206,10 +211,18 @@ class TurnExecutor:
             TurnSink(writer, turn, continuing, prepared=marked.answer_id),
             defaults,
             self.user_settings.providers.with_overrides(defaults.provider_settings()),
+            AgentDefinition(name=turn.agent or DEFAULT_AGENT_NAME),
             admin=marked.admin,
         )
         if turn.cancel_requested:
             await self._finish(started, TurnStatus.CANCELLED, None)
+            return None
+        try:
+            started.agent = await self.agents.definition(
+                turn.agent_id, turn.agent_version, turn.agent or DEFAULT_AGENT_NAME
+            )
+        except ApiError as gone:  # deleted between the turn's start and its run
+            await self._finish(started, TurnStatus.FAILED, gone)
             return None
         await self._apply_skills(started, history, announce=marked.responses is None)
         if marked.responses is not None:
@@ -238,19 +251,18 @@ class TurnExecutor:
     async def _apply_skills(
         self, started: StartedTurn, history: list[Message], *, announce: bool
     ) -> None:
-        """Active skills join the prompt; a trigger in the user's message brings in others."""
+        """Active skills and the agent's join the prompt; a trigger in the user's message
+        brings in others."""
         asked = next((m.content for m in reversed(history) if m.role == "user"), "")
-        chosen, brought = for_turn(await self.skills.texts(started.session.owner_id), asked)
+        texts = await self.skills.texts(started.session.owner_id)
+        chosen, brought = for_turn(texts, asked, also=started.agent.skills)
         started.skill_instructions = as_instructions(chosen)
         for name in brought if announce else []:
             await started.writer.emit(Status(status="skill", message=f"Using skill: {name}"))
 
     async def _runner(self, started: StartedTurn, history: list[Message]) -> TurnRunner:
         turn, session = started.turn, started.session
-        agent = (
-            self.settings.all_agents.get(turn.agent or "assistant")
-            or self.settings.all_agents["assistant"]
-        )
+        agent = started.agent
         provider_id, _, model = (turn.model or "").partition("/")
         chat, summaries = to_chat(history)
         continuing = turn.options.get("continue_message_id")
@@ -268,7 +280,11 @@ class TurnExecutor:
         ]
         system = "\n\n".join(part for part in instructions if part) or None
         tools = self.tools.with_tools(extras.tools)
-        tool_names = agent.tools if turn.options.get("tools", True) else []
+        tool_names = (
+            (None if agent.tools is None else list(agent.tools))
+            if turn.options.get("tools", True)
+            else []
+        )
         if tool_names is not None and extras.names:
             tool_names = [*tool_names, *extras.names]
         admin = started.admin
@@ -278,6 +294,7 @@ class TurnExecutor:
             system=system,
             tools=await tools.available_specs(tool_names, admin=admin),
             max_tokens=started.defaults.max_tokens or self.settings.max_tokens,
+            temperature=agent.temperature,
         )
         context = ToolContext(
             session.id,

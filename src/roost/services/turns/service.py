@@ -15,12 +15,12 @@ from roost.domain.events import Event
 from roost.domain.turn_status import ACTIVE, RUNNABLE, TurnStatus
 from roost.engine.providers.registry import ListNeeded, ProviderRegistry
 from roost.errors import (
-    AgentNotFound,
     InvalidRequest,
     MessageNotFound,
     TurnInProgress,
     TurnNotFound,
 )
+from roost.services.agents import AgentService
 from roost.services.caller import Caller
 from roost.services.cursors import anchor
 from roost.services.turns.compaction import compact, fork
@@ -31,7 +31,7 @@ from roost.services.turns.start import Marked, add_user_message, begin, brings_m
 from roost.services.user_settings import SettingsService, UserDefaults
 from roost.store.db import Database
 from roost.store.messages import QUEUED, MessageRepo, UncheckedMessages
-from roost.store.models import Message, Session, Turn
+from roost.store.models import Agent, Message, Session, Turn
 from roost.store.paging import Page
 from roost.store.sessions import SessionRepo
 from roost.store.turns import EventRepo, TurnRepo
@@ -64,6 +64,7 @@ class TurnService:
         user_settings: SettingsService,
         settings: Settings,
         owners: TurnOwners,
+        agents: AgentService,
     ) -> None:
         self.database = database
         self.bus = bus
@@ -71,6 +72,7 @@ class TurnService:
         self.user_settings = user_settings
         self.settings = settings
         self.owners = owners
+        self.agents = agents
 
     async def send(self, caller: Caller, session_id: str, request: TurnRequest) -> Turn:
         """Start a turn answering a new user message."""
@@ -155,9 +157,9 @@ class TurnService:
         async with self.database.read() as db:
             session = await SessionRepo(db, caller).get(session_id)
             await self._refuse_busy(db, session.id)
-        agent = self.settings.all_agents.get(session.agent or "assistant")
+            agent = await self.agents.resolve(db, session.owner_id, session.agent)
         providers = await self.user_settings.providers_for(caller.user_id)
-        resolved = await providers.resolve(session.model or (agent.model if agent else None))
+        resolved = await providers.resolve(session.model or agent.model)
         return await compact(
             self.database, resolved.provider, resolved.model, session.id, keep_last=keep_last
         )
@@ -267,7 +269,8 @@ class TurnService:
             # session is locked. Then the list is at hand.
             async with self.database.read() as db:
                 session = await SessionRepo(db, caller).get(session_id)
-            await providers.resolve(_wanted(request, session, self.settings, defaults))
+                agent = await self.agents.resolve(db, session.owner_id, _agent_of(request, session))
+            await providers.resolve(_wanted(request, session, agent, defaults))
             turn, busy, marked = await self._create(
                 caller, session_id, request, kind, answering, providers, defaults
             )
@@ -294,10 +297,8 @@ class TurnService:
         the turn, the busy turns it found and, if started, what its run needs."""
         async with self.database.write() as db:
             session = await SessionRepo(db, caller).get(session_id, for_update=True)
-            agent = _agent_of(request, session)
-            if agent not in self.settings.all_agents:
-                raise AgentNotFound(agent, sorted(self.settings.all_agents))
-            wanted = _wanted(request, session, self.settings, defaults)
+            agent = await self.agents.resolve(db, session.owner_id, _agent_of(request, session))
+            wanted = _wanted(request, session, agent, defaults)
             resolved = await providers.resolve(wanted, offline=True)
             options: dict[str, Any] = {
                 "generate_title": request.generate_title,
@@ -326,7 +327,9 @@ class TurnService:
                 session_id=session.id,
                 status=TurnStatus.QUEUED,
                 kind=kind,
-                agent=agent,
+                agent=agent.name,
+                agent_id=agent.id,
+                agent_version=agent.version,
                 model=resolved.ref,
                 user_message_id=answering,
                 options=options,
@@ -375,17 +378,16 @@ class TurnService:
             raise TurnInProgress(busy[0].id, busy[0].session_id)
 
 
-def _agent_of(request: TurnRequest, session: Session) -> str:
-    """The agent a turn runs: the request's, else its session's, else the assistant."""
-    return request.agent or session.agent or "assistant"
+def _agent_of(request: TurnRequest, session: Session) -> str | None:
+    """The agent a turn runs: the request's, else its session's (else the default)."""
+    return request.agent or session.agent
 
 
 def _wanted(
-    request: TurnRequest, session: Session, settings: Settings, defaults: UserDefaults
+    request: TurnRequest, session: Session, agent: Agent, defaults: UserDefaults
 ) -> str | None:
     """The model a turn asks for: the request's, else its session's, agent's or user's."""
-    agent = settings.all_agents.get(_agent_of(request, session))
-    return request.model or session.model or (agent.model if agent else None) or defaults.model
+    return request.model or session.model or agent.model or defaults.model
 
 
 async def _find_message(messages: MessageRepo, ref: str) -> Message:

@@ -1,5 +1,10 @@
 """Roost's tables. Every user-owned row leads back to a user through ``owner_id``.
 
+This module holds users, sessions, turns and their messages, and the settings around
+them; the tables of one larger concept each have a module here (tasks, the scheduler,
+agents, evaluations), all named again below so that ``roost.store.models`` is the one
+place to import a table from.
+
 Designed ahead for what comes next: turns and their event log already have the
 columns the turn runner and the scale-out workers need (attempt, cancel_requested).
 """
@@ -7,38 +12,18 @@ columns the turn runner and the scale-out workers need (attempt, cancel_requeste
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Text,
-    text,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, synonym, validates
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, synonym, validates
 
 from roost.clock import utcnow
 from roost.domain.turn_status import TurnStatus, transition
 
 # Named again here (``as``): the migrations spell them ``roost.store.models.…``.
-from roost.store.columns import Json as Json
-from roost.store.columns import TurnStatusColumn as TurnStatusColumn
-from roost.store.columns import UtcDateTime as UtcDateTime
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+from roost.store.models.base import NAMING as NAMING
+from roost.store.models.base import Base as Base
+from roost.store.models.base import Json as Json
+from roost.store.models.base import TurnStatusColumn as TurnStatusColumn
+from roost.store.models.base import UtcDateTime as UtcDateTime
 
 
 class User(Base):
@@ -91,6 +76,8 @@ class Session(Base):
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
     # A delegated session: the turn that delegated to it, or "api" (/api/delegate/start).
     delegated_by: Mapped[str | None] = mapped_column(String(40))
+    # "chat", or "run": the session of one logged run, which session lists leave out.
+    kind: Mapped[str] = mapped_column(String(20), default="chat", server_default="chat")
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", Json, default=dict)
     # Tools the user allowed for the rest of the session: their calls no longer wait.
     approved_tools: Mapped[list[str]] = mapped_column(
@@ -112,6 +99,9 @@ class Turn(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     agent: Mapped[str | None] = mapped_column(String(100))
+    # The agent's version the turn runs (see roost.store.models.agents).
+    agent_id: Mapped[str | None] = mapped_column(String(40))
+    agent_version: Mapped[int | None] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(200))
     user_message_id: Mapped[str | None] = mapped_column(String(40))
     # How the turn was asked to run: generate_title, tools on or off, …
@@ -380,105 +370,15 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class Task(Base):
-    """Background work with a plan: a turn in its session, started on the task's behalf.
-
-    While its turn runs, the task's state is the turn's; when the turn ends, the task
-    keeps how it ended (``status``, ``result``, ``completed_at``) in the same
-    transaction. ``baseline`` is what its project held when it started (a git tree or
-    a snapshot's folder), the ground its ``diff.patch`` is taken against.
-    """
-
-    __tablename__ = "tasks"
-    __table_args__ = (
-        Index("ix_tasks_owner_id_id", "owner_id", "id"),
-        Index("ix_tasks_session_id_id", "session_id", "id"),
-    )
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
-    project_id: Mapped[str | None] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(200), default="")
-    description: Mapped[str] = mapped_column(Text)
-    agent: Mapped[str | None] = mapped_column(String(100))
-    model: Mapped[str | None] = mapped_column(String(200))
-    run_mode: Mapped[str | None] = mapped_column(String(50))
-    max_iterations: Mapped[int | None] = mapped_column(Integer)
-    # pending (never started), active (its turn says more), completed, failed, stopped
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    turn_id: Mapped[str | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"))
-    plan: Mapped[dict[str, Any] | None] = mapped_column(Json)
-    result: Mapped[dict[str, Any] | None] = mapped_column(Json)
-    iterations: Mapped[int] = mapped_column(Integer, default=0)
-    baseline: Mapped[dict[str, Any] | None] = mapped_column(Json)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class TaskArtifact(Base):
-    """A file a task produced, kept as it was when it was made: its plan, the diff of
-    its project, its log, or a file the agent marked as an output."""
-
-    __tablename__ = "task_artifacts"
-    __table_args__ = (Index("uq_task_artifacts_task_id_name", "task_id", "name", unique=True),)
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(255))
-    type: Mapped[str] = mapped_column(String(20))  # plan, diff, log, file
-    media_type: Mapped[str] = mapped_column(String(200))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    size: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class ScheduledJob(Base):
-    """A prompt an agent answers on a schedule (Oqto's sldr): a cron expression in a time
-    zone, or an interval. ``next_run_at`` is the next due time; moving it on is how one
-    process, of several, claims a run."""
-
-    __tablename__ = "scheduled_jobs"
-    __table_args__ = (
-        Index("uq_scheduled_jobs_owner_name", "owner_id", "name", unique=True),
-        Index("ix_scheduled_jobs_enabled_next_run_at", "enabled", "next_run_at"),
-    )
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(100))
-    schedule: Mapped[str | None] = mapped_column(String(200))  # cron
-    interval_seconds: Mapped[int | None] = mapped_column(Integer)
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    agent: Mapped[str | None] = mapped_column(String(100))
-    prompt: Mapped[str] = mapped_column(Text)
-    # Runs answer in this session; without one, each run gets a new session.
-    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
-    project_id: Mapped[str | None] = mapped_column(String(40))
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    missed: Mapped[str] = mapped_column(String(20), default="skip")  # skip | run_once
-    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_status: Mapped[str | None] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class ScheduledRun(Base):
-    """One run of a job: when it was due, its session and turn, and how it ended
-    (``running``, then the turn's end: ``completed``, ``failed``, …; ``skipped`` for a
-    time missed while no process ran)."""
-
-    __tablename__ = "scheduled_runs"
-    __table_args__ = (Index("ix_scheduled_runs_job_id_id", "job_id", "id"),)
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("scheduled_jobs.id", ondelete="CASCADE"))
-    scheduled_for: Mapped[datetime] = mapped_column(UtcDateTime)
-    status: Mapped[str] = mapped_column(String(20))
-    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
-    turn_id: Mapped[str | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"))
-    error: Mapped[dict[str, Any] | None] = mapped_column(Json)
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+# The tables of the larger concepts, after Base and the tables they refer to.
+from roost.store.models.agents import Agent as Agent  # noqa: E402
+from roost.store.models.agents import AgentVersion as AgentVersion  # noqa: E402
+from roost.store.models.evals import EvalResult as EvalResult  # noqa: E402
+from roost.store.models.evals import EvalRun as EvalRun  # noqa: E402
+from roost.store.models.evals import Run as Run  # noqa: E402
+from roost.store.models.evals import TestCase as TestCase  # noqa: E402
+from roost.store.models.evals import TestSet as TestSet  # noqa: E402
+from roost.store.models.scheduler import ScheduledJob as ScheduledJob  # noqa: E402
+from roost.store.models.scheduler import ScheduledRun as ScheduledRun  # noqa: E402
+from roost.store.models.tasks import Task as Task  # noqa: E402
+from roost.store.models.tasks import TaskArtifact as TaskArtifact  # noqa: E402

@@ -1,0 +1,1 @@
+"""Evaluations (CoAgent): test sets of cases with assertions, run against agent configurations."""
