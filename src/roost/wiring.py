@@ -29,6 +29,7 @@ from roost.services.messages import MessageService
 from roost.services.project_files import ProjectFiles
 from roost.services.project_templates import TemplateService
 from roost.services.projects import ProjectService
+from roost.services.runs import RunOwner, RunService
 from roost.services.scheduler import ScheduleOwner, Scheduler, SchedulerService
 from roost.services.sessions import SessionService
 from roost.services.skills import SkillService
@@ -52,6 +53,7 @@ class Services:
     providers: ProviderRegistry
     tools: ToolRegistry
     agents: AgentService
+    runs: RunService
     system: SystemService
     sessions: SessionService
     messages: MessageService
@@ -120,6 +122,8 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     tasks = TaskService(database, turns, sessions, task_owner)
     owners.register("schedule", ScheduleOwner())
     scheduler = SchedulerService(database, turns, sessions, projects)
+    owners.register("run", RunOwner(database))
+    runs = RunService(database, turns, sessions, agents, user_settings)
     delegation = DelegationService(turns, sessions, settings)
     owners.register("delegation", DelegationOwner())
     owners.watch(delegation.parent_ended)
@@ -145,6 +149,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         providers=providers,
         tools=tools,
         agents=agents,
+        runs=runs,
         system=system,
         sessions=sessions,
         messages=MessageService(database),

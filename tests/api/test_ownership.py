@@ -29,6 +29,7 @@ BODIES: dict[str, Any] = {
     "tasks": {"description": "x"},
     "prompt": {"prompt": "x"},
     "{agent_ref}": {"name": "x", "preamble": "y"},
+    "runs": {"preamble": "x", "prompt": "y"},
 }
 # Routes only admins may use: a member's call is refused before any lookup.
 ADMIN_ONLY = ("/api/admin", "/api/projects/locations/")
@@ -45,7 +46,7 @@ async def world(open_app: tuple[Any, httpx.AsyncClient]) -> Any:
 
 async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
     """A's session with a folder, messages, a finished turn, an API key, a skill, a
-    project, a task, a scheduled job and an agent."""
+    project, a task, a scheduled job, an agent and a run."""
     sid = (
         await client.post(
             "/api/sessions",
@@ -88,7 +89,14 @@ async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
         "/api/agents", headers=a.headers, json={"name": "A-agent", "preamble": "A-words"}
     )
     assert agent.status_code == 201, agent.text
+    run = await client.post(
+        "/api/runs",
+        headers=a.headers,
+        json={"run_id": "A-run", "preamble": "A-words", "prompt": "A-words"},
+    )
+    assert run.status_code == 200, run.text
     return {
+        "{run_ref}": "A-run",
         "{agent_ref}": agent.json()["id"],
         "{number}": "1",
         "{name}": "A-job",

@@ -43,6 +43,13 @@ class AgentNotFound(NotFound):
         )
 
 
+class RunNotFound(NotFound):
+    code = "RUN_NOT_FOUND"
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"Run {run_id} not found", details={"run_id": run_id})
+
+
 class ProjectNotFound(NotFound):
     code = "PROJECT_NOT_FOUND"
 

@@ -20,6 +20,10 @@ from roost.errors import (
 
 _LOCATIONS = {"body": "body", "query": "query", "path": "path", "header": "header"}
 
+# A route's ``openapi_extra`` with this answers a body the schema refuses as CoAgent's
+# API does: 400 INVALID_REQUEST with details {field, reason} (and Roost's ``fields``).
+COAGENT_ERRORS = {"x-roost-invalid-body": "400 INVALID_REQUEST with details {field, reason}"}
+
 
 def render(request: Request, error: ApiError) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
@@ -73,9 +77,15 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     problems = error.errors()
     if any(problem.get("type") == "json_invalid" for problem in problems):
         return render(request, InvalidRequest("Request body is not valid JSON"))
+    fields = [_field(p) for p in problems]
+    route = request.scope.get("route")
+    if fields and getattr(route, "openapi_extra", None) == COAGENT_ERRORS:
+        first = fields[0]
+        details = {"field": first["field"], "reason": first["reason"], "fields": fields}
+        return render(request, InvalidRequest(f"Invalid field: {first['field']}", details=details))
     return render(
         request,
-        ValidationFailed("The request does not match the schema", [_field(p) for p in problems]),
+        ValidationFailed("The request does not match the schema", fields),
     )
 
 

@@ -31,7 +31,8 @@ from roost.engine.runner import (
     Usage,
 )
 from roost.engine.skills import as_instructions, for_turn
-from roost.engine.tools.approval import approval_gate
+from roost.engine.tools.approval import approval_gate, needs_approval
+from roost.engine.tools.ask import ASK_USER
 from roost.engine.tools.policy import SandboxPolicy
 from roost.engine.tools.registry import ToolContext, ToolRegistry
 from roost.errors import ApiError, InternalError, MaxIterationsReached, UpstreamError
@@ -272,7 +273,7 @@ class TurnExecutor:
         extras = await self.owners.extras(turn)
         instructions = [
             started.defaults.system_prompt,
-            agent.preamble,
+            agent.preamble if extras.preamble is None else extras.preamble,
             extras.instructions,
             started.skill_instructions,
             project.context if project else None,
@@ -288,13 +289,16 @@ class TurnExecutor:
         if tool_names is not None and extras.names:
             tool_names = [*tool_names, *extras.names]
         admin = started.admin
+        specs = await tools.available_specs(tool_names, admin=admin)
+        if extras.unattended:
+            specs = [spec for spec in specs if not self._waits(tools, spec.name, agent)]
         request = ModelRequest(
             model=model,
             messages=chat,
             system=system,
-            tools=await tools.available_specs(tool_names, admin=admin),
+            tools=specs,
             max_tokens=started.defaults.max_tokens or self.settings.max_tokens,
-            temperature=agent.temperature,
+            temperature=agent.temperature if extras.temperature is None else extras.temperature,
         )
         context = ToolContext(
             session.id,
@@ -326,6 +330,14 @@ class TurnExecutor:
                 allowed=session.approved_tools or [],
             ),
         )
+
+    def _waits(self, tools: ToolRegistry, name: str, agent: AgentDefinition) -> bool:
+        """Whether a call of the tool would wait on a person: a question, an approval."""
+        tool = tools.get(name)
+        if name == ASK_USER.name or tool is None:
+            return True
+        requiring = self.settings.tools_requiring_approval
+        return needs_approval(tool, requiring=requiring, always=agent.requires_approval)
 
     async def _compact_first(self, started: StartedTurn, history: list[Message]) -> list[Message]:
         """History outgrew the window: summarise what did not fit, then read it again."""

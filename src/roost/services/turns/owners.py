@@ -35,13 +35,18 @@ class Ending:
 @dataclass(frozen=True)
 class Extras:
     """What an owner adds to its turn: tools (offered besides the agent's), instructions
-    for the system prompt, where kept outputs go, and a tighter iteration limit."""
+    for the system prompt, where kept outputs go, a tighter iteration limit; and what it
+    sets in place of the agent's: its preamble and temperature."""
 
     tools: tuple[Tool, ...] = ()
     offered: tuple[str, ...] = ()  # registered tools the turn offers even if its agent does not
     instructions: str | None = None
     keep_output: KeepOutput | None = None
     max_iterations: int | None = None
+    preamble: str | None = None  # in place of the agent's (a run's own preamble)
+    temperature: float | None = None  # in place of the agent's
+    # Nobody is there to answer: tools that would wait on a person are not offered.
+    unattended: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:

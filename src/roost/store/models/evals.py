@@ -30,6 +30,7 @@ class Run(Base):
     agent_version: Mapped[int | None] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(200))
     preamble: Mapped[str] = mapped_column(Text, default="")
+    temperature: Mapped[float | None] = mapped_column(Float)
     prompt: Mapped[str] = mapped_column(Text)
     log_meta: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # running, then how its turn ended: completed, failed, cancelled, interrupted

@@ -183,6 +183,7 @@ def upgrade() -> None:
         sa.Column("agent_version", sa.Integer(), nullable=True),
         sa.Column("model", sa.String(length=200), nullable=True),
         sa.Column("preamble", sa.Text(), nullable=False),
+        sa.Column("temperature", sa.Float(), nullable=True),
         sa.Column("prompt", sa.Text(), nullable=False),
         sa.Column("log_meta", roost.store.models.Json, nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
