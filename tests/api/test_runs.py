@@ -12,7 +12,7 @@ from tests.support.sse import parse
 
 Client = httpx.AsyncClient
 
-SEED_RUN = {
+SEED_RUN: dict[str, Any] = {
     "run_id": "eval_123e4567-e89b-12d3-a456-426614174000",
     "preamble": "You are a helpful customer support assistant.",
     "prompt": "I need help with returning a product I bought last week",
