@@ -262,6 +262,25 @@ async def test_match_routes_a_reply_to_the_request_that_contains_it(fake_llm: Fa
     assert (await ask("anything else") or "").startswith("Echo: anything else")
 
 
+async def test_for_model_routes_a_reply_to_requests_for_that_model(fake_llm: FakeLLM) -> None:
+    fake_llm.add_replies(
+        {"text": "large one", "for_model": "fake-large", "match": "q1"},
+        {"text": "small any", "for_model": "fake-small"},
+        {"text": "large any", "for_model": "fake-large"},
+    )
+    client = openai_client(fake_llm)
+
+    async def ask(model: str, question: str) -> str | None:
+        messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": question}]
+        completion = await client.chat.completions.create(model=model, messages=messages)
+        return completion.choices[0].message.content
+
+    assert await ask("fake-large", "q2") == "large any"  # the q1 reply waits for q1
+    assert await ask("fake-small", "q1") == "small any"
+    assert await ask("fake-large", "q1") == "large one"
+    assert (await ask("fake-large", "q1") or "").startswith("Echo: q1")
+
+
 async def test_anthropic_rules_are_enforced(fake_llm: FakeLLM) -> None:
     client = anthropic_client(fake_llm)
     with pytest.raises(anthropic.BadRequestError, match="alternate"):

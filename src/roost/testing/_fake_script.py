@@ -28,6 +28,7 @@ _REPLY_KEYS = frozenset(
         "finish",
         "usage",
         "match",
+        "for_model",
         "ttft_ms",
         "token_delay_ms",
         "fault",
@@ -79,12 +80,18 @@ class Reply:
     finish: Literal["stop", "length"] | None = None
     usage: Mapping[str, int] = field(default_factory=dict)
     match: str | None = None
+    for_model: str | None = None
     ttft_ms: float | None = None
     token_delay_ms: float | None = None
     fault: int | Literal["drop", "hang"] | None = None
     retry_after: float | None = None
     fault_after_tokens: int | None = None
     model: str | None = None
+
+    @property
+    def conditional(self) -> bool:
+        """Taken only by a request that meets its ``match`` or ``for_model``."""
+        return self.match is not None or self.for_model is not None
 
 
 def parse_reply(data: Mapping[str, Any]) -> Reply:
@@ -107,6 +114,7 @@ def parse_reply(data: Mapping[str, Any]) -> Reply:
         finish=finish,
         usage=usage,
         match=_optional_str(data, "match"),
+        for_model=_optional_str(data, "for_model"),
         ttft_ms=_optional_float(data, "ttft_ms"),
         token_delay_ms=_optional_float(data, "token_delay_ms"),
         fault=_parse_fault(data.get("fault")),

@@ -57,7 +57,8 @@ class FakeState:
         self._initial = config
         self.config = config
         self._replies: deque[Reply] = deque()
-        self._matching = 0  # queued replies with a ``match``: only then is the request searched
+        # Queued replies with a ``match`` or ``for_model``: only then is the request searched.
+        self._matching = 0
         self._requests: deque[RecordedRequest] = deque(maxlen=config.keep_requests)
         self._serial = 0
         self._counts = dict.fromkeys(("requests", "started", "completed", "aborted", "dropped"), 0)
@@ -74,7 +75,7 @@ class FakeState:
         parsed = [parse_reply(reply) for reply in replies]  # all or nothing
         with self._lock:
             self._replies.extend(parsed)
-            self._matching += sum(reply.match is not None for reply in parsed)
+            self._matching += sum(reply.conditional for reply in parsed)
             return len(self._replies)
 
     def reset(self) -> None:
@@ -95,24 +96,34 @@ class FakeState:
             return self._serial
 
     def take_reply(self, api: Api, body: Mapping[str, Any]) -> Reply | None:
-        """The reply whose ``match`` the request contains, else the first plain one, else None."""
+        """The first reply whose conditions the request meets (its ``match`` in the
+        request's text, its ``for_model`` the model asked for), else the first plain one,
+        else None."""
         with self._lock:
             if not self._replies:
                 return None
-            if not self._matching and self._replies[0].match is None:
+            if not self._matching and not self._replies[0].conditional:
                 return self._replies.popleft()
         haystack = "\n".join(request_texts(api, body)) if self._matching else ""
+        model = body.get("model")
         with self._lock:
             chosen = next(
-                (i for i, r in enumerate(self._replies) if r.match and r.match in haystack), None
+                (
+                    i
+                    for i, r in enumerate(self._replies)
+                    if r.conditional
+                    and (r.match is None or r.match in haystack)
+                    and (r.for_model is None or r.for_model == model)
+                ),
+                None,
             )
             if chosen is None:
-                chosen = next((i for i, r in enumerate(self._replies) if r.match is None), None)
+                chosen = next((i for i, r in enumerate(self._replies) if not r.conditional), None)
             if chosen is None:
                 return None
             reply = self._replies[chosen]
             del self._replies[chosen]
-            self._matching -= reply.match is not None
+            self._matching -= reply.conditional
             return reply
 
     def stream_opened(self) -> None:

@@ -22,7 +22,8 @@ A reply is a JSON object; every key is optional:
 - ``finish``: ``"stop"`` or ``"length"``; a request's ``max_tokens`` also cuts the answer.
 - ``usage``: ``{"input_tokens", "output_tokens"}`` overrides (counted otherwise).
 - ``match``: only a request whose system prompt or messages contain this text takes the
-  reply; other requests take the first reply without ``match``, else the default reply.
+  reply; ``for_model``: only a request for this model (the ``model`` it sends). Other
+  requests take the first reply without either, else the default reply.
 - ``ttft_ms``, ``token_delay_ms``: pacing for this reply; ``model``: the model name answered.
 - ``fault``: an HTTP status (401, 429, 500, …; ``retry_after`` seconds sets ``retry-after``)
   in the provider's error shape; ``"drop"``: send ``fault_after_tokens`` tokens (default 0),
