@@ -24,6 +24,7 @@ from roost.api.routes import (
     auth,
     compaction,
     delegation,
+    evals,
     health,
     mcp,
     messages,
@@ -70,6 +71,7 @@ def api_router(settings: Settings) -> APIRouter:
         coqui,
         agents,
         runs,
+        evals,
         sessions,
         floyd,
         messages,
@@ -120,6 +122,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
             await services.agents.seed()
             await services.turns.recover()
             await services.tasks.recover()
+            await services.evals.recover()
             if settings.scheduler_enabled:
                 services.schedule_loop.start()
             app.state.services = services

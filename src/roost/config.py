@@ -34,6 +34,18 @@ class ProviderSettings(BaseModel):
     default_model: str | None = None
 
 
+class ModelPrice(BaseModel):
+    """What a model costs, in US dollars per million tokens."""
+
+    input_per_million: float = Field(ge=0)
+    output_per_million: float = Field(ge=0)
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (
+            input_tokens * self.input_per_million + output_tokens * self.output_per_million
+        ) / 1e6
+
+
 class AgentSettings(BaseModel):
     """An agent (Coqui's role), e.g. ``[agents.coder]`` in roost.toml."""
 
@@ -147,6 +159,13 @@ class Settings(BaseSettings):
     )
     agents: dict[str, AgentSettings] = Field(
         default_factory=dict, description="Agents (roles); `assistant` always exists."
+    )
+    model_prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description='Prices by "provider/model" (or model name): evaluations report costs.',
+    )
+    eval_max_concurrency: int = Field(
+        16, ge=1, le=256, description="Cases an evaluation run may run at once, at most."
     )
     max_iterations: int = Field(25, ge=1, le=1000, description="Model calls a turn may make.")
     max_tokens: int = Field(4096, ge=1, description="Answer length limit per model call.")
@@ -288,6 +307,12 @@ class Settings(BaseSettings):
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
             return "Refusing to start: ROOST_JWT_SECRET must be at least 32 characters"
         return None
+
+    def price_of(self, model: str | None) -> ModelPrice | None:
+        """The price of a "provider/model", by that name or by the model's own."""
+        if not model:
+            return None
+        return self.model_prices.get(model) or self.model_prices.get(model.partition("/")[2])
 
     @property
     def all_agents(self) -> dict[str, AgentSettings]:

@@ -22,6 +22,9 @@ from roost.services.admin_users import UserAdmin
 from roost.services.agents import AgentService
 from roost.services.auth import AuthService
 from roost.services.delegation import DelegationOwner, DelegationService
+from roost.services.evals.runner import EvalRunner
+from roost.services.evals.service import EvalService
+from roost.services.evals.testsets import TestSetService
 from roost.services.idempotency import IdempotencyStore
 from roost.services.locations import LocationService
 from roost.services.mcp import McpServerService
@@ -54,6 +57,8 @@ class Services:
     tools: ToolRegistry
     agents: AgentService
     runs: RunService
+    testsets: TestSetService
+    evals: EvalService
     system: SystemService
     sessions: SessionService
     messages: MessageService
@@ -78,9 +83,10 @@ class Services:
     idempotency: IdempotencyStore
 
     async def aclose(self) -> None:
-        """Stop firing scheduled jobs, stop running turns (they end ``interrupted``),
-        then MCP servers' processes, then let go of providers."""
+        """Stop firing scheduled jobs and running evaluations, stop running turns (they
+        end ``interrupted``), then MCP servers' processes, then let go of providers."""
         await self.schedule_loop.stop()
+        await self.evals.aclose()
         if isinstance(self.notices, RedisNotices):
             await self.notices.aclose()
         await self.queue.aclose()
@@ -124,6 +130,15 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     scheduler = SchedulerService(database, turns, sessions, projects)
     owners.register("run", RunOwner(database))
     runs = RunService(database, turns, sessions, agents, user_settings)
+    evals = EvalService(
+        database,
+        runs,
+        agents,
+        EvalRunner(database, runs, user_settings, settings, notices),
+        notices,
+        max_concurrency=settings.eval_max_concurrency,
+        heartbeat_seconds=settings.heartbeat_seconds,
+    )
     delegation = DelegationService(turns, sessions, settings)
     owners.register("delegation", DelegationOwner())
     owners.watch(delegation.parent_ended)
@@ -150,6 +165,8 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         tools=tools,
         agents=agents,
         runs=runs,
+        testsets=TestSetService(database),
+        evals=evals,
         system=system,
         sessions=sessions,
         messages=MessageService(database),

@@ -17,11 +17,12 @@ class Frame:
     data: dict[str, Any]
 
 
-def parse(text: str) -> list[Frame]:
+def parse(text: str, *, turn_events: bool = True) -> list[Frame]:
+    """The frames of a stream; ``turn_events``: each checked to be a turn's event."""
     frames = []
     for block in text.split("\n\n"):
         if block.strip():
-            frames.append(_frame(block.split("\n")))
+            frames.append(_frame(block.split("\n"), checked=turn_events))
     return frames
 
 
@@ -35,7 +36,7 @@ async def frames(response: httpx.Response) -> AsyncIterator[Frame]:
             lines = []
 
 
-def _frame(lines: list[str]) -> Frame:
+def _frame(lines: list[str], *, checked: bool = True) -> Frame:
     fields: dict[str, str] = {}
     for line in lines:
         name, _, value = line.partition(": ")
@@ -45,7 +46,8 @@ def _frame(lines: list[str]) -> Frame:
         fields.get("event", "message"),
         json.loads(fields.get("data", "{}")),
     )
-    _check(frame)
+    if checked:
+        _check(frame)
     return frame
 
 

@@ -1,20 +1,32 @@
-"""Server-Sent Events: the turn's events as ``id`` / ``event`` / ``data`` frames."""
+"""Server-Sent Events: a turn's (or an evaluation's) events as ``id`` / ``event`` /
+``data`` frames."""
 
 import re
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Protocol
 
 from fastapi import Header, Query
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from roost.domain.events import Event
 from roost.errors import ValidationFailed
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
 
-def frame(event: Event) -> bytes:
+class Framed(Protocol):
+    """What an SSE frame is made of: a turn's event, or an evaluation's."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def type(self) -> str: ...
+
+    def to_json(self) -> bytes: ...
+
+
+def frame(event: Framed) -> bytes:
     """One SSE frame; heartbeats carry no ``id``, since they are not in the log."""
     data = event.to_json()
     if event.type == "heartbeat":
@@ -22,7 +34,7 @@ def frame(event: Event) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event.seq, event.type.encode(), data)
 
 
-async def _frames(batches: AsyncIterator[list[Event]]) -> AsyncIterator[bytes]:
+async def _frames(batches: AsyncIterator[Sequence[Framed]]) -> AsyncIterator[bytes]:
     async for batch in batches:
         yield b"".join(frame(event) for event in batch)  # one write for what is ready
 
@@ -33,7 +45,7 @@ TURN_HEADER, SESSION_HEADER = "X-Turn-ID", "X-Session-ID"
 
 
 def event_stream(
-    batches: AsyncIterator[list[Event]], *, turn_id: str | None = None, session_id: str = ""
+    batches: AsyncIterator[Sequence[Framed]], *, turn_id: str | None = None, session_id: str = ""
 ) -> StreamingResponse:
     headers = dict(SSE_HEADERS)
     if turn_id is not None:

@@ -147,8 +147,18 @@ class UpstreamError(ApiError):
     status = 502
     code = "UPSTREAM_ERROR"
 
-    def __init__(self, message: str, *, provider: str, status: int | None) -> None:
-        super().__init__(message, details={"provider": provider, "status": status})
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None,
+        retry_after: float | None = None,
+    ) -> None:
+        details: dict[str, object] = {"provider": provider, "status": status}
+        if retry_after is not None:  # what the provider asked for, after Roost's own retries
+            details["retry_after_seconds"] = retry_after
+        super().__init__(message, details=details)
 
 
 class ServiceUnavailable(ApiError, family=True):

@@ -50,6 +50,33 @@ class RunNotFound(NotFound):
         super().__init__(f"Run {run_id} not found", details={"run_id": run_id})
 
 
+class TestSetNotFound(NotFound):
+    __test__ = False  # not a pytest class, whatever its name
+    code = "TESTSET_NOT_FOUND"
+
+    def __init__(self, testset_id: str) -> None:
+        super().__init__(f"Test set {testset_id} not found", details={"testset_id": testset_id})
+
+
+class CaseNotFound(NotFound):
+    code = "CASE_NOT_FOUND"
+
+    def __init__(self, testset_id: str, case_id: str) -> None:
+        super().__init__(
+            f"Test set {testset_id} has no case {case_id}",
+            details={"testset_id": testset_id, "case_id": case_id},
+        )
+
+
+class EvalRunNotFound(NotFound):
+    code = "EVAL_RUN_NOT_FOUND"
+
+    def __init__(self, eval_run_id: str) -> None:
+        super().__init__(
+            f"Evaluation run {eval_run_id} not found", details={"eval_run_id": eval_run_id}
+        )
+
+
 class ProjectNotFound(NotFound):
     code = "PROJECT_NOT_FOUND"
 

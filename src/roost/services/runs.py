@@ -78,6 +78,7 @@ class RunOwner:
             {"name": e.data.get("tool"), "arguments": e.data.get("args") or {}}
             for e in calls[:MAX_TOOL_CALLS_KEPT]
         ]
+        run.model = turn.model or run.model  # as resolved: "provider/model"
         run.turn_id, run.finished_at = turn.id, now
 
     async def after_end(self, turn: Turn, run_id: str) -> None:
@@ -102,7 +103,7 @@ class RunService:
     async def start(self, caller: Caller, request: RunRequest) -> Run:
         """Log the run and start its turn; the turn goes on in the background."""
         agent = await self._agent(caller, request)
-        await self._check_model(caller, request.model)
+        await self.check_model(caller, request.model)
         run = Run(
             id=ids.new_id("run"),
             run_id=request.run_id or "",
@@ -193,7 +194,7 @@ class RunService:
         async with self.database.read() as db:
             return await self.agents.resolve(db, caller.user_id, request.agent)
 
-    async def _check_model(self, caller: Caller, model: str | None) -> None:
+    async def check_model(self, caller: Caller, model: str | None) -> None:
         """CoAgent's MODEL_NOT_FOUND for a model its provider does not list."""
         if model is None:
             return

@@ -1,5 +1,6 @@
 """Every error leaves as the one envelope of API.md §2; this is the only place it is drawn."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -87,6 +88,12 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
         request,
         ValidationFailed("The request does not match the schema", fields),
     )
+
+
+def validation_failure(problems: Sequence[Any]) -> ValidationFailed:
+    """The 422 for a body a route validated itself (e.g. one it read as JSON lines)."""
+    fields = [_field({**p, "loc": ("body", *p.get("loc", ()))}) for p in problems]
+    return ValidationFailed("The request does not match the schema", fields)
 
 
 def _field(problem: dict[str, Any]) -> dict[str, str]:

@@ -162,7 +162,12 @@ class TurnExecutor:
             status, error = TurnStatus.FAILED, reached
         except ProviderError as failure:
             status = TurnStatus.FAILED
-            error = UpstreamError(failure.message, provider=failure.provider, status=failure.status)
+            error = UpstreamError(
+                failure.message,
+                provider=failure.provider,
+                status=failure.status,
+                retry_after=failure.retry_after,
+            )
         except Exception:
             log.exception("turn failed", extra={"turn_id": turn_id})
             status, error = TurnStatus.FAILED, InternalError(_FAILED)
