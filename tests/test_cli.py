@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -171,3 +172,31 @@ def test_readme_project_agent_writes_and_runs_a_script_once_approved(tmp_path: P
     assert "Hello from Roost" in result.stdout and "[exit code 0]" in result.stdout
     assert result.stdout.rstrip().endswith("}") and "event: done" in result.stdout
     assert (tmp_path / "projects" / "hello" / "hello.sh").read_text() == script
+
+
+def test_the_evaluation_example_of_the_docs_runs_against_a_live_server(tmp_path: Path) -> None:
+    """docs/evaluations.md's Python example, as a reader runs it: a ``roost serve`` on
+    the fake provider, which the example scripts itself."""
+    page = (ROOT / "docs" / "evaluations.md").read_text()
+    block = re.search(r"<!-- evaluation -->\n```python\n(.*?)```", page, re.S)
+    assert block is not None
+    with FakeLLM() as fake, roost_process(tmp_path, fake_model_env(fake)) as (_process, url):
+        env = {**os.environ, "ROOST_URL": url, "FAKE_URL": fake.root_url}
+        result = subprocess.run(
+            [sys.executable, "-c", block.group(1)],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            env=env,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    progress = [line for line in lines if re.match(r"^\s*\d+/20 ", line)]
+    assert len(progress) == 20 and progress[-1].lstrip().startswith("20/20")
+    assert "ended: completed" in lines
+    assert any(line.startswith("current: 10/10 passed") for line in lines)
+    assert any(line.startswith("cheaper: 8/10 passed") for line in lines)
+    assert [line for line in lines if line.startswith("flipped")] == [
+        "flipped q3 (pass_to_fail): 'What is 3 + 3?' -> 'Not sure.'",
+        "flipped q7 (pass_to_fail): 'What is 7 + 7?' -> 'Not sure.'",
+    ]

@@ -29,7 +29,10 @@ BODIES: dict[str, Any] = {
     "tasks": {"description": "x"},
     "prompt": {"prompt": "x"},
     "{agent_ref}": {"name": "x", "preamble": "y"},
-    "runs": {"preamble": "x", "prompt": "y"},
+    "runs": {"preamble": "x", "prompt": "y", "configurations": [{"preamble": "x"}]},
+    "{testset_id}": {"name": "x"},
+    "cases": {"input": "x"},
+    "{case_id}": {"input": "x"},
 }
 # Routes only admins may use: a member's call is refused before any lookup.
 ADMIN_ONLY = ("/api/admin", "/api/projects/locations/")
@@ -46,7 +49,7 @@ async def world(open_app: tuple[Any, httpx.AsyncClient]) -> Any:
 
 async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
     """A's session with a folder, messages, a finished turn, an API key, a skill, a
-    project, a task, a scheduled job, an agent and a run."""
+    project, a task, a scheduled job, an agent, a run, a test set and its evaluation."""
     sid = (
         await client.post(
             "/api/sessions",
@@ -95,7 +98,22 @@ async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
         json={"run_id": "A-run", "preamble": "A-words", "prompt": "A-words"},
     )
     assert run.status_code == 200, run.text
+    testset = await client.post(
+        "/api/testsets",
+        headers=a.headers,
+        json={"name": "A-secret", "cases": [{"id": "A-case", "input": "A-words"}]},
+    )
+    assert testset.status_code == 201, testset.text
+    evaluation = await client.post(
+        f"/api/testsets/{testset.json()['id']}/runs",
+        headers=a.headers,
+        json={"configurations": [{"preamble": "A-words"}]},
+    )
+    assert evaluation.status_code == 202, evaluation.text
     return {
+        "{testset_id}": testset.json()["id"],
+        "{eval_id}": evaluation.json()["id"],
+        "{case_id}": "A-case",
         "{run_ref}": "A-run",
         "{agent_ref}": agent.json()["id"],
         "{number}": "1",
@@ -138,8 +156,8 @@ async def test_user_b_cannot_see_or_touch_user_a_things(world: Any) -> None:
         else:
             assert response.status_code < 500, (method, path)
         echoed = [value for value in ids.values() if value in url]  # a 404 names what was asked
-        secrets = ("A-secret", "A-folder", "A-words", "A-key", "A-skill", "A-agent")
-        named = [value for key, value in ids.items() if key != "{number}"]  # not "1"
+        secrets = ("A-secret", "A-folder", "A-words", "A-key", "A-skill", "A-agent", "A-case")
+        named = [value for key, value in ids.items() if key not in ("{number}", "{case_id}")]
         for secret in (*secrets, *named):
             if secret not in echoed:
                 assert secret not in response.text, (method, path, secret)
