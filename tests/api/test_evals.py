@@ -12,6 +12,7 @@ import httpx
 import orjson
 import pytest
 
+from roost.store.models import EvalRun
 from roost.testing import FakeLLM
 from tests.support.admin import error_code
 from tests.support.sse import parse as parse_frames
@@ -423,3 +424,22 @@ async def test_evaluation_requests_are_checked(client: Client) -> None:
     assert (await client.get(f"/api/testsets/{set_id}/runs")).json()["data"] == []
     other = await client.get(f"/api/testsets/{empty}/runs/eval_01jd3x0000000000000000000a")
     assert other.status_code == 404 and error_code(other) == "EVAL_RUN_NOT_FOUND"
+
+
+async def test_a_restart_ends_the_evaluations_it_was_running_interrupted(
+    app: Any, client: Client
+) -> None:
+    set_id = await make_set(client, [{"id": "a", "input": "one"}, {"id": "b", "input": "two"}])
+    started = await client.post(
+        f"/api/testsets/{set_id}/runs", json={"configurations": [{"preamble": "p"}]}
+    )
+    eval_id = started.json()["id"]
+    await until_ended(client, set_id, eval_id)
+    services = app.state.services
+    async with services.database.write() as db:  # as a process that stopped mid-way left it
+        run = await db.get(EvalRun, eval_id)
+        run.status, run.finished_at, run.summary = "running", None, None
+    assert await services.evals.recover() == 1
+    shown = (await client.get(f"/api/testsets/{set_id}/runs/{eval_id}")).json()
+    assert shown["status"] == "interrupted" and shown["error"]["code"] == "INTERRUPTED"
+    assert shown["summary"][0]["cases"] == 2  # the results it had stay, summed up

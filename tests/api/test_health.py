@@ -41,6 +41,7 @@ async def test_features_says_what_is_switched_on(client: httpx.AsyncClient) -> N
     assert features["scale_out"] is False
     assert features["projects"] is features["approvals"] is features["idempotency"] is True
     assert features["tasks"] is features["websocket"] is features["scheduler"] is True
+    assert features["agents"] is features["runs"] is features["evaluations"] is True
     assert features["run_command"] is features["fetch_url"] is False
 
 

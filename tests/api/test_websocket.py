@@ -158,6 +158,28 @@ async def test_notices_reach_every_tab_of_the_user(live_server: str, fake_llm: F
     assert deleted[-1]["session_id"] == sid
 
 
+async def test_the_tasks_channel_carries_an_evaluations_progress(live_server: str) -> None:
+    async with opened(live_server) as socket, httpx.AsyncClient(base_url=live_server) as http:
+        assert (await socket.request(channel="tasks", type="subscribe"))["type"] == "ok"
+        cases = [{"id": "a", "input": "one"}, {"id": "b", "input": "two"}]
+        testset = (await http.post("/api/testsets", json={"name": "s", "cases": cases})).json()
+        started = await http.post(
+            f"/api/testsets/{testset['id']}/runs", json={"configurations": [{"preamble": "p"}]}
+        )
+        eval_id = started.json()["id"]
+        frames = await socket.until(lambda f: f.get("type") == "eval_ended")
+    ours = [f for f in frames if f.get("eval_run_id") == eval_id]
+    assert [f["type"] for f in ours] == [
+        "eval_started",
+        "eval_progress",
+        "eval_progress",
+        "eval_ended",
+    ]
+    assert {f["case_id"] for f in ours if f["type"] == "eval_progress"} == {"a", "b"}
+    assert [f["done"] for f in ours] == [0, 1, 2, 2] and ours[-1]["total"] == 2
+    assert ours[-1]["summary"][0]["passed"] == 2
+
+
 @pytest.mark.located
 async def test_the_files_channel_reports_changes_in_a_watched_project(
     settings: Settings,
