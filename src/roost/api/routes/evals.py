@@ -72,7 +72,7 @@ async def create_testset(caller: Caller, services: Services, body: TestSetIn) ->
     "/testsets/import",
     status_code=status.HTTP_201_CREATED,
     response_model=TestSetOut,
-    responses=errors(400, 409),
+    responses=errors(400, 409, 413, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
