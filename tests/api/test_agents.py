@@ -124,6 +124,18 @@ async def test_a_turn_runs_and_records_its_agents_version(
     assert shown["agent_version"] == 1
 
 
+async def test_an_agents_skills_join_its_turns(client: Client, fake_llm: FakeLLM) -> None:
+    skill = {"name": "Haiku", "instructions": "SKILL-HAIKU: answer in haiku."}
+    assert (await client.post("/api/skills", json=skill)).status_code == 201
+    await make(client, skills=["haiku"])  # by name, in any case
+    sid = await new_session(client, agent=SUPPORT["name"])
+    await send(client, sid, "hello")
+    assert "SKILL-HAIKU" in str(fake_llm.stats().last_request.body["messages"][0])
+    plain = await new_session(client)
+    await send(client, plain, "hello")
+    assert "SKILL-HAIKU" not in str(fake_llm.stats().last_request.body["messages"])
+
+
 async def test_the_server_agents_come_from_roost_toml_and_only_admins_change_them(
     settings: Settings,
 ) -> None:

@@ -265,6 +265,7 @@ async def test_two_configurations_run_side_by_side_with_progress_and_flips(
     logged = (await client.get("/api/runs", params={"meta": f"eval_run_id={eval_id}"})).json()
     assert len(logged["data"]) == 20
     assert {r["agent"] for r in logged["data"]} == {"maths", "maths-cheap"}
+    assert third["results"]["small"][0]["agent_version"] == 1
 
     exported = await client.get(
         f"/api/testsets/{set_id}/runs/{eval_id}/export", params={"format": "csv"}

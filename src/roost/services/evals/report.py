@@ -50,6 +50,7 @@ def result_view(result: EvalResult) -> dict[str, Any]:
         "total_tokens": result.prompt_tokens + result.completion_tokens,
         "cost_usd": result.cost_usd,
         "run_id": result.run_id,
+        "agent_version": result.agent_version,
         "error": result.error,
     }
 

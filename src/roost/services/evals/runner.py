@@ -145,7 +145,7 @@ class EvalRunner:
         except ApiError as refused:  # e.g. the agent was deleted meanwhile
             result.status, result.error = "error", _error(refused)
             return result
-        result.run_id = answered.id
+        result.run_id, result.agent_version = answered.id, answered.agent_version
         result.output = answered.response or ""
         result.latency_ms = answered.latency_ms
         result.prompt_tokens = answered.prompt_tokens
@@ -194,7 +194,8 @@ class EvalRunner:
             limited = ended.status == "failed" and details.get("status") == 429
             if not limited or attempt == RATE_LIMIT_ATTEMPTS:
                 return ended
-            wait = details.get("retry_after_seconds") or 2.0**attempt
+            asked = details.get("retry_after_seconds")
+            wait = 2.0**attempt if asked is None else asked
             await asyncio.sleep(min(float(wait), MAX_RATE_LIMIT_WAIT))
         raise AssertionError("unreachable")
 

@@ -140,6 +140,7 @@ class EvalResult(Base):
     configuration: Mapped[str] = mapped_column(String(100))
     repeat: Mapped[int] = mapped_column(Integer, default=1)
     run_id: Mapped[str | None] = mapped_column(String(40))
+    agent_version: Mapped[int | None] = mapped_column(Integer)  # the version the run ran
     status: Mapped[str] = mapped_column(String(20))  # passed, failed, error
     output: Mapped[str] = mapped_column(Text, default="")
     verdicts: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)

@@ -146,6 +146,7 @@ def upgrade() -> None:
         sa.Column("configuration", sa.String(length=100), nullable=False),
         sa.Column("repeat", sa.Integer(), nullable=False),
         sa.Column("run_id", sa.String(length=40), nullable=True),
+        sa.Column("agent_version", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("output", sa.Text(), nullable=False),
         sa.Column("verdicts", roost.store.models.Json, nullable=False),
