@@ -2,12 +2,15 @@
 with its filters; tools that run when the agent has them; and a run's session kept out
 of the session list."""
 
+import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
 from roost.testing import FakeLLM
 from tests.support.admin import error_code
+from tests.support.projects import new_project
 from tests.support.sse import parse
 
 Client = httpx.AsyncClient
@@ -205,3 +208,26 @@ async def test_the_run_log_filters_by_agent_meta_and_time(client: Client) -> Non
     assert bad.status_code == 400 and error_code(bad) == "INVALID_REQUEST"
     missing = await client.get("/api/runs/nothing-here")
     assert missing.status_code == 404 and error_code(missing) == "RUN_NOT_FOUND"
+
+
+@pytest.mark.located
+async def test_a_background_run_answers_202_and_works_in_no_project(
+    client: Client, fake_llm: FakeLLM
+) -> None:
+    project = await new_project(client, "Active")
+    await client.post(f"/api/projects/{project['id']}/activate")
+    fake_llm.add_replies({"text": "later", "ttft_ms": 50})
+    response = await client.post(
+        "/api/runs", params={"background": "true"}, json={"preamble": "p", "prompt": "hi"}
+    )
+    assert response.status_code == 202
+    accepted = response.json()
+    assert accepted["status"] == "running" and accepted["response"] is None
+    for _ in range(500):
+        run = (await client.get(f"/api/runs/{accepted['run_id']}")).json()
+        if run["status"] != "running":
+            break
+        await asyncio.sleep(0.01)
+    assert run["status"] == "completed" and run["response"] == "later"
+    session = (await client.get(f"/api/sessions/{run['session_id']}")).json()
+    assert session["project_id"] is None  # unattended: never the user's active project

@@ -23,7 +23,7 @@ from roost.services.sessions import SessionService
 from roost.services.turns import Ending, Extras, TurnRequest, TurnService
 from roost.services.user_settings import SettingsService
 from roost.store.db import Database, flush_unique
-from roost.store.models import Agent, Run, Session, Turn
+from roost.store.models import Agent, Run, Turn
 from roost.store.paging import Page
 from roost.store.runs import RunFilter, RunRepo
 from roost.store.turns import EventRepo
@@ -122,12 +122,11 @@ class RunService:
             f"A run with run_id {run.run_id} exists",
             details={"field": "run_id", "run_id": run.run_id},
         )
-        session = await self.sessions.create(
-            caller, {"title": f"Run {run.run_id}"[:500], "agent": run.agent}
-        )
+        # No project: an unattended run never works in the user's active project.
+        fields = {"title": f"Run {run.run_id}"[:500], "agent": run.agent, "project_id": None}
+        session = await self.sessions.create(caller, fields, kind="run")
         try:
             async with self.database.write() as db:
-                await self._mark_run_session(db, session)
                 repo = RunRepo(db, caller)
                 if await repo.taken(run.run_id):
                     raise taken
@@ -216,9 +215,3 @@ class RunService:
                 "available_models": available,
             },
         )
-
-    @staticmethod
-    async def _mark_run_session(db: AsyncSession, session: Session) -> None:
-        stored = await db.get(Session, session.id)
-        if stored is not None:
-            stored.kind = "run"

@@ -114,21 +114,25 @@ class SessionService:
         page = await self.page(caller, SessionFilter(), limit=limit, after=after, order="recent")
         return group_by_day(page.items, utcnow().astimezone(zone)), page
 
-    async def create(self, caller: Caller, fields: dict[str, Any]) -> Session:
+    async def create(
+        self, caller: Caller, fields: dict[str, Any], *, kind: str = "chat"
+    ) -> Session:
         """A new session; without ``project_id`` or ``working_directory`` it joins the
-        caller's active project, if any (``project_id: null`` opts out)."""
+        caller's active project, if any (``project_id: null`` opts out). A ``kind`` other
+        than "chat" (a run's) is left out of lists, and of the user's notices."""
         fields = _pick(fields, CREATE_FIELDS)
         if "project_id" not in fields and not fields.get("working_directory"):
             fields.update(await self._active_project(caller))
         fields = _stored(await self._bound(caller, fields))
-        session = Session(id=ids.new_id("ses"), **fields)
+        session = Session(id=ids.new_id("ses"), kind=kind, **fields)
         if session.title:
             session.custom_title = session.title
         else:
             session.title = DEFAULT_TITLE
         async with self.database.write() as db:
             SessionRepo(db, caller).add(session)
-        self._tell(caller, "created", session.id)
+        if kind == "chat":
+            self._tell(caller, "created", session.id)
         return session
 
     async def create_child(
