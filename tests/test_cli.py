@@ -174,13 +174,21 @@ def test_readme_project_agent_writes_and_runs_a_script_once_approved(tmp_path: P
     assert (tmp_path / "projects" / "hello" / "hello.sh").read_text() == script
 
 
-def test_the_evaluation_example_of_the_docs_runs_against_a_live_server(tmp_path: Path) -> None:
+def test_the_evaluation_example_of_the_docs_runs_against_a_live_server(
+    tmp_path: Path, database_url: str
+) -> None:
     """docs/evaluations.md's Python example, as a reader runs it: a ``roost serve`` on
-    the fake provider, which the example scripts itself."""
+    the fake provider, which the example scripts itself; on SQLite and PostgreSQL."""
     page = (ROOT / "docs" / "evaluations.md").read_text()
     block = re.search(r"<!-- evaluation -->\n```python\n(.*?)```", page, re.S)
     assert block is not None
-    with FakeLLM() as fake, roost_process(tmp_path, fake_model_env(fake)) as (_process, url):
+    with (
+        FakeLLM() as fake,
+        roost_process(tmp_path, fake_model_env(fake, ROOST_DATABASE_URL=database_url)) as (
+            _process,
+            url,
+        ),
+    ):
         env = {**os.environ, "ROOST_URL": url, "FAKE_URL": fake.root_url}
         result = subprocess.run(
             [sys.executable, "-c", block.group(1)],
