@@ -2,7 +2,7 @@
 database. Turns, runs and evaluations read agents only through this shape."""
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import orjson
@@ -63,6 +63,10 @@ class AgentDefinition:
         """Names one definition: equal definitions, equal digests."""
         canonical = orjson.dumps(self.as_dict(), option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()
+
+
+# The fields of a definition, in order: the columns of an agent that a version keeps.
+FIELDS = tuple(field.name for field in fields(AgentDefinition))
 
 
 def split_model(model: str | None) -> dict[str, str] | None:

@@ -46,6 +46,7 @@ from roost.errors.failures import (
 )
 from roost.errors.not_found import (
     AgentNotFound,
+    AgentVersionNotFound,
     ApiKeyNotFound,
     ArtifactNotFound,
     CaseNotFound,
@@ -100,6 +101,7 @@ from roost.errors.refusals import (
 
 __all__ = [
     "AgentNotFound",
+    "AgentVersionNotFound",
     "AlreadyExists",
     "ApiError",
     "ApiKeyNotFound",

@@ -43,6 +43,16 @@ class AgentNotFound(NotFound):
         )
 
 
+class AgentVersionNotFound(NotFound):
+    code = "AGENT_VERSION_NOT_FOUND"
+
+    def __init__(self, agent_id: str, version: int) -> None:
+        super().__init__(
+            f"Agent {agent_id} has no version {version}",
+            details={"agent_id": agent_id, "version": version},
+        )
+
+
 class RunNotFound(NotFound):
     code = "RUN_NOT_FOUND"
 

@@ -17,8 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roost import ids
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.domain.agents import DEFAULT_AGENT_NAME, AgentDefinition
-from roost.errors import AgentNotFound, AlreadyExists, ApiError, Forbidden, NotFound
+from roost.domain.agents import DEFAULT_AGENT_NAME, FIELDS, AgentDefinition
+from roost.errors import (
+    AgentNotFound,
+    AgentVersionNotFound,
+    AlreadyExists,
+    ApiError,
+    Forbidden,
+)
 from roost.services.caller import Caller
 from roost.store.agents import AgentRepo, shared_agents, version_of
 from roost.store.db import Database, flush_unique
@@ -26,28 +32,6 @@ from roost.store.models import Agent, AgentVersion
 from roost.store.paging import Page
 
 log = logging.getLogger(__name__)
-
-FIELDS = (
-    "name",
-    "description",
-    "preamble",
-    "model",
-    "tools",
-    "skills",
-    "max_iterations",
-    "requires_approval",
-    "temperature",
-)
-
-
-class AgentVersionNotFound(NotFound):
-    code = "AGENT_VERSION_NOT_FOUND"
-
-    def __init__(self, agent_id: str, version: int) -> None:
-        super().__init__(
-            f"Agent {agent_id} has no version {version}",
-            details={"agent_id": agent_id, "version": version},
-        )
 
 
 def definition_of(agent: Agent) -> AgentDefinition:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from roost.api.schemas.common import ClientModel, ListOut, NoNul, ShortName, Timestamp, Whole
-from roost.domain.agents import split_model
+from roost.domain.agents import FIELDS, split_model
 from roost.store.models import Agent, AgentVersion
 
 AgentName = Annotated[
@@ -142,20 +142,8 @@ class AgentOut(BaseModel):
             shared=agent.owner_id is None,
             created_at=agent.created_at,
             updated_at=agent.updated_at,
-            **_definition_out({k: getattr(agent, k) for k in _DEFINITION_KEYS}),
+            **_definition_out({k: getattr(agent, k) for k in FIELDS if k != "name"}),
         )
-
-
-_DEFINITION_KEYS = (
-    "description",
-    "preamble",
-    "model",
-    "tools",
-    "skills",
-    "max_iterations",
-    "requires_approval",
-    "temperature",
-)
 
 
 class AgentListOut(ListOut[AgentOut]):
