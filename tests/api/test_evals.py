@@ -12,9 +12,11 @@ import httpx
 import orjson
 import pytest
 
+from roost.config import ModelPrice, Settings
 from roost.store.models import EvalRun
 from roost.testing import FakeLLM
 from tests.support.admin import error_code
+from tests.support.apps import running
 from tests.support.sse import parse as parse_frames
 
 Client = httpx.AsyncClient
@@ -444,3 +446,36 @@ async def test_a_restart_ends_the_evaluations_it_was_running_interrupted(
     shown = (await client.get(f"/api/testsets/{set_id}/runs/{eval_id}")).json()
     assert shown["status"] == "interrupted" and shown["error"]["code"] == "INTERRUPTED"
     assert shown["summary"][0]["cases"] == 2  # the results it had stay, summed up
+
+
+async def test_repeats_give_an_interval_prices_give_a_cost_and_tool_calls_are_checked(
+    settings: Settings, fake_llm: FakeLLM
+) -> None:
+    prices = {"openai/fake-small": ModelPrice(input_per_million=1, output_per_million=2)}
+    plan = {"steps": [{"description": "Look", "status": "completed"}]}
+    async with running(settings, model_prices=prices) as (_app, client):
+        await client.post(
+            "/api/agents", json={"name": "planner", "preamble": "Plan.", "tools": ["update_plan"]}
+        )
+        called = {"type": "tool_called", "name": "update_plan", "args": {"steps": plan["steps"]}}
+        set_id = await make_set(client, [{"id": "p", "input": "plan it", "assertions": [called]}])
+        for _ in range(3):
+            fake_llm.add_replies(
+                {"tool_calls": [{"name": "update_plan", "arguments": plan}]},
+                {"text": "done", "usage": {"input_tokens": 1000, "output_tokens": 500}},
+            )
+        started = await client.post(
+            f"/api/testsets/{set_id}/runs",
+            json={
+                "configurations": [{"agent_id": "planner", "model_ref": SMALL}],
+                "repeats": 3,
+                "concurrency": 1,
+            },
+        )
+        run = await until_ended(client, set_id, started.json()["id"])
+    summary = run["summary"][0]
+    assert summary["configuration"] == "planner@openai/fake-small"
+    assert summary["cases"] == 3 and summary["passed"] == 3
+    assert summary["pass_rate_interval"] == [0.4385, 1.0]  # Wilson, 3 of 3
+    # Each repeat: the tool call's turn (counted by the fake) and the answer's 1000 + 500.
+    assert summary["cost_usd"] is not None and summary["cost_usd"] >= 3 * (0.001 + 0.001)
