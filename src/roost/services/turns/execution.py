@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,36 +20,31 @@ from roost.domain.agents import DEFAULT_AGENT_NAME, AgentDefinition
 from roost.domain.events import Done, Payload, Status, Title
 from roost.domain.events import Usage as UsageEvent
 from roost.domain.turn_status import RUNNABLE, TurnStatus
-from roost.engine.providers.base import ChatMessage, ModelRequest, ProviderError
-from roost.engine.providers.registry import ProviderRegistry
+from roost.engine.providers.base import ProviderError
 from roost.engine.runner import (
     InputNeeded,
     Resumed,
-    RunSettings,
-    TurnRunner,
     Usage,
 )
 from roost.engine.skills import as_instructions, for_turn
-from roost.engine.tools.approval import approval_gate, needs_approval
-from roost.engine.tools.ask import ASK_USER
-from roost.engine.tools.policy import SandboxPolicy
-from roost.engine.tools.registry import ToolContext, ToolRegistry
+from roost.engine.tools.registry import ToolRegistry
 from roost.errors import ApiError, InternalError, MaxIterationsReached, UpstreamError
 from roost.services.agents import AgentService
-from roost.services.projects import ProjectService, TurnProject
+from roost.services.projects import ProjectService
 from roost.services.skills import SkillService
+from roost.services.turns.assembly import StartedTurn, assemble
 from roost.services.turns.committer import Committer
 from roost.services.turns.compaction import compact
 from roost.services.turns.endings import end_turn, error_event
 from roost.services.turns.event_log import EventWriter
-from roost.services.turns.history import split_waiting, to_chat
+from roost.services.turns.history import split_waiting
 from roost.services.turns.owners import Ending, TurnOwners
 from roost.services.turns.sink import TurnSink
 from roost.services.turns.start import Marked, history_of, mark_running
 from roost.services.turns.titles import generate_title
-from roost.services.user_settings import SettingsService, UserDefaults
+from roost.services.user_settings import SettingsService
 from roost.store.db import Database, uninterrupted
-from roost.store.models import Message, Session, Turn
+from roost.store.models import Message, Turn
 from roost.store.sessions import UncheckedSessions
 from roost.store.turns import TurnFenced, TurnRepo
 
@@ -58,24 +52,6 @@ log = logging.getLogger("roost.turns")
 
 _FAILED = "The turn failed"
 _NOTHING_TO_RESUME = "The turn waited on calls that are no longer in its history"
-
-CONTINUE_PROMPT = "Continue exactly where your previous answer stopped, without repeating it."
-
-
-@dataclass
-class StartedTurn:
-    turn: Turn
-    session: Session
-    writer: EventWriter
-    sink: "TurnSink"
-    defaults: UserDefaults
-    providers: ProviderRegistry
-    agent: AgentDefinition
-    admin: bool = False  # whether the session's owner is an admin
-    runner: TurnRunner | None = None
-    skill_instructions: str | None = None
-    resumed: Resumed | None = None
-    project: TurnProject | None = None
 
 
 class TurnExecutor:
@@ -242,7 +218,9 @@ class TurnExecutor:
             history = await self._compact_first(started, history)
         try:
             started.project = await self.projects.for_turn(session.owner_id, session.project_id)
-            started.runner = await self._runner(started, history)
+            started.runner = await assemble(
+                started, history, tools=self.tools, owners=self.owners, settings=self.settings
+            )
         except ApiError as unusable:  # e.g. its provider was removed, its folder moved
             await self._finish(started, TurnStatus.FAILED, unusable)
             return None
@@ -265,84 +243,6 @@ class TurnExecutor:
         started.skill_instructions = as_instructions(chosen)
         for name in brought if announce else []:
             await started.writer.emit(Status(status="skill", message=f"Using skill: {name}"))
-
-    async def _runner(self, started: StartedTurn, history: list[Message]) -> TurnRunner:
-        turn, session = started.turn, started.session
-        agent = started.agent
-        provider_id, _, model = (turn.model or "").partition("/")
-        chat, summaries = to_chat(history)
-        continuing = turn.options.get("continue_message_id")
-        if continuing:
-            chat.append(ChatMessage("user", CONTINUE_PROMPT))
-        project = started.project
-        extras = await self.owners.extras(turn)
-        instructions = [
-            started.defaults.system_prompt,
-            agent.preamble if extras.preamble is None else extras.preamble,
-            extras.instructions,
-            started.skill_instructions,
-            project.context if project else None,
-            *summaries,
-        ]
-        system = "\n\n".join(part for part in instructions if part) or None
-        tools = self.tools.with_tools(extras.tools)
-        tool_names = (
-            (None if agent.tools is None else list(agent.tools))
-            if turn.options.get("tools", True)
-            else []
-        )
-        if tool_names is not None and extras.names:
-            tool_names = [*tool_names, *extras.names]
-        admin = started.admin
-        specs = await tools.available_specs(tool_names, admin=admin)
-        if extras.unattended:
-            specs = [spec for spec in specs if not self._waits(tools, spec.name, agent)]
-        request = ModelRequest(
-            model=model,
-            messages=chat,
-            system=system,
-            tools=specs,
-            max_tokens=started.defaults.max_tokens or self.settings.max_tokens,
-            temperature=agent.temperature if extras.temperature is None else extras.temperature,
-        )
-        context = ToolContext(
-            session.id,
-            turn.id,
-            session.owner_id,
-            working_directory=project.root if project else None,
-            emit=started.writer.emit,
-            policy=project.policy if project else SandboxPolicy(),
-            admin=admin,
-            keep_output=extras.keep_output,
-        )
-        return TurnRunner(
-            started.providers.get(provider_id),
-            request,
-            tools,
-            context,
-            started.sink,
-            RunSettings(
-                max_iterations=extras.max_iterations
-                or agent.max_iterations
-                or self.settings.max_iterations,
-                retries=self.settings.provider_retries,
-                continue_message_id=continuing,
-            ),
-            approval_gate(
-                self.tools,
-                requiring=self.settings.tools_requiring_approval,
-                always=agent.requires_approval,
-                allowed=session.approved_tools or [],
-            ),
-        )
-
-    def _waits(self, tools: ToolRegistry, name: str, agent: AgentDefinition) -> bool:
-        """Whether a call of the tool would wait on a person: a question, an approval."""
-        tool = tools.get(name)
-        if name == ASK_USER.name or tool is None:
-            return True
-        requiring = self.settings.tools_requiring_approval
-        return needs_approval(tool, requiring=requiring, always=agent.requires_approval)
 
     async def _compact_first(self, started: StartedTurn, history: list[Message]) -> list[Message]:
         """History outgrew the window: summarise what did not fit, then read it again."""
