@@ -57,6 +57,7 @@ class AgentSettings(BaseModel):
     requires_approval: bool = Field(False, description="Every tool call waits for approval.")
     skills: list[str] = Field(default_factory=list, description="Skills every turn brings in.")
     temperature: float | None = Field(None, ge=0, le=2)
+    recall_memories: bool = Field(True, description="Relevant memories join each turn.")
 
 
 DEFAULT_AGENT = AgentSettings(
@@ -163,6 +164,9 @@ class Settings(BaseSettings):
     model_prices: dict[str, ModelPrice] = Field(
         default_factory=dict,
         description='Prices by "provider/model" (or model name): evaluations report costs.',
+    )
+    memory_context_tokens: int = Field(
+        500, ge=0, le=100_000, description="Tokens of recalled memories a turn may get; 0: off."
     )
     eval_max_concurrency: int = Field(
         16, ge=1, le=256, description="Cases an evaluation run may run at once, at most."

@@ -28,6 +28,7 @@ from roost.services.evals.testsets import TestSetService
 from roost.services.idempotency import IdempotencyStore
 from roost.services.locations import LocationService
 from roost.services.mcp import McpServerService
+from roost.services.memories import MemoryService
 from roost.services.messages import MessageService
 from roost.services.project_files import ProjectFiles
 from roost.services.project_templates import TemplateService
@@ -56,6 +57,7 @@ class Services:
     providers: ProviderRegistry
     tools: ToolRegistry
     agents: AgentService
+    memories: MemoryService
     runs: RunService
     testsets: TestSetService
     evals: EvalService
@@ -115,8 +117,11 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     notices = RedisNotices(redis) if redis is not None else LocalNotices()
     owners = TurnOwners(notices)
     agents = AgentService(database, settings)
+    memories = MemoryService(database, projects)
+    for tool in memories.tools():
+        tools.register(tool)
     executor = TurnExecutor(
-        database, bus, user_settings, skills, tools, projects, settings, owners, agents
+        database, bus, user_settings, skills, tools, projects, settings, owners, agents, memories
     )
     queue = LocalTurnQueue(executor)
     turns = TurnService(database, bus, queue, user_settings, settings, owners, agents)
@@ -164,6 +169,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         providers=providers,
         tools=tools,
         agents=agents,
+        memories=memories,
         runs=runs,
         testsets=TestSetService(database),
         evals=evals,

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.accounts import Account, account
+from tests.support.admin import error_code
 from tests.support.bodies import body_for
 
 # Routes where B acts on B's own behalf (making B's things, B's login): nothing of A's.
@@ -32,6 +33,9 @@ BODIES: dict[str, Any] = {
     "runs": {"preamble": "x", "prompt": "y", "configurations": [{"preamble": "x"}]},
     "{testset_id}": {"name": "x"},
     "cases": {"input": "x"},
+    "memories": {"content": "x"},
+    "search": {"query": "x"},
+    "{memory_id}": {"content": "x"},
     "{case_id}": {"input": "x"},
 }
 # Routes only admins may use: a member's call is refused before any lookup.
@@ -110,7 +114,12 @@ async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
         json={"configurations": [{"preamble": "A-words"}]},
     )
     assert evaluation.status_code == 202, evaluation.text
+    memory = await client.post(
+        f"/api/sessions/{sid}/memories", headers=a.headers, json={"content": "A-words"}
+    )
+    assert memory.status_code == 201, memory.text
     return {
+        "{memory_id}": memory.json()["id"],
         "{testset_id}": testset.json()["id"],
         "{eval_id}": evaluation.json()["id"],
         "{case_id}": "A-case",
@@ -151,6 +160,9 @@ async def test_user_b_cannot_see_or_touch_user_a_things(world: Any) -> None:
         mcp_write = path.startswith("/api/mcp/") and method != "GET"
         if path.startswith(ADMIN_ONLY) or mcp_write:
             assert response.status_code == 403, (method, path)
+        elif path.startswith("/api/workspace/") and "{" in path:
+            # B names no project and has none active: refused before any lookup.
+            assert error_code(response) == "NO_ACTIVE_PROJECT", (method, path, response.text)
         elif "{" in path:
             assert response.status_code == 404, (method, path, response.status_code, response.text)
         else:

@@ -23,6 +23,7 @@ class AgentDefinition:
     max_iterations: int | None = None
     requires_approval: bool = False
     temperature: float | None = None
+    recall_memories: bool = True  # the best-matching memories join each turn's context
 
     @classmethod
     def from_settings(cls, name: str, agent: AgentSettings) -> "AgentDefinition":
@@ -36,6 +37,7 @@ class AgentDefinition:
             max_iterations=agent.max_iterations,
             requires_approval=agent.requires_approval,
             temperature=agent.temperature,
+            recall_memories=agent.recall_memories,
         )
 
     @classmethod
@@ -51,6 +53,7 @@ class AgentDefinition:
             max_iterations=data.get("max_iterations"),
             requires_approval=bool(data.get("requires_approval", False)),
             temperature=data.get("temperature"),
+            recall_memories=bool(data.get("recall_memories", True)),
         )
 
     def as_dict(self) -> dict[str, Any]:

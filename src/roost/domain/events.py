@@ -146,7 +146,7 @@ class InputRequired(Payload):
 
 class Status(Payload):
     type: Literal["status"] = "status"
-    status: Literal["compacting", "skill", "resumed", "delegated", "delegate_done"]
+    status: Literal["compacting", "skill", "memory", "resumed", "delegated", "delegate_done"]
     message: str
 
 

@@ -53,6 +53,13 @@ class AgentVersionNotFound(NotFound):
         )
 
 
+class MemoryNotFound(NotFound):
+    code = "MEMORY_NOT_FOUND"
+
+    def __init__(self, memory_id: str) -> None:
+        super().__init__(f"Memory {memory_id} not found", details={"memory_id": memory_id})
+
+
 class RunNotFound(NotFound):
     code = "RUN_NOT_FOUND"
 

@@ -96,6 +96,7 @@ class SystemService:
             "agents": True,
             "runs": True,
             "evaluations": True,
+            "memories": True,
             "terminal": self.settings.terminal_enabled,
             "idempotency": True,
             "run_command": self.settings.run_command_enabled,

@@ -50,6 +50,9 @@ class _AgentFields(ClientModel):
     max_iterations: Iterations | None = None
     requires_approval: StrictBool | None = None
     temperature: Temperature | None = None
+    recall_memories: StrictBool | None = Field(
+        None, description="Whether the best-matching memories join each turn (true)."
+    )
 
     @model_validator(mode="after")
     def _one_model(self) -> "_AgentFields":
@@ -69,6 +72,8 @@ class _AgentFields(ClientModel):
             fields[key] = getattr(self, key)
         if "requires_approval" in fields and fields["requires_approval"] is None:
             fields["requires_approval"] = False
+        if "recall_memories" in sent:
+            fields["recall_memories"] = self.recall_memories is not False
         if "model_ref" in sent or "model" in sent:
             fields["model"] = self.model_ref.ref if self.model_ref else self.model
         if "tools" in sent:
@@ -108,6 +113,7 @@ def _definition_out(data: dict[str, Any]) -> dict[str, Any]:
         "max_iterations": data.get("max_iterations"),
         "requires_approval": bool(data.get("requires_approval")),
         "temperature": data.get("temperature"),
+        "recall_memories": bool(data.get("recall_memories", True)),
     }
 
 
@@ -128,6 +134,7 @@ class AgentOut(BaseModel):
     max_iterations: int | None
     requires_approval: bool
     temperature: float | None
+    recall_memories: bool
     version: int
     shared: bool = Field(description="A server agent: every user may use it, admins change it.")
     created_at: Timestamp
@@ -163,6 +170,7 @@ class AgentVersionOut(BaseModel):
     max_iterations: int | None
     requires_approval: bool
     temperature: float | None
+    recall_memories: bool
     created_at: Timestamp
 
     @classmethod

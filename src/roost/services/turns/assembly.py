@@ -36,6 +36,7 @@ class StartedTurn:
     admin: bool = False  # whether the session's owner is an admin
     runner: TurnRunner | None = None
     skill_instructions: str | None = None
+    memory_instructions: str | None = None  # the memories recalled for this turn
     resumed: Resumed | None = None
     project: TurnProject | None = None
 
@@ -63,6 +64,7 @@ async def assemble(
         agent.preamble if extras.preamble is None else extras.preamble,
         extras.instructions,
         started.skill_instructions,
+        started.memory_instructions,
         project.context if project else None,
         *summaries,
     ]

@@ -30,6 +30,7 @@ from roost.engine.skills import as_instructions, for_turn
 from roost.engine.tools.registry import ToolRegistry
 from roost.errors import ApiError, InternalError, MaxIterationsReached, UpstreamError
 from roost.services.agents import AgentService
+from roost.services.memories import MemoryService
 from roost.services.projects import ProjectService
 from roost.services.skills import SkillService
 from roost.services.turns.assembly import StartedTurn, assemble
@@ -66,6 +67,7 @@ class TurnExecutor:
         settings: Settings,
         owners: TurnOwners,
         agents: AgentService,
+        memories: MemoryService,
     ) -> None:
         self.database = database
         self.bus = bus
@@ -77,6 +79,7 @@ class TurnExecutor:
         self.settings = settings
         self.owners = owners
         self.agents = agents
+        self.memories = memories
         self._cleanups: set[asyncio.Task[Any]] = set()
 
     async def drain(self, within: float = 10.0) -> None:
@@ -207,6 +210,7 @@ class TurnExecutor:
             await self._finish(started, TurnStatus.FAILED, gone)
             return None
         await self._apply_skills(started, history, announce=marked.responses is None)
+        await self._recall(started, history, announce=marked.responses is None)
         if marked.responses is not None:
             waiting = split_waiting(history, turn.id)
             if waiting is None:
@@ -243,6 +247,26 @@ class TurnExecutor:
         started.skill_instructions = as_instructions(chosen)
         for name in brought if announce else []:
             await started.writer.emit(Status(status="skill", message=f"Using skill: {name}"))
+
+    async def _recall(
+        self, started: StartedTurn, history: list[Message], *, announce: bool
+    ) -> None:
+        """The memories that best match the user's message join the prompt (unless the
+        agent does without), and the stream says how many."""
+        if not started.agent.recall_memories:
+            return
+        asked = next((m.content for m in reversed(history) if m.role == "user"), "")
+        recalled = await self.memories.recall_for_turn(
+            started.session.owner_id,
+            started.session.id,
+            asked,
+            budget_tokens=self.settings.memory_context_tokens,
+        )
+        started.memory_instructions = recalled.instructions
+        if recalled.count and announce:
+            plural = "memory" if recalled.count == 1 else "memories"
+            message = f"Recalled {recalled.count} {plural}"
+            await started.writer.emit(Status(status="memory", message=message))
 
     async def _compact_first(self, started: StartedTurn, history: list[Message]) -> list[Message]:
         """History outgrew the window: summarise what did not fit, then read it again."""

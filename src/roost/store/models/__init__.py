@@ -2,8 +2,8 @@
 
 This module holds users, sessions, turns and their messages, and the settings around
 them; the tables of one larger concept each have a module here (tasks, the scheduler,
-agents, evaluations), all named again below so that ``roost.store.models`` is the one
-place to import a table from.
+agents, evaluations, memories), all named again below so that ``roost.store.models``
+is the one place to import a table from.
 
 Designed ahead for what comes next: turns and their event log already have the
 columns the turn runner and the scale-out workers need (attempt, cancel_requested).
@@ -378,6 +378,7 @@ from roost.store.models.evals import EvalRun as EvalRun  # noqa: E402
 from roost.store.models.evals import Run as Run  # noqa: E402
 from roost.store.models.evals import TestCase as TestCase  # noqa: E402
 from roost.store.models.evals import TestSet as TestSet  # noqa: E402
+from roost.store.models.memories import Memory as Memory  # noqa: E402
 from roost.store.models.scheduler import ScheduledJob as ScheduledJob  # noqa: E402
 from roost.store.models.scheduler import ScheduledRun as ScheduledRun  # noqa: E402
 from roost.store.models.tasks import Task as Task  # noqa: E402

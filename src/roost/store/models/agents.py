@@ -43,6 +43,7 @@ class Agent(Base):
     max_iterations: Mapped[int | None] = mapped_column(Integer)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     temperature: Mapped[float | None] = mapped_column(Float)
+    recall_memories: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     version: Mapped[int] = mapped_column(Integer, default=1)
     config_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
