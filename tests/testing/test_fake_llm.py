@@ -281,6 +281,31 @@ async def test_for_model_routes_a_reply_to_requests_for_that_model(fake_llm: Fak
     assert (await ask("fake-large", "q1") or "").startswith("Echo: q1")
 
 
+async def test_embeddings_are_deterministic_and_close_for_texts_sharing_words(
+    fake_llm: FakeLLM,
+) -> None:
+    client = openai_client(fake_llm)
+    texts = ["the cat sat on the mat", "a cat on a mat", "stock prices fell sharply"]
+    made = await client.embeddings.create(model="fake-embed", input=texts)  # base64 by default
+    vectors = [item.embedding for item in made.data]
+    again = await client.embeddings.create(
+        model="fake-embed", input=texts[0], encoding_format="float"
+    )
+    assert again.data[0].embedding == pytest.approx(vectors[0], abs=1e-6)
+    assert [len(v) for v in vectors] == [64, 64, 64]
+
+    def cosine(a: list[float], b: list[float]) -> float:
+        return sum(x * y for x, y in zip(a, b, strict=True))
+
+    assert cosine(vectors[0], vectors[0]) == pytest.approx(1.0, abs=1e-5)
+    assert cosine(vectors[0], vectors[1]) > cosine(vectors[0], vectors[2])
+    assert made.usage.prompt_tokens == 6 + 5 + 4
+    sized = await client.embeddings.create(model="m", input="x y", dimensions=8)
+    assert len(sized.data[0].embedding) == 8
+    with pytest.raises(openai.BadRequestError):
+        await client.embeddings.create(model="m", input=[])
+
+
 async def test_anthropic_rules_are_enforced(fake_llm: FakeLLM) -> None:
     client = anthropic_client(fake_llm)
     with pytest.raises(anthropic.BadRequestError, match="alternate"):

@@ -14,6 +14,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from roost.testing import _fake_anthropic as anthropic_wire
+from roost.testing import _fake_embeddings as embeddings
 from roost.testing import _fake_openai as openai_wire
 from roost.testing._fake_checks import check_request
 from roost.testing._fake_script import Api, Plan, plan_answer
@@ -129,6 +130,8 @@ class FakeLLMApp:
             await self._model_call(api, path, headers, receive, send)
         elif method == "GET" and route == "/models":
             await self._models(api, headers, send)
+        elif method == "POST" and route == "/embeddings":
+            await self._embeddings(headers, receive, send)
         else:
             await _error(send, api, 404, f"Unknown request URL: {method} {path}")
 
@@ -170,6 +173,37 @@ class FakeLLMApp:
             await self._stream(plan, body, receive, send)
         else:
             await self._complete(plan, receive, send)
+
+    async def _embeddings(self, headers: dict[str, str], receive: Receive, send: Send) -> None:
+        """Deterministic vectors (see _fake_embeddings); counted as requests, not answers."""
+        try:
+            body = orjson.loads(await _read_body(receive))
+        except orjson.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict):
+            await _error(send, "openai", 400, "The request body is not a JSON object.")
+            return
+        auth = _auth(headers)
+        self.state.record(
+            RecordedRequest(
+                api="openai",
+                path="/v1/embeddings",
+                model=body.get("model"),
+                stream=False,
+                auth=auth,
+                headers={k: v for k, v in headers.items() if k not in CREDENTIAL_HEADERS},
+                body=body,
+            )
+        )
+        if auth is None:
+            await _error(send, "openai", 401, "You didn't provide an API key.")
+            return
+        try:
+            result = embeddings.answer(body)
+        except embeddings.EmbeddingRequestError as refused:
+            await _error(send, "openai", 400, str(refused))
+            return
+        await _respond(send, 200, orjson.dumps(result))
 
     def _reset(self) -> dict[str, bool]:
         self.state.reset()

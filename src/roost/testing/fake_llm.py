@@ -30,6 +30,9 @@ A reply is a JSON object; every key is optional:
   then cut the connection; ``"hang"``: send nothing (or ``fault_after_tokens`` tokens, then
   nothing more) until the client goes away.
 
+``POST /v1/embeddings`` answers in OpenAI's shape (``float`` or ``base64``), with
+deterministic vectors in which texts that share words lie close (see _fake_embeddings).
+
 With the queue empty the answer is ``Echo: <first words of the last user message>`` and
 filler, ``tokens`` tokens in all. A request without an API key (Bearer or ``x-api-key``)
 gets 401 without taking a reply.
