@@ -35,6 +35,7 @@ from roost.services.project_templates import TemplateService
 from roost.services.projects import ProjectService
 from roost.services.runs import RunOwner, RunService
 from roost.services.scheduler import ScheduleOwner, Scheduler, SchedulerService
+from roost.services.search import SearchService
 from roost.services.sessions import SessionService
 from roost.services.skills import SkillService
 from roost.services.system import SystemService
@@ -58,6 +59,7 @@ class Services:
     tools: ToolRegistry
     agents: AgentService
     memories: MemoryService
+    search: SearchService
     runs: RunService
     testsets: TestSetService
     evals: EvalService
@@ -170,6 +172,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         tools=tools,
         agents=agents,
         memories=memories,
+        search=SearchService(database, projects),
         runs=runs,
         testsets=TestSetService(database),
         evals=evals,

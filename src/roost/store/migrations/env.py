@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine, pool, text
 
 from roost.store.models import Base
+from roost.store.search_index import in_models
 
 # A fixed key: replicas starting together take turns to migrate.
 MIGRATION_LOCK_KEY = 7_401_163_001
@@ -15,6 +16,7 @@ def run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=in_models,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
