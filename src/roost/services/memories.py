@@ -14,12 +14,14 @@ from roost.errors import ApiError, InvalidRequest
 from roost.services.caller import Caller
 from roost.services.memory_ranking import Hit, rank, words
 from roost.services.projects import ProjectService
+from roost.services.recently_read import RecentlyRead
 from roost.store.db import Database
 from roost.store.memories import MemoryRepo, Scope
 from roost.store.models import Memory, Session
 from roost.store.paging import Page
 from roost.store.sessions import SessionRepo, UncheckedSessions
 
+COUNT_TTL_SECONDS = 5.0
 MAX_CONTENT = 10_000
 MAX_TAGS = 20
 SCOPES = ("session", "project", "user")
@@ -38,6 +40,9 @@ class MemoryService:
     def __init__(self, database: Database, projects: ProjectService) -> None:
         self.database = database
         self.projects = projects
+        # Every turn asks whether its owner has memories at all: kept a few seconds, and
+        # dropped on any change here, so that a user without any costs a turn no read.
+        self._counts: RecentlyRead[int] = RecentlyRead(COUNT_TTL_SECONDS)
 
     async def session_scope(self, caller: Caller, session_id: str) -> Scope:
         async with self.database.read() as db:
@@ -78,6 +83,7 @@ class MemoryService:
         )
         async with self.database.write() as db:
             MemoryRepo(db, caller).add(memory)
+        self._counts.forget(caller.user_id)
         return memory
 
     async def get(self, caller: Caller, scope: Scope, memory_id: str) -> Memory:
@@ -101,6 +107,7 @@ class MemoryService:
         async with self.database.write() as db:
             repo = MemoryRepo(db, caller)
             await repo.remove(await repo.in_scope(scope, memory_id, for_update=True))
+        self._counts.forget(caller.user_id)
 
     async def search(
         self,
@@ -142,6 +149,8 @@ class MemoryService:
         """The memories of the session, its project and the user that best match the
         user's message, as many as fit ``budget_tokens`` (about four characters each)."""
         if budget_tokens <= 0 or not words(message):
+            return Recalled(None, 0)
+        if not await self._counts.get(owner_id, lambda: self._count(owner_id)):
             return Recalled(None, 0)
         async with self.database.read() as db:
             session = await UncheckedSessions(db).get(session_id)
@@ -217,7 +226,12 @@ class MemoryService:
             if found is None:
                 raise ToolError(f"There is no memory {memory_id}")
             await repo.remove(found)
+        self._counts.forget(context.owner_id)
         return f"Forgot {memory_id}"
+
+    async def _count(self, owner_id: str) -> int:
+        async with self.database.read() as db:
+            return await MemoryRepo(db, owner_id).count_all()
 
     async def _tool_scope(self, context: ToolContext, kind: str) -> Scope:
         if kind == "user":

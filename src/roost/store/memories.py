@@ -58,6 +58,11 @@ class MemoryRepo(OwnedRepo[Memory]):
         )
         return int(await self.db.scalar(query) or 0)
 
+    async def count_all(self) -> int:
+        """The owner's memories, in every scope."""
+        query = select(func.count()).select_from(Memory).where(Memory.owner_id == self.owner_id)
+        return int(await self.db.scalar(query) or 0)
+
     async def containing(self, scopes: Sequence[Scope], words: Sequence[str]) -> list[Memory]:
         """The newest memories of these scopes that contain any of the words."""
         if not scopes or not words:
