@@ -165,6 +165,11 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Prices by "provider/model" (or model name): evaluations report costs.',
     )
+    embedding_model: str | None = Field(
+        None,
+        description='"provider/model" of an OpenAI-compatible embeddings endpoint: memory '
+        "search by meaning; unset, by words alone.",
+    )
     memory_context_tokens: int = Field(
         500, ge=0, le=100_000, description="Tokens of recalled memories a turn may get; 0: off."
     )

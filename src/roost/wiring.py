@@ -22,6 +22,7 @@ from roost.services.admin_users import UserAdmin
 from roost.services.agents import AgentService
 from roost.services.auth import AuthService
 from roost.services.delegation import DelegationOwner, DelegationService
+from roost.services.embedder import Embedder
 from roost.services.evals.runner import EvalRunner
 from roost.services.evals.service import EvalService
 from roost.services.evals.testsets import TestSetService
@@ -91,6 +92,7 @@ class Services:
         end ``interrupted``), then MCP servers' processes, then let go of providers."""
         await self.schedule_loop.stop()
         await self.evals.aclose()
+        await self.memories.aclose()
         if isinstance(self.notices, RedisNotices):
             await self.notices.aclose()
         await self.queue.aclose()
@@ -119,7 +121,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     notices = RedisNotices(redis) if redis is not None else LocalNotices()
     owners = TurnOwners(notices)
     agents = AgentService(database, settings)
-    memories = MemoryService(database, projects)
+    memories = MemoryService(database, projects, Embedder(providers, settings.embedding_model))
     for tool in memories.tools():
         tools.register(tool)
     executor = TurnExecutor(

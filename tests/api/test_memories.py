@@ -7,9 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
+from roost.config import Settings
 from roost.testing import FakeLLM
 from tests.support.accounts import account
 from tests.support.admin import error_code
+from tests.support.apps import running
 from tests.support.projects import new_project
 from tests.support.turns import events_of, new_session, send
 
@@ -169,3 +171,28 @@ async def test_recall_is_off_for_an_agent_that_does_without_and_never_crosses_us
         headers=alice.headers,
     )
     assert "code word is heron" in str(fake_llm.stats().last_request.body["messages"][0])
+
+
+async def test_with_an_embedding_model_search_goes_by_meaning_too(
+    settings: Settings, fake_llm: FakeLLM
+) -> None:
+    async with running(settings) as (app, client):  # no model yet: words alone
+        await remember(client, "/api/memories", "x y z")
+        assert app.state.services.system.features()["embeddings"] == "none"
+    with_model = {"embedding_model": "openai/fake-embed"}
+    async with running(settings, **with_model) as (app, client):
+        features = app.state.services.system.features()
+        assert (features["embeddings"], features["vector_search"]) == ("provider", "python")
+        assert await app.state.services.memories.reembed() == 1  # the one made before
+        await remember(client, "/api/memories", "the heron fishes at dawn")
+        # One-letter words are no keywords, but they are part of the text's meaning.
+        found = (await client.post("/api/memories/search", json={"query": "x y z"})).json()
+        assert [hit["memory"]["content"] for hit in found["results"]] == ["x y z"]
+        parts = found["results"][0]["score_parts"]
+        assert parts["keyword"] == 0 and parts["semantic"] == pytest.approx(1.0, abs=1e-4)
+        both = (await client.post("/api/memories/search", json={"query": "heron dawn"})).json()
+        best = both["results"][0]
+        assert best["memory"]["content"] == "the heron fishes at dawn"
+        assert best["score_parts"]["keyword"] > 0 and best["score_parts"]["semantic"] > 0
+        called = [r for r in fake_llm.stats().last_requests if r.path == "/v1/embeddings"]
+        assert called and called[-1].model == "fake-embed"  # the provider's endpoint

@@ -1,6 +1,6 @@
-"""Ranking memories against a query by their words: BM25 over the candidates, weighed
-by each memory's importance. Each hit keeps its score's parts, so that a semantic part
-can join them (planned) without changing what a client reads."""
+"""Ranking memories against a query: by their words (BM25 over the candidates), and,
+with an embedding model, by meaning (cosine of their vectors), the two lists fused by
+reciprocal rank; weighed by each memory's importance. Each hit keeps its score's parts."""
 
 import math
 import re
@@ -12,6 +12,7 @@ from roost.store.models import Memory
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 K1, B = 1.2, 0.75  # BM25's usual constants
+RRF_K = 60  # reciprocal rank fusion's usual constant
 
 
 @dataclass(frozen=True)
@@ -49,5 +50,32 @@ def rank(query: str, candidates: Sequence[Memory], *, limit: int) -> list[Hit]:
             parts = {"keyword": round(keyword, 4), "importance": round(importance, 4)}
             hits.append(Hit(memory, round(score, 4), parts))
     hits.sort(key=lambda hit: hit.memory.id, reverse=True)  # the newer first among equals
+    hits.sort(key=lambda hit: hit.score, reverse=True)
+    return hits[:limit]
+
+
+def fuse(by_words: list[Hit], by_meaning: list[tuple[Memory, float]], *, limit: int) -> list[Hit]:
+    """Both rankings in one (reciprocal rank fusion): each list gives a memory
+    1 / (RRF_K + its rank); the sum, weighed by importance, is the score."""
+    fused: dict[str, float] = {}
+    parts: dict[str, dict[str, float]] = {}
+    memories: dict[str, Memory] = {}
+    for rank_number, hit in enumerate(by_words, 1):
+        key = hit.memory.id
+        memories[key] = hit.memory
+        fused[key] = fused.get(key, 0.0) + 1 / (RRF_K + rank_number)
+        parts.setdefault(key, {})["keyword"] = hit.parts.get("keyword", 0.0)
+    for rank_number, (memory, similarity) in enumerate(by_meaning, 1):
+        key = memory.id
+        memories[key] = memory
+        fused[key] = fused.get(key, 0.0) + 1 / (RRF_K + rank_number)
+        parts.setdefault(key, {})["semantic"] = round(similarity, 4)
+    hits = []
+    for key, total in fused.items():
+        importance = float(memories[key].importance)
+        shown = {"keyword": 0.0, "semantic": 0.0, **parts[key], "importance": importance}
+        shown["fused"] = round(total, 6)
+        hits.append(Hit(memories[key], round(total * (0.5 + importance), 6), shown))
+    hits.sort(key=lambda hit: hit.memory.id, reverse=True)
     hits.sort(key=lambda hit: hit.score, reverse=True)
     return hits[:limit]

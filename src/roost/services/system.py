@@ -97,6 +97,9 @@ class SystemService:
             "runs": True,
             "evaluations": True,
             "memories": True,
+            # Memory search by meaning: the provider's embeddings, compared in Python.
+            "embeddings": "provider" if self.settings.embedding_model else "none",
+            "vector_search": "python" if self.settings.embedding_model else "none",
             "terminal": self.settings.terminal_enabled,
             "idempotency": True,
             "run_command": self.settings.run_command_enabled,

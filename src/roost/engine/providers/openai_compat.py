@@ -60,6 +60,17 @@ class OpenAICompatProvider(StreamingAdapter[openai.AsyncOpenAI]):
     def _parser(self) -> "ChunkParser":
         return ChunkParser(self.id)
 
+    async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        """A vector for each text, from the endpoint's ``POST /embeddings``."""
+        self._check_key()
+        try:
+            made = await self._client.embeddings.create(
+                model=model, input=texts, extra_headers=self._headers
+            )
+        except openai.APIError as error:
+            raise self.error(error) from error
+        return [item.embedding for item in sorted(made.data, key=lambda item: item.index)]
+
     async def _models(self) -> list[ModelInfo]:
         """The live ``GET /models`` list; names are the ids."""
         return [

@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("tags", roost.store.models.Json, nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("importance", sa.Float(), nullable=False),
+        sa.Column("embedding", sa.LargeBinary(), nullable=True),
+        sa.Column("embedding_model", sa.String(length=200), nullable=True),
         sa.Column("created_at", roost.store.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", roost.store.models.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
