@@ -302,11 +302,7 @@ async def browork_tasks(
 ) -> BroworkTasksOut:
     """Every task, newest first."""
     page = await services.tasks.page(caller, limit=limit, before=before)
-    return BroworkTasksOut(
-        data=[BroworkTask.of(v) for v in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return BroworkTasksOut.of(page, BroworkTask.of)
 
 
 @router.post("/browork/tasks", status_code=201, response_model=BroworkTask, tags=["tasks"])

@@ -30,11 +30,7 @@ async def admin_list_sessions(
 ) -> AdminSessionListOut:
     """Every user's sessions, most recent activity first, each with its owner."""
     page = await server.page(limit=limit, after=after, owner_id=user_id)
-    return AdminSessionListOut(
-        data=[AdminSessionOut.owned(s) for s in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return AdminSessionListOut.of(page, AdminSessionOut.owned)
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

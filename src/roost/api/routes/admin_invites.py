@@ -30,11 +30,7 @@ async def admin_list_invite_codes(
 ) -> InviteCodeListOut:
     """Newest first, each with its ``status``."""
     page = await invites.page(limit=limit, after=after)
-    return InviteCodeListOut(
-        data=[InviteCodeOut.of(i) for i in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return InviteCodeListOut.of(page, InviteCodeOut.of)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=InviteCodeOut)

@@ -38,11 +38,7 @@ async def admin_list_users(
 ) -> UserListOut:
     """Newest first; the local owner (``local: true``) last."""
     page = await users.page(UserFilter(q=q, active=active), limit=limit, after=after)
-    return UserListOut(
-        data=[AdminUserOut.of(u) for u in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return UserListOut.of(page, AdminUserOut.of)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AdminUserOut)

@@ -32,10 +32,7 @@ async def list_agents(
 ) -> AgentListOut:
     """Your agents and the server's, by name."""
     page = await services.agents.page(caller, limit=limit, after=after)
-    shown = [AgentOut.of(agent) for agent in page.items]
-    return AgentListOut(
-        data=shown, agents=shown, has_more=page.has_more, next_cursor=page.next_cursor
-    )
+    return AgentListOut.of(page, AgentOut.of)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from roost.api.deps import Before, Caller, Limit, Services
 from roost.api.openapi import errors
-from roost.api.schemas.common import ClientModel, ShortName
+from roost.api.schemas.common import ClientModel, ListOut, ShortName
 from roost.api.schemas.sessions import MessageOut, SessionOut
 from roost.api.schemas.turns import NotBlank, TurnOut
 
@@ -43,10 +43,8 @@ class MessagesOut(BaseModel):
     data: list[MessageOut]
 
 
-class DelegatedListOut(BaseModel):
-    data: list[SessionOut]
-    has_more: bool
-    next_cursor: str | None
+class DelegatedListOut(ListOut[SessionOut]):
+    pass
 
 
 @router.post(
@@ -108,8 +106,4 @@ async def sessions(
 ) -> DelegatedListOut:
     """Your delegated sessions, newest first."""
     page = await services.delegation.listed(caller, limit=limit, before=before)
-    return DelegatedListOut(
-        data=[SessionOut.of(s) for s in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return DelegatedListOut.of(page, SessionOut.of)

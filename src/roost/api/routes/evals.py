@@ -49,10 +49,7 @@ async def list_testsets(
 ) -> TestSetListOut:
     """Your test sets, by name (CoAgent's ``testsets`` and Roost's list)."""
     page = await services.testsets.page(caller, limit=limit, after=after)
-    shown = [TestSetSummary.of(t) for t in page.items]
-    return TestSetListOut(
-        data=shown, testsets=shown, has_more=page.has_more, next_cursor=page.next_cursor
-    )
+    return TestSetListOut.of(page, TestSetSummary.of)
 
 
 @router.post(
@@ -232,10 +229,7 @@ async def list_eval_runs(
 ) -> EvalRunListOut:
     """The set's evaluation runs, newest first."""
     page = await services.evals.history(caller, testset_id, limit=limit, before=before)
-    shown = [EvalRunOut.of(run) for run in page.items]
-    return EvalRunListOut(
-        data=shown, runs=shown, has_more=page.has_more, next_cursor=page.next_cursor
-    )
+    return EvalRunListOut.of(page, EvalRunOut.of)
 
 
 @router.get("/testsets/{testset_id}/runs/{eval_id}", response_model=EvalRunOut)

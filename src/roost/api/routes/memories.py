@@ -56,10 +56,7 @@ def _routes(base: str, resolve: Callable[..., Awaitable[Scope]], *, documented: 
     ) -> MemoryListOut:
         """Newest first."""
         page = await services.memories.page(caller, scope, limit=limit, before=before)
-        shown = [MemoryOut.of(m) for m in page.items]
-        return MemoryListOut(
-            data=shown, memories=shown, has_more=page.has_more, next_cursor=page.next_cursor
-        )
+        return MemoryListOut.of(page, MemoryOut.of)
 
     @made.post(base, status_code=status.HTTP_201_CREATED, response_model=MemoryOut)
     async def add_memory(
@@ -78,8 +75,7 @@ def _routes(base: str, resolve: Callable[..., Awaitable[Scope]], *, documented: 
         hits = await services.memories.search(
             caller, [scope], body.query, limit=body.limit, tags=body.tags
         )
-        shown = [MemoryHit.of(hit) for hit in hits]
-        return MemorySearchOut(results=shown, data=shown)
+        return MemorySearchOut(results=[MemoryHit.of(hit) for hit in hits])
 
     @made.get(f"{base}/{{memory_id}}", response_model=MemoryOut)
     async def get_memory(

@@ -96,8 +96,7 @@ async def list_runs(
     (``from`` inclusive, ``to`` exclusive)."""
     where = RunFilter(agent=agent, meta=_meta(request, meta), since=since, until=until)
     page = await services.runs.page(caller, where, limit=limit, before=before)
-    shown = [RunOut.of(run) for run in page.items]
-    return RunListOut(data=shown, runs=shown, has_more=page.has_more, next_cursor=page.next_cursor)
+    return RunListOut.of(page, RunOut.of)
 
 
 @router.get("/runs/{run_ref}", response_model=RunOut)

@@ -33,11 +33,7 @@ def routes(base: str, *, documented: bool) -> APIRouter:
     ) -> JobListOut:
         """Your jobs, by name."""
         page = await services.scheduler.page(caller, limit=limit, after=after)
-        return JobListOut(
-            data=[JobOut.of(j) for j in page.items],
-            has_more=page.has_more,
-            next_cursor=page.next_cursor,
-        )
+        return JobListOut.of(page, JobOut.of)
 
     @made.post(
         f"{base}/jobs",
@@ -75,11 +71,7 @@ def routes(base: str, *, documented: bool) -> APIRouter:
     ) -> RunListOut:
         """The job's runs, newest first."""
         page = await services.scheduler.runs(caller, name, limit=limit, before=before)
-        return RunListOut(
-            data=[RunOut.of(r) for r in page.items],
-            has_more=page.has_more,
-            next_cursor=page.next_cursor,
-        )
+        return RunListOut.of(page, RunOut.of)
 
     @made.get(f"{base}/overview", response_model=OverviewOut)
     async def overview(caller: Caller, services: Services) -> OverviewOut:

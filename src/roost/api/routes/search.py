@@ -4,7 +4,7 @@ read, by its words."""
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from roost.api.deps import Caller, Services
 from roost.api.openapi import errors
@@ -44,9 +44,14 @@ class SearchHit(BaseModel):
 class SearchOut(BaseModel):
     query: str
     results: list[SearchHit]
-    data: list[SearchHit] = Field(description="The same list as `results`.")
     has_more: bool
     next_cursor: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def data(self) -> list[SearchHit]:
+        """The same list as `results`."""
+        return self.results
 
 
 @router.get("/search", response_model=SearchOut, responses=errors(400, 404))
@@ -66,7 +71,9 @@ async def search_messages(
     the session and turn of each hit. Sessions of logged runs only when named."""
     where = MessageFilter(session_id, project_id, role, since, until)
     page = await services.search.messages(caller, q, where, limit=limit, cursor=cursor)
-    shown = [SearchHit.of(found) for found in page.hits]
     return SearchOut(
-        query=q, results=shown, data=shown, has_more=page.has_more, next_cursor=page.next_cursor
+        query=q,
+        results=[SearchHit.of(found) for found in page.hits],
+        has_more=page.has_more,
+        next_cursor=page.next_cursor,
     )

@@ -19,20 +19,11 @@ from roost.api.schemas.tasks import (
 )
 from roost.api.sse import LastEventId, ResumeAfter, event_stream, resume_point
 from roost.domain.task_status import TaskStatus
-from roost.store.paging import Page
 
 router = APIRouter(tags=["tasks"])
 
 SessionFilter = Annotated[str | None, Query(max_length=64, description="Tasks of this session.")]
 ProjectFilter = Annotated[str | None, Query(max_length=64, description="Tasks of this project.")]
-
-
-def _listed(page: Page) -> TaskListOut:  # type: ignore[type-arg]
-    return TaskListOut(
-        data=[TaskOut.of(v) for v in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
 
 
 @router.post(
@@ -53,9 +44,8 @@ async def list_session_tasks(
     caller: Caller, services: Services, session_id: str, limit: Limit = 50, before: Before = None
 ) -> TaskListOut:
     """The session's tasks, newest first."""
-    return _listed(
-        await services.tasks.page(caller, limit=limit, before=before, session_id=session_id)
-    )
+    page = await services.tasks.page(caller, limit=limit, before=before, session_id=session_id)
+    return TaskListOut.of(page, TaskOut.of)
 
 
 @router.post(
@@ -92,7 +82,7 @@ async def list_tasks(
         session_id=session_id,
         project_id=project_id,
     )
-    return _listed(page)
+    return TaskListOut.of(page, TaskOut.of)
 
 
 @router.post("/tasks/clear", response_model=ClearedOut)

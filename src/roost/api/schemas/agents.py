@@ -3,7 +3,15 @@ shapes, with Roost's fields beside them)."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    computed_field,
+    model_validator,
+)
 
 from roost.api.schemas.common import ClientModel, ListOut, NoNul, ShortName, Timestamp, Whole
 from roost.domain.agents import FIELDS, split_model
@@ -154,7 +162,11 @@ class AgentOut(BaseModel):
 
 
 class AgentListOut(ListOut[AgentOut]):
-    agents: list[AgentOut] = Field(description="CoAgent's name for `data`.")
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def agents(self) -> list[AgentOut]:
+        """CoAgent's name for the same list."""
+        return self.data
 
 
 class AgentVersionOut(BaseModel):

@@ -5,8 +5,9 @@ responses are snake_case only. Text never carries NUL characters, which PostgreS
 cannot store.
 """
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 import httpx
 import orjson
@@ -28,6 +29,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
 from roost.clock import isoformat
+from roost.store.paging import Page
 
 T = TypeVar("T")
 
@@ -226,6 +228,15 @@ class ListOut(BaseModel, Generic[T]):
     data: list[T]
     has_more: bool
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[Any], shape: Callable[[Any], T]) -> Self:
+        """A page of rows, each shown as ``shape`` shows it."""
+        return cls(
+            data=[shape(item) for item in page.items],
+            has_more=page.has_more,
+            next_cursor=page.next_cursor,
+        )
 
 
 class SuccessOut(BaseModel):

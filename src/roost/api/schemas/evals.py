@@ -3,7 +3,7 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints, computed_field
 
 from roost.api.schemas.agents import ModelRef, Preamble, Temperature
 from roost.api.schemas.common import ClientModel, ListOut, NoNul, Timestamp, Whole, either
@@ -143,7 +143,11 @@ class TestSetOut(TestSetSummary):
 class TestSetListOut(ListOut[TestSetSummary]):
     __test__ = False
 
-    testsets: list[TestSetSummary] = Field(description="CoAgent's name for `data`.")
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def testsets(self) -> list[TestSetSummary]:
+        """CoAgent's name for the same list."""
+        return self.data
 
 
 class CaseListOut(ListOut[CaseOut]):
@@ -216,7 +220,11 @@ class EvalRunOut(BaseModel):
 
 
 class EvalRunListOut(ListOut[EvalRunOut]):
-    runs: list[EvalRunOut] = Field(description="The same list as `data`.")
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def runs(self) -> list[EvalRunOut]:
+        """The same list as `data`."""
+        return self.data
 
 
 class ResultListOut(ListOut[dict[str, Any]]):

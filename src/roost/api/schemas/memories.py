@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints, computed_field
 
 from roost.api.schemas.common import ClientModel, ListOut, NoNul, Timestamp, Whole
 from roost.services.memory_ranking import Hit
@@ -75,7 +75,11 @@ class MemoryOut(BaseModel):
 
 
 class MemoryListOut(ListOut[MemoryOut]):
-    memories: list[MemoryOut] = Field(description="The same list as `data`.")
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def memories(self) -> list[MemoryOut]:
+        """The same list as `data`."""
+        return self.data
 
 
 class MemoryHit(BaseModel):
@@ -90,7 +94,12 @@ class MemoryHit(BaseModel):
 
 class MemorySearchOut(BaseModel):
     results: list[MemoryHit]
-    data: list[MemoryHit] = Field(description="The same list as `results`.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def data(self) -> list[MemoryHit]:
+        """The same list as `results`."""
+        return self.results
 
 
 class MemoryStore(BaseModel):

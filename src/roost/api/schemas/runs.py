@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, computed_field
 
 from roost.api.schemas.agents import ModelRef, ModelRefOut, Preamble, Temperature
 from roost.api.schemas.common import ClientModel, ListOut, Metadata, NoNul, Timestamp, either
@@ -113,4 +113,8 @@ class RunOut(BaseModel):
 
 
 class RunListOut(ListOut[RunOut]):
-    runs: list[RunOut] = Field(description="The same list as `data`.")
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def runs(self) -> list[RunOut]:
+        """The same list as `data`."""
+        return self.data

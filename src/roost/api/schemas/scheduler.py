@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
-from roost.api.schemas.common import ClientModel, NoNul, ShortName, Timestamp, Whole
+from roost.api.schemas.common import ClientModel, ListOut, NoNul, ShortName, Timestamp, Whole
 from roost.api.schemas.turns import NotBlank
 from roost.store.models import ScheduledJob, ScheduledRun
 
@@ -93,10 +93,8 @@ class JobOut(BaseModel):
         )
 
 
-class JobListOut(BaseModel):
-    data: list[JobOut]
-    has_more: bool
-    next_cursor: str | None
+class JobListOut(ListOut[JobOut]):
+    pass
 
 
 class RunOut(BaseModel):
@@ -125,10 +123,8 @@ class RunOut(BaseModel):
         )
 
 
-class RunListOut(BaseModel):
-    data: list[RunOut]
-    has_more: bool
-    next_cursor: str | None
+class RunListOut(ListOut[RunOut]):
+    pass
 
 
 class OverviewJob(BaseModel):

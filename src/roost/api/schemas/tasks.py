@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from roost.api.schemas.common import ClientModel, Name, ShortName, Timestamp, Whole
+from roost.api.schemas.common import ClientModel, ListOut, Name, ShortName, Timestamp, Whole
 from roost.api.schemas.turns import NotBlank
 from roost.domain.task_status import TaskStatus
 from roost.services.tasks import Artifact, TaskView
@@ -97,10 +97,8 @@ class TaskOut(BaseModel):
         )
 
 
-class TaskListOut(BaseModel):
-    data: list[TaskOut]
-    has_more: bool
-    next_cursor: str | None
+class TaskListOut(ListOut[TaskOut]):
+    pass
 
 
 class ClearedOut(BaseModel):
