@@ -152,7 +152,8 @@ class AgentService:
         found = await repo.find(name or DEFAULT_AGENT_NAME)
         if found is None:
             raise AgentNotFound(name or DEFAULT_AGENT_NAME, await repo.names())
-        self._versions.setdefault((found.id, found.version), definition_of(found))
+        if (found.id, found.version) not in self._versions:
+            self._versions[(found.id, found.version)] = definition_of(found)
         return found
 
     async def require(self, owner_id: str, name: str | None) -> None:

@@ -135,16 +135,18 @@ class FakeLLMApp:
         else:
             await _error(send, api, 404, f"Unknown request URL: {method} {path}")
 
-    async def _model_call(
+    async def _recorded(
         self, api: Api, path: str, headers: dict[str, str], receive: Receive, send: Send
-    ) -> None:
+    ) -> tuple[dict[str, Any], int] | None:
+        """The request's JSON body, recorded, and its serial number; None once a 400 (not
+        a JSON object) or a 401 (no API key) has been answered."""
         try:
             body = orjson.loads(await _read_body(receive))
         except orjson.JSONDecodeError:
             body = None
         if not isinstance(body, dict):
             await _error(send, api, 400, "The request body is not a JSON object.")
-            return
+            return None
         auth = _auth(headers)
         serial = self.state.record(
             RecordedRequest(
@@ -159,7 +161,16 @@ class FakeLLMApp:
         )
         if auth is None:
             await _error(send, api, 401, "You didn't provide an API key.")
+            return None
+        return body, serial
+
+    async def _model_call(
+        self, api: Api, path: str, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        recorded = await self._recorded(api, path, headers, receive, send)
+        if recorded is None:
             return
+        body, serial = recorded
         problem = check_request(api, body)
         if problem is not None:
             await _error(send, api, 400, problem)
@@ -176,30 +187,11 @@ class FakeLLMApp:
 
     async def _embeddings(self, headers: dict[str, str], receive: Receive, send: Send) -> None:
         """Deterministic vectors (see _fake_embeddings); counted as requests, not answers."""
-        try:
-            body = orjson.loads(await _read_body(receive))
-        except orjson.JSONDecodeError:
-            body = None
-        if not isinstance(body, dict):
-            await _error(send, "openai", 400, "The request body is not a JSON object.")
-            return
-        auth = _auth(headers)
-        self.state.record(
-            RecordedRequest(
-                api="openai",
-                path="/v1/embeddings",
-                model=body.get("model"),
-                stream=False,
-                auth=auth,
-                headers={k: v for k, v in headers.items() if k not in CREDENTIAL_HEADERS},
-                body=body,
-            )
-        )
-        if auth is None:
-            await _error(send, "openai", 401, "You didn't provide an API key.")
+        recorded = await self._recorded("openai", "/v1/embeddings", headers, receive, send)
+        if recorded is None:
             return
         try:
-            result = embeddings.answer(body)
+            result = embeddings.answer(recorded[0])
         except embeddings.EmbeddingRequestError as refused:
             await _error(send, "openai", 400, str(refused))
             return

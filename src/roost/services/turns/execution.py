@@ -209,8 +209,10 @@ class TurnExecutor:
         except ApiError as gone:  # deleted between the turn's start and its run
             await self._finish(started, TurnStatus.FAILED, gone)
             return None
-        await self._apply_skills(started, history, announce=marked.responses is None)
-        await self._recall(started, history, announce=marked.responses is None)
+        # The user's message brings in skills by their triggers and memories by its words.
+        asked = next((m.content for m in reversed(history) if m.role == "user"), "")
+        await self._apply_skills(started, asked, announce=marked.responses is None)
+        await self._recall(started, asked, announce=marked.responses is None)
         if marked.responses is not None:
             waiting = split_waiting(history, turn.id)
             if waiting is None:
@@ -236,26 +238,20 @@ class TurnExecutor:
             )
         return started
 
-    async def _apply_skills(
-        self, started: StartedTurn, history: list[Message], *, announce: bool
-    ) -> None:
+    async def _apply_skills(self, started: StartedTurn, asked: str, *, announce: bool) -> None:
         """Active skills and the agent's join the prompt; a trigger in the user's message
         brings in others."""
-        asked = next((m.content for m in reversed(history) if m.role == "user"), "")
         texts = await self.skills.texts(started.session.owner_id)
         chosen, brought = for_turn(texts, asked, also=started.agent.skills)
         started.skill_instructions = as_instructions(chosen)
         for name in brought if announce else []:
             await started.writer.emit(Status(status="skill", message=f"Using skill: {name}"))
 
-    async def _recall(
-        self, started: StartedTurn, history: list[Message], *, announce: bool
-    ) -> None:
+    async def _recall(self, started: StartedTurn, asked: str, *, announce: bool) -> None:
         """The memories that best match the user's message join the prompt (unless the
         agent does without), and the stream says how many."""
         if not started.agent.recall_memories:
             return
-        asked = next((m.content for m in reversed(history) if m.role == "user"), "")
         recalled = await self.memories.recall_for_turn(
             started.session.owner_id,
             started.session.id,
