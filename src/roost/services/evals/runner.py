@@ -19,7 +19,13 @@ from roost.engine.providers.base import ChatMessage, ModelRequest
 from roost.engine.providers.retry import complete
 from roost.errors import ApiError
 from roost.services.caller import Caller
-from roost.services.evals.assertions import Observed, ToolCallSeen, check, parse_assertions
+from roost.services.evals.assertions import (
+    Judge,
+    Observed,
+    ToolCallSeen,
+    check,
+    parse_assertions,
+)
 from roost.services.evals.report import summaries
 from roost.services.runs import RunRequest, RunService
 from roost.services.user_settings import SettingsService
@@ -199,7 +205,7 @@ class EvalRunner:
             await asyncio.sleep(min(float(wait), MAX_RATE_LIMIT_WAIT))
         raise AssertionError("unreachable")
 
-    def _judge(self, caller: Caller) -> Any:
+    def _judge(self, caller: Caller) -> Judge:
         async def judge(model: str, system: str, prompt: str) -> str:
             providers = await self.user_settings.providers_for(caller.user_id)
             resolved = await providers.resolve(model)

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from roost import ids
-from roost.bus.notices import Notices
+from roost.bus.notices import Listener, Notices
 from roost.clock import isoformat, utcnow
 from roost.errors import InvalidRequest
 from roost.services.agents import AgentService
@@ -303,7 +303,7 @@ class EvalService:
             if listener is not None:
                 listener.close()
 
-    async def _woken(self, listener: Any, eval_id: str) -> bool:
+    async def _woken(self, listener: Listener | None, eval_id: str) -> bool:
         """Whether a notice of this evaluation came before the heartbeat was due."""
         if listener is None:
             await asyncio.sleep(min(self.heartbeat_seconds, 1.0))
