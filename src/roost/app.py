@@ -127,7 +127,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
             await services.turns.recover()
             await services.tasks.recover()
             await services.evals.recover()
-            services.memories.start_reembedding()
+            await services.indexer.start()
             if settings.scheduler_enabled:
                 services.schedule_loop.start()
             app.state.services = services

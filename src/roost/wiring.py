@@ -44,7 +44,9 @@ from roost.services.tasks import TaskArtifacts, TaskOwner, TaskService
 from roost.services.tokens import TokenSigner, secret_from_home
 from roost.services.turns import TurnExecutor, TurnInputService, TurnOwners, TurnService
 from roost.services.user_settings import SettingsService
+from roost.services.vector_indexing import VectorIndexer
 from roost.store.db import Database
+from roost.store.vectors import PYTHON, VectorIndex
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Services:
     agents: AgentService
     memories: MemoryService
     search: SearchService
+    indexer: VectorIndexer
     runs: RunService
     testsets: TestSetService
     evals: EvalService
@@ -92,7 +95,7 @@ class Services:
         end ``interrupted``), then MCP servers' processes, then let go of providers."""
         await self.schedule_loop.stop()
         await self.evals.aclose()
-        await self.memories.aclose()
+        await self.indexer.aclose()
         if isinstance(self.notices, RedisNotices):
             await self.notices.aclose()
         await self.queue.aclose()
@@ -121,7 +124,11 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     notices = RedisNotices(redis) if redis is not None else LocalNotices()
     owners = TurnOwners(notices)
     agents = AgentService(database, settings)
-    memories = MemoryService(database, projects, Embedder(providers, settings.embedding_model))
+    embedder = Embedder(providers, settings.embedding_model)
+    vectors = VectorIndex(PYTHON)  # until start-up asks the database
+    indexer = VectorIndexer(database, embedder, vectors)
+    owners.watch(indexer.turn_ended)
+    memories = MemoryService(database, projects, embedder, vectors)
     for tool in memories.tools():
         tools.register(tool)
     executor = TurnExecutor(
@@ -163,6 +170,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         queue=queue,
         counters=counters,
         notices=notices,
+        indexer=indexer,
     )
     return Services(
         settings=settings,
@@ -174,7 +182,8 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         tools=tools,
         agents=agents,
         memories=memories,
-        search=SearchService(database, projects),
+        search=SearchService(database, projects, embedder, vectors),
+        indexer=indexer,
         runs=runs,
         testsets=TestSetService(database),
         evals=evals,

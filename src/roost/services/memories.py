@@ -4,11 +4,12 @@ user's scope. Users keep them through the API; agents through the ``remember``,
 match the user's message join its context, under a token budget.
 """
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
 from roost.clock import utcnow
@@ -16,15 +17,16 @@ from roost.engine.providers.base import ProviderError
 from roost.engine.tools.registry import Tool, ToolContext, ToolError
 from roost.errors import ApiError, InvalidRequest
 from roost.services.caller import Caller
-from roost.services.embedder import Embedder, cosine, packed, unpacked
+from roost.services.embedder import Embedder
 from roost.services.memory_ranking import Hit, fuse, rank, words
 from roost.services.projects import ProjectService
 from roost.services.recently_read import RecentlyRead
 from roost.store.db import Database
-from roost.store.memories import MemoryRepo, Scope, not_embedded
+from roost.store.memories import MemoryRepo, Scope
 from roost.store.models import Memory, Session
 from roost.store.paging import Page
 from roost.store.sessions import SessionRepo, UncheckedSessions
+from roost.store.vectors import VectorIndex, memory_vectors
 
 log = logging.getLogger("roost.memories")
 
@@ -44,11 +46,17 @@ class Recalled:
 
 
 class MemoryService:
-    def __init__(self, database: Database, projects: ProjectService, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        database: Database,
+        projects: ProjectService,
+        embedder: Embedder,
+        vectors: VectorIndex,
+    ) -> None:
         self.database = database
         self.projects = projects
         self.embedder = embedder
-        self._reembedding: asyncio.Task[int] | None = None
+        self.vectors = vectors
         # Every turn asks whether its owner has memories at all: kept a few seconds, and
         # dropped on any change here, so that a user without any costs a turn no read.
         self._counts: RecentlyRead[int] = RecentlyRead(COUNT_TTL_SECONDS)
@@ -90,9 +98,11 @@ class MemoryService:
             source=source,
             importance=importance,
         )
-        memory.embedding, memory.embedding_model = await self._vector_of(content)
+        vector = await self._vector_of(content)
         async with self.database.write() as db:
             MemoryRepo(db, caller).add(memory)
+            await db.flush()
+            await self._keep_vector(db, memory, vector)
         self._counts.forget(caller.user_id)
         return memory
 
@@ -109,8 +119,7 @@ class MemoryService:
             for key in ("content", "importance"):
                 if changes.get(key) is not None:
                     setattr(memory, key, changes[key])
-            if vector is not None:
-                memory.embedding, memory.embedding_model = vector
+            await self._keep_vector(db, memory, vector)
             if "tags" in changes:
                 memory.tags = _tags(changes["tags"])
             memory.updated_at = utcnow()
@@ -133,70 +142,54 @@ class MemoryService:
     ) -> list[Hit]:
         """The memories of these scopes that best match the query: by its words, and by
         its meaning when an embedding model is configured (the two fused)."""
-        asked, _model = await self._vector_of(query)
+        asked = await self._vector_of(query)
         model = self.embedder.model
+        wanted = max(limit, 50)
         async with self.database.read() as db:
             repo = MemoryRepo(db, caller)
             candidates = await repo.containing(scopes, words(query))
-            embedded = await repo.embedded(scopes, model) if asked and model else []
+            similar = []
+            if asked is not None and model is not None and scopes:
+                by_vector = (
+                    repo.owned()
+                    .join(memory_vectors, memory_vectors.c.memory_id == Memory.id)
+                    .where(or_(*(scope.where() for scope in scopes)))
+                    .where(memory_vectors.c.model == model)
+                )
+                found = await self.vectors.nearest(
+                    db,
+                    by_vector,
+                    memory_vectors,
+                    asked,
+                    limit=wanted * (4 if tags else 1),
+                    newest_first=Memory.id.desc(),
+                )
+                similar = [(row[0], similarity) for row, similarity in found if similarity > 0]
         if tags:
-            wanted = set(tags)
-            candidates = [m for m in candidates if wanted <= set(m.tags or [])]
-            embedded = [m for m in embedded if wanted <= set(m.tags or [])]
-        by_words = rank(query, candidates, limit=max(limit, 50))
+            needed = set(tags)
+            candidates = [m for m in candidates if needed <= set(m.tags or [])]
+            similar = [(m, s) for m, s in similar if needed <= set(m.tags or [])]
+        by_words = rank(query, candidates, limit=wanted)
         if asked is None:
             return by_words[:limit]
-        query_vector = unpacked(asked)
-        similar = [(m, cosine(query_vector, unpacked(m.embedding or b""))) for m in embedded]
-        by_meaning = sorted((pair for pair in similar if pair[1] > 0), key=lambda p: -p[1])
-        return fuse(by_words, by_meaning[: max(limit, 50)], limit=limit)
+        return fuse(by_words, similar[:wanted], limit=limit)
 
-    def start_reembedding(self) -> None:
-        """In the background: give every memory without a vector from the configured
-        model one (after the model changed, or memories made before it was set)."""
-        if self.embedder.model and self._reembedding is None:
-            self._reembedding = asyncio.create_task(self.reembed())
-
-    async def reembed(self, *, batch: int = 64) -> int:
-        """Embed what lacks a vector from the configured model; how many were."""
-        model, done = self.embedder.model, 0
-        while model:
-            async with self.database.read() as db:
-                missing = await not_embedded(db, model, limit=batch)
-            if not missing:
-                return done
-            try:
-                vectors = await self.embedder.vectors([m.content for m in missing])
-            except (ProviderError, ApiError) as failure:
-                log.warning("re-embedding memories stopped", extra={"error": str(failure)})
-                return done
-            if vectors is None:
-                return done
-            async with self.database.write() as db:
-                for memory, vector in zip(missing, vectors, strict=True):
-                    stored = await db.get(Memory, memory.id)
-                    if stored is not None and stored.content == memory.content:
-                        stored.embedding, stored.embedding_model = packed(vector), model
-            done += len(missing)
-        return done
-
-    async def aclose(self) -> None:
-        if self._reembedding is not None:
-            self._reembedding.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reembedding
-
-    async def _vector_of(self, text: str) -> tuple[bytes | None, str | None]:
-        """The text's vector and its model; none without a model, or when the provider
-        fails (the memory is kept, found by its words, and embedded later)."""
+    async def _vector_of(self, text: str) -> list[float] | None:
+        """The text's vector; none without a model, or when the model fails (a memory is
+        kept all the same, found by its words, and embedded at the next start)."""
         try:
             vectors = await self.embedder.vectors([text])
         except (ProviderError, ApiError) as failure:
             log.warning("embedding failed", extra={"error": str(failure)})
-            return None, None
-        if not vectors:
-            return None, None
-        return packed(vectors[0]), self.embedder.model
+            return None
+        return vectors[0] if vectors else None
+
+    async def _keep_vector(
+        self, db: AsyncSession, memory: Memory, vector: list[float] | None
+    ) -> None:
+        if vector is not None and self.embedder.model is not None:
+            row = (memory.id, memory.owner_id, self.embedder.model, vector)
+            await self.vectors.put(db, memory_vectors, [row])
 
     async def stores(self, caller: Caller, session_id: str) -> list[dict[str, Any]]:
         """The scopes a session's memories live in, with how many each holds."""

@@ -10,6 +10,7 @@ from roost.bus.redis import ping
 from roost.config import Settings
 from roost.engine.providers.registry import ProviderRegistry
 from roost.engine.tools.command_sandbox import find_bubblewrap
+from roost.services.vector_indexing import VectorIndexer
 from roost.store.db import Database
 
 API_VERSION = 1
@@ -27,6 +28,7 @@ class SystemService:
         queue: TurnQueue,
         counters: Counters,
         notices: Notices | None = None,
+        indexer: VectorIndexer | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -36,6 +38,7 @@ class SystemService:
         self.queue = queue
         self.counters = counters
         self.notices = notices
+        self.indexer = indexer
 
     async def health(self, *, authenticated: bool) -> dict[str, Any]:
         database_ok = await self.database.ping()
@@ -70,6 +73,18 @@ class SystemService:
             "has_api_key": config.api_key is not None,
         }
 
+    def _search(self) -> dict[str, str]:
+        """Where vectors come from (provider, local or none), what compares them
+        (sqlite-vec, pgvector, python or none) and what searches words."""
+        embedder = self.indexer.embedder if self.indexer is not None else None
+        embeddings = embedder.backend if embedder is not None else "none"
+        compared = self.indexer.index.backend if self.indexer is not None else "none"
+        return {
+            "embeddings": embeddings,
+            "vector_search": compared if embeddings != "none" else "none",
+            "full_text_search": "fts5" if self.database.backend == "sqlite" else "tsvector",
+        }
+
     def _command_sandbox(self) -> dict[str, Any]:
         """How run_command is contained: by bubblewrap for everyone, else admins only."""
         enabled = self.settings.run_command_enabled
@@ -97,9 +112,7 @@ class SystemService:
             "runs": True,
             "evaluations": True,
             "memories": True,
-            # Memory search by meaning: the provider's embeddings, compared in Python.
-            "embeddings": "provider" if self.settings.embedding_model else "none",
-            "vector_search": "python" if self.settings.embedding_model else "none",
+            **self._search(),
             "terminal": self.settings.terminal_enabled,
             "idempotency": True,
             "run_command": self.settings.run_command_enabled,

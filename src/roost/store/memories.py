@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.errors import MemoryNotFound
 from roost.store.models import Memory
@@ -12,7 +11,6 @@ from roost.store.owned import OwnedRepo
 from roost.store.paging import cut
 
 MAX_CANDIDATES = 1_000  # memories a keyword search scores, newest first
-MAX_BY_MEANING = 2_000  # memories a search by meaning compares, newest first
 
 
 @dataclass(frozen=True)
@@ -65,19 +63,6 @@ class MemoryRepo(OwnedRepo[Memory]):
         query = select(func.count()).select_from(Memory).where(Memory.owner_id == self.owner_id)
         return int(await self.db.scalar(query) or 0)
 
-    async def embedded(self, scopes: Sequence[Scope], model: str) -> list[Memory]:
-        """The newest memories of these scopes that have a vector from ``model``."""
-        if not scopes:
-            return []
-        query = (
-            self.owned()
-            .where(or_(*(scope.where() for scope in scopes)))
-            .where(Memory.embedding_model == model)
-            .order_by(Memory.id.desc())
-            .limit(MAX_BY_MEANING)
-        )
-        return list((await self.db.execute(query)).scalars().all())
-
     async def containing(self, scopes: Sequence[Scope], words: Sequence[str]) -> list[Memory]:
         """The newest memories of these scopes that contain any of the words."""
         if not scopes or not words:
@@ -101,14 +86,3 @@ def _belongs(memory: Memory, scope: Scope) -> bool:
     if scope.kind == "project":
         return memory.project_id == scope.project_id
     return True
-
-
-async def not_embedded(db: AsyncSession, model: str, *, limit: int) -> list[Memory]:
-    """Memories, of any owner, without a vector from ``model`` (the oldest first)."""
-    query = (
-        select(Memory)
-        .where(or_(Memory.embedding_model.is_(None), Memory.embedding_model != model))
-        .order_by(Memory.id)
-        .limit(limit)
-    )
-    return list((await db.execute(query)).scalars().all())

@@ -1,16 +1,20 @@
-"""Full-text search over a user's messages, on the index of migration 0016: FTS5's
-``MATCH``, ``bm25`` and ``snippet`` on SQLite; ``to_tsvector``, ``ts_rank_cd`` and
-``ts_headline`` on PostgreSQL. Both read the query as words that must all appear."""
+"""Search over a user's messages. By words, on the index of migration 0016: FTS5's
+``MATCH``, ``bm25`` and ``snippet`` on SQLite; ``to_tsvector`` and ``ts_rank_cd`` on
+PostgreSQL; both read the query as words that must all appear. By meaning, on the
+message vectors of migration 0017 (store/vectors.py)."""
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, String, bindparam, column, text
+from sqlalchemy import ColumnElement, Float, String, bindparam, column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.store.columns import UtcDateTime
+from roost.store.models import Message, Session
+from roost.store.vectors import SEARCHED_ROLES, VectorIndex, message_vectors
 
 # Marks around a match in a snippet: control characters no message text carries, so
 # that the snippet can be escaped for HTML and the marks turned into <mark> after.
@@ -39,6 +43,7 @@ class Found:
     created_at: datetime
     snippet: str  # with OPEN and CLOSE around the matches
     score: float
+    parts: dict[str, float] = field(default_factory=dict)  # keyword, semantic, fused
 
 
 async def search(
@@ -128,9 +133,100 @@ async def search(
             created_at=row[5],
             snippet=(row[6] or "") if sqlite else snippet(row[6] or "", words),
             score=round(float(row[7]), 4),
+            parts={"keyword": round(float(row[7]), 4)},
         )
         for row in rows
     ]
+
+
+async def similar(
+    db: AsyncSession,
+    index: VectorIndex,
+    owner_id: str,
+    model: str,
+    vector: Sequence[float],
+    words: list[str],
+    where: MessageFilter,
+    *,
+    limit: int,
+) -> list[Found]:
+    """Up to ``limit`` of the owner's messages nearest in meaning, best first."""
+    query = (
+        select(
+            Message.id,
+            Message.session_id,
+            Session.title,
+            Message.turn_id,
+            Message.role,
+            Message.created_at,
+            Message.content,
+        )
+        .join(Session, Session.id == Message.session_id)
+        .join(message_vectors, message_vectors.c.message_id == Message.id)
+        .where(message_vectors.c.owner_id == owner_id, message_vectors.c.model == model)
+        .where(Session.owner_id == owner_id, Message.role.in_(SEARCHED_ROLES), *_conditions(where))
+    )
+    found = await index.nearest(
+        db, query, message_vectors, vector, limit=limit, newest_first=Message.id.desc()
+    )
+    return [
+        Found(
+            message_id=row[0],
+            session_id=row[1],
+            session_title=row[2],
+            turn_id=row[3],
+            role=row[4],
+            created_at=row[5],
+            snippet=snippet(row[6][:SNIPPET_SOURCE], words),
+            score=round(similarity, 4),
+            parts={"semantic": round(similarity, 4)},
+        )
+        for row, similarity in found
+    ]
+
+
+def fused(by_words: list[Found], by_meaning: list[Found], *, k: int = 60) -> list[Found]:
+    """Both rankings in one (reciprocal rank fusion): each list gives a message
+    1 / (k + its rank); the sum is the score, and the parts are each list's."""
+    scores: dict[str, float] = {}
+    hits: dict[str, Found] = {}
+    parts: dict[str, dict[str, float]] = {}
+    for ranking in (by_words, by_meaning):
+        for rank_number, hit in enumerate(ranking, 1):
+            scores[hit.message_id] = scores.get(hit.message_id, 0.0) + 1 / (k + rank_number)
+            hits.setdefault(hit.message_id, hit)  # the keyword hit's snippet first
+            parts.setdefault(hit.message_id, {"keyword": 0.0, "semantic": 0.0}).update(hit.parts)
+    ordered = sorted(scores, key=lambda key: (-scores[key], _descending(key)))
+    return [
+        replace(
+            hits[key],
+            score=round(scores[key], 6),
+            parts=parts[key] | {"fused": round(scores[key], 6)},
+        )
+        for key in ordered
+    ]
+
+
+def _descending(message_id: str) -> list[int]:
+    return [-ord(char) for char in message_id]  # the newer first among equals
+
+
+def _conditions(where: MessageFilter) -> list[ColumnElement[bool]]:
+    """The filter as SQLAlchemy conditions on Message and Session."""
+    conditions: list[ColumnElement[bool]] = []
+    if where.session_id is not None:
+        conditions.append(Message.session_id == where.session_id)
+    else:  # a run's session is searched when named, not among the user's chats
+        conditions.append(Session.kind == "chat")
+    if where.project_id is not None:
+        conditions.append(Session.project_id == where.project_id)
+    if where.role is not None:
+        conditions.append(Message.role == where.role)
+    if where.since is not None:
+        conditions.append(Message.created_at >= where.since)
+    if where.until is not None:
+        conditions.append(Message.created_at < where.until)
+    return conditions
 
 
 def snippet(content: str, words: list[str]) -> str:

@@ -1,10 +1,14 @@
-"""The full-text index of messages, which lives beside the models rather than in them:
-on SQLite an FTS5 table kept by triggers (migration 0016), on PostgreSQL a GIN index on
-``to_tsvector('simple', content)``. Schema comparisons leave these names out."""
+"""The search indexes, which live beside the models rather than in them: the full-text
+index of messages (on SQLite an FTS5 table kept by triggers, migration 0016; on
+PostgreSQL a GIN index on ``to_tsvector('simple', content)``) and the vector tables,
+whose column is pgvector's type or bytes by what the database has (migration 0017).
+Schema comparisons leave these names out."""
 
 from typing import Any
 
-OUTSIDE_MODELS = frozenset({"message_search_keys", "ix_messages_fulltext"})
+OUTSIDE_MODELS = frozenset(
+    {"message_search_keys", "ix_messages_fulltext", "memory_vectors", "message_vectors"}
+)
 FTS_TABLE = "messages_fts"  # and its shadow tables, messages_fts_data, _idx, …
 
 

@@ -11,14 +11,68 @@ once, through ``create_async_engine(async_creator=...)``.
 The price: a statement blocks the loop while it runs. Roost's statements are short and
 indexed; a reader never waits (WAL); a writer waits only for another process that holds
 the write lock (the busy timeout), as a CLI command beside the server does for a moment.
+
+The ``sqlite3`` module is sqlean.py's where it is installed: the same interface, built
+with extension loading, which many Pythons' own ``sqlite3`` lacks and ``sqlite-vec``
+needs. Its errors are raised as ``sqlite3``'s, which SQLAlchemy knows.
 """
 
+import contextlib
+import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
+
+log = logging.getLogger("roost.store")
+
+
+def _driver() -> ModuleType:
+    try:
+        import sqlean  # type: ignore[import-untyped]
+    except ImportError:
+        return sqlite3
+    return sqlean  # type: ignore[no-any-return]
+
+
+DRIVER = _driver()
+
+
+@contextlib.contextmanager
+def _sqlite3_errors() -> Iterator[None]:
+    """The driver's errors as the standard module's classes of the same name."""
+    try:
+        yield
+    except sqlite3.Error:
+        raise
+    except DRIVER.Error as error:
+        kind = getattr(sqlite3, type(error).__name__, sqlite3.DatabaseError)
+        translated = kind(*error.args)
+        for name in ("sqlite_errorcode", "sqlite_errorname"):
+            if hasattr(error, name):
+                setattr(translated, name, getattr(error, name))
+        raise translated from error
+
+
+def load_vectors(connection: Any) -> bool:
+    """Load ``sqlite-vec`` into a connection; whether it could be."""
+    try:
+        import sqlite_vec  # type: ignore[import-untyped]
+    except ImportError:
+        return False
+    try:
+        connection.enable_load_extension(True)
+        try:
+            sqlite_vec.load(connection)
+        finally:
+            connection.enable_load_extension(False)
+    except (AttributeError, DRIVER.Error, sqlite3.Error) as failure:
+        log.warning("sqlite-vec could not be loaded", extra={"error": str(failure)})
+        return False
+    return True
 
 
 class InlineCursor:
@@ -54,21 +108,26 @@ class InlineCursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Any = ()) -> "InlineCursor":
-        self._cursor.execute(sql, parameters)
+        with _sqlite3_errors():
+            self._cursor.execute(sql, parameters)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> "InlineCursor":
-        self._cursor.executemany(sql, parameters)
+        with _sqlite3_errors():
+            self._cursor.executemany(sql, parameters)
         return self
 
     async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
+        with _sqlite3_errors():
+            return self._cursor.fetchone()
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
-        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
+        with _sqlite3_errors():
+            return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
 
     async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
+        with _sqlite3_errors():
+            return self._cursor.fetchall()
 
     async def close(self) -> None:
         self._cursor.close()
@@ -109,10 +168,12 @@ class InlineConnection:
         self._conn.create_function(*args, **kwargs)
 
     async def commit(self) -> None:
-        self._conn.commit()
+        with _sqlite3_errors():
+            self._conn.commit()
 
     async def rollback(self) -> None:
-        self._conn.rollback()
+        with _sqlite3_errors():
+            self._conn.rollback()
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -135,6 +196,8 @@ def creator(url: str) -> Callable[[], Any]:
     options["check_same_thread"] = False
 
     async def connect() -> InlineConnection:
-        return InlineConnection(sqlite3.connect(database, **options))
+        connection = DRIVER.connect(database, **options)
+        load_vectors(connection)
+        return InlineConnection(connection)
 
     return connect

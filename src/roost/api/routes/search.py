@@ -1,5 +1,5 @@
 """Search over HTTP (Oqto's ``/api/search``, API.md §14): every message the caller may
-read, by its words."""
+read, by its words, its meaning, or both."""
 
 from typing import Annotated
 
@@ -24,7 +24,10 @@ class SearchHit(BaseModel):
     created_at: Timestamp
     snippet: str = Field(description="HTML: the text escaped, the matches in <mark>.")
     score: float
-    score_parts: dict[str, float] = Field(description="keyword: the full-text rank.")
+    score_parts: dict[str, float] = Field(
+        description="keyword: the full-text rank; semantic: the cosine similarity; fused: "
+        "the reciprocal-rank sum (hybrid)."
+    )
 
     @classmethod
     def of(cls, found: Found) -> "SearchHit":
@@ -37,12 +40,13 @@ class SearchHit(BaseModel):
             created_at=found.created_at,
             snippet=highlighted(found.snippet),
             score=found.score,
-            score_parts={"keyword": found.score},
+            score_parts=found.parts,
         )
 
 
 class SearchOut(BaseModel):
     query: str
+    mode: str = Field(description="keyword, semantic or hybrid: how the hits were found.")
     results: list[SearchHit]
     has_more: bool
     next_cursor: str | None
@@ -58,7 +62,15 @@ class SearchOut(BaseModel):
 async def search_messages(
     caller: Caller,
     services: Services,
-    q: Annotated[str, Query(min_length=1, max_length=500, description="Words, all to appear.")],
+    q: Annotated[str, Query(min_length=1, max_length=500, description="What to look for.")],
+    mode: Annotated[
+        str | None,
+        Query(
+            pattern="^(keyword|semantic|hybrid)$",
+            description="keyword: every word must appear; semantic: by meaning; hybrid: both, "
+            "fused. Default: hybrid with an embedding model, else keyword.",
+        ),
+    ] = None,
     session_id: Annotated[str | None, Query(max_length=64)] = None,
     project_id: Annotated[str | None, Query(max_length=64)] = None,
     role: Annotated[str | None, Query(pattern="^(user|assistant)$")] = None,
@@ -70,9 +82,10 @@ async def search_messages(
     """What you and your agents said, best match first, with a highlighted snippet and
     the session and turn of each hit. Sessions of logged runs only when named."""
     where = MessageFilter(session_id, project_id, role, since, until)
-    page = await services.search.messages(caller, q, where, limit=limit, cursor=cursor)
+    page = await services.search.messages(caller, q, where, limit=limit, cursor=cursor, mode=mode)
     return SearchOut(
         query=q,
+        mode=page.mode,
         results=[SearchHit.of(found) for found in page.hits],
         has_more=page.has_more,
         next_cursor=page.next_cursor,

@@ -1,9 +1,9 @@
 """Memories: facts an agent or a user keeps for later, scoped to a session, a project
-or the user."""
+or the user. Their vectors are in ``memory_vectors`` (store/vectors.py)."""
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from roost.clock import utcnow
@@ -30,8 +30,5 @@ class Memory(Base):
     tags: Mapped[list[str]] = mapped_column(Json, default=list)
     source: Mapped[str] = mapped_column(String(20), default="user")  # user, agent
     importance: Mapped[float] = mapped_column(Float, default=0.5)
-    # The content's vector (float32 bytes) from ``embedding_model``, when one is set.
-    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
-    embedding_model: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

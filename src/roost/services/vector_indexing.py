@@ -1,0 +1,128 @@
+"""Keeping vectors current, in the background and never on a turn's path: every memory
+and every message that search finds gets a vector from the configured embedding model.
+At start-up what lacks one is embedded (made before a model was set, or under another
+model); after that, each turn's messages once it ends (its finished answer, not its
+deltas). A memory written through the API or a tool is embedded as it is written."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import Table
+from sqlalchemy.exc import IntegrityError
+
+from roost.engine.providers.base import ProviderError
+from roost.errors import ApiError
+from roost.services.embedder import Embedder
+from roost.store.db import Database
+from roost.store.models import Turn
+from roost.store.vectors import (
+    VectorIndex,
+    backend_of,
+    memories_without,
+    memory_vectors,
+    message_vectors,
+    messages_without,
+)
+
+log = logging.getLogger("roost.embeddings")
+
+BATCH = 64
+MAX_EMBEDDED_CHARS = 8_000  # of a long message: what an embedding model takes in one go
+Missing = list[tuple[str, str, str]]  # (id, owner, content)
+
+
+class VectorIndexer:
+    def __init__(self, database: Database, embedder: Embedder, index: VectorIndex) -> None:
+        self.database = database
+        self.embedder = embedder
+        self.index = index
+        self._ended: asyncio.Queue[str] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Learn how the database compares vectors; with a model, start embedding."""
+        async with self.database.read() as db:
+            self.index.backend = await backend_of(db)
+        if self.embedder.model and self._task is None:
+            self._task = asyncio.create_task(self._run(), name="roost-vector-indexer")
+
+    async def turn_ended(self, turn: Turn, _user_id: str) -> None:
+        """A turn's end is committed: its messages are embedded soon (the watcher of
+        every turn, so it only takes note)."""
+        if self._task is not None:
+            self._ended.put_nowait(turn.id)
+
+    async def catch_up(self) -> int:
+        """Embed every memory and message that lacks a vector; how many were."""
+        model = self.embedder.model
+        if not model:
+            return 0
+        done = 0
+        for table, find in (
+            (memory_vectors, memories_without),
+            (message_vectors, messages_without),
+        ):
+            after = ""
+            while True:
+                async with self.database.read() as db:
+                    missing = await find(db, model, after=after, limit=BATCH)
+                if not missing or not await self._embed(table, missing):
+                    break
+                done += len(missing)
+                after = missing[-1][0]
+        return done
+
+    async def _run(self) -> None:
+        try:
+            await self.catch_up()
+        except Exception:  # the database failed: what is missing waits for the next start
+            log.exception("embedding what lacked a vector failed")
+        while True:
+            turn_ids = [await self._ended.get()]
+            while not self._ended.empty() and len(turn_ids) < BATCH:
+                turn_ids.append(self._ended.get_nowait())
+            try:
+                await self._embed_turns(turn_ids)
+            except Exception:
+                log.exception("embedding a turn's messages failed")
+
+    async def _embed_turns(self, turn_ids: Sequence[str]) -> None:
+        model = self.embedder.model
+        assert model is not None
+        async with self.database.read() as db:
+            missing = await messages_without(db, model, turn_ids=turn_ids, limit=BATCH * 4)
+        for start in range(0, len(missing), BATCH):
+            await self._embed(message_vectors, missing[start : start + BATCH])
+
+    async def _embed(self, table: Table, missing: Missing) -> bool:
+        """Give these rows their vectors; False when the model failed (tried again at
+        the next start, or the row's next turn)."""
+        model = self.embedder.model
+        try:
+            vectors = await self.embedder.vectors([c[:MAX_EMBEDDED_CHARS] for _, _, c in missing])
+        except (ProviderError, ApiError) as failure:
+            log.warning("embedding stopped", extra={"error": str(failure)})
+            return False
+        if vectors is None or model is None:
+            return False
+        rows = [(i, owner, model, v) for (i, owner, _), v in zip(missing, vectors, strict=True)]
+        try:
+            await self._put(table, rows)
+        except IntegrityError:  # one was deleted meanwhile: keep the others'
+            for row in rows:
+                with contextlib.suppress(IntegrityError):
+                    await self._put(table, [row])
+        return True
+
+    async def _put(self, table: Table, rows: list[tuple[str, str, str, list[float]]]) -> None:
+        async with self.database.write() as db:
+            await self.index.put(db, table, rows)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
