@@ -137,7 +137,12 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
     queue = LocalTurnQueue(executor)
     turns = TurnService(database, bus, queue, user_settings, settings, owners, agents)
     sessions = SessionService(
-        database, before_delete=turns.stop_all, projects=projects, notices=notices, agents=agents
+        database,
+        before_delete=turns.stop_all,
+        projects=projects,
+        notices=notices,
+        agents=agents,
+        history_replaced=indexer.session_changed,
     )
     task_owner = TaskOwner(database, projects, settings.home, notices)
     owners.register("task", task_owner)

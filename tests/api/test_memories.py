@@ -192,7 +192,7 @@ async def test_with_an_embedding_model_search_goes_by_meaning_too(
     with_model = {"embedding_model": "openai/fake-embed"}
     async with running(settings, **with_model) as (app, client):
         features = app.state.services.system.features()
-        compared = "sqlite-vec" if settings.database_url.startswith("sqlite") else "pgvector"
+        compared = "sqlite-vec" if str(settings.database_url).startswith("sqlite") else "pgvector"
         assert (features["embeddings"], features["vector_search"]) == ("provider", compared)
         await remember(client, "/api/memories", "the heron fishes at dawn")
         # One-letter words are no keywords, but they are part of the text's meaning: the

@@ -1,14 +1,20 @@
-"""Full-text search over messages: every word must appear, ranked, with a highlighted
+"""Search over messages. By words: every word must appear, ranked, with a highlighted
 snippet and where it was said; filters; the index kept as messages are answered,
-edited and deleted; never another user's words."""
+edited and deleted. By meaning and hybrid, with an embedding model: vectors made in
+the background as turns end and histories change, dropped with an edit. Never another
+user's words."""
 
+import asyncio
 from typing import Any
 
 import httpx
 
+from roost.config import Settings
 from roost.testing import FakeLLM
+from tests.conftest import OPEN_REGISTRATION
 from tests.support.accounts import account
 from tests.support.admin import error_code
+from tests.support.apps import running
 from tests.support.turns import new_session, send
 
 Client = httpx.AsyncClient
@@ -40,7 +46,7 @@ async def test_a_message_is_found_by_its_words_with_a_highlighted_snippet(
     assert hit["session_id"] == paris and hit["session_title"] == "Trip"
     assert hit["turn_id"] == sent["turn"]["id"] and hit["created_at"].endswith("Z")
     assert "<mark>Paris</mark>" in hit["snippet"] and "&lt;rainy&gt;" in hit["snippet"]
-    assert hit["score_parts"] == {"keyword": hit["score"]}
+    assert hit["score_parts"] == {"keyword": hit["score"]} and found["mode"] == "keyword"
 
     # Every word must appear; case and accents do not matter.
     assert (await search(client, q="paris virtualenv"))["results"] == []
@@ -88,6 +94,8 @@ async def test_results_page_and_bad_queries_are_refused(client: Client) -> None:
         ({"q": "?!"}, "INVALID_REQUEST"),
         ({"q": "gardens", "cursor": "zzz"}, "INVALID_REQUEST"),
         ({"q": "gardens", "role": "tool"}, "VALIDATION_ERROR"),
+        ({"q": "gardens", "mode": "fuzzy"}, "VALIDATION_ERROR"),
+        ({"q": "gardens", "mode": "semantic"}, "INVALID_REQUEST"),  # no embedding model
         ({"q": ""}, "VALIDATION_ERROR"),
         ({"q": "gardens", "session_id": "ses_01jd3x0000000000000000000a"}, "SESSION_NOT_FOUND"),
         ({"q": 'a" OR "b NEAR(x) * -- \\'}, None),
@@ -117,3 +125,100 @@ async def test_another_users_words_are_never_found(open_app: tuple[Any, Client])
         "/api/search", params={"q": "kingfisher", "session_id": sid}, headers=bob.headers
     )
     assert named.status_code == 404
+
+
+EMBEDDING = {"embedding_model": "openai/fake-embed", **OPEN_REGISTRATION}
+
+
+async def searched_until(
+    client: Client, wanted: Any, headers: dict[str, str], **params: Any
+) -> dict[str, Any]:
+    """The search's answer once ``wanted(answer)`` holds: vectors are made in the
+    background, a moment after the messages."""
+    for _ in range(200):
+        response = await client.get("/api/search", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        if wanted(response.json()):
+            return dict(response.json())
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never as wanted: {response.json()}")
+
+
+async def test_a_message_is_found_by_its_meaning_and_by_both(
+    settings: Settings, fake_llm: FakeLLM
+) -> None:
+    async with running(settings, **EMBEDDING) as (app, client):
+        features = app.state.services.system.features()
+        compared = "sqlite-vec" if str(settings.database_url).startswith("sqlite") else "pgvector"
+        assert (features["embeddings"], features["vector_search"]) == ("provider", compared)
+        alice = await account(client, "alice@example.com")
+        bob = await account(client, "bob@example.com")
+        garden = (await client.post("/api/sessions", json={}, headers=alice.headers)).json()["id"]
+        fake_llm.add_replies({"text": "Water the basil every morning, in the shade."})
+        sent = await send_as(client, alice.headers, garden, "How do I keep my basil alive?")
+        trains = (await client.post("/api/sessions", json={}, headers=alice.headers)).json()["id"]
+        fake_llm.add_replies({"text": "Take the TGV from Paris."})
+        await send_as(client, alice.headers, trains, "Which train goes to Lyon?")
+        theirs = (await client.post("/api/sessions", json={}, headers=bob.headers)).json()["id"]
+        await client.put(
+            f"/api/sessions/{theirs}",
+            json={"messages": [{"role": "user", "content": "basil basil basil"}]},
+            headers=bob.headers,
+        )
+
+        # Not every word is there, so no keyword hit; by meaning, the basil answer first.
+        query = {"q": "basil watering tips", "mode": "semantic"}
+        found = await searched_until(
+            client, lambda a: len(a["results"]) >= 2, alice.headers, **query
+        )
+        assert found["mode"] == "semantic"
+        best = found["results"][0]
+        assert best["message_id"] in {sent["message"]["id"], sent["reply"]["id"]}
+        assert best["score_parts"]["semantic"] == best["score"] > 0
+        assert "<mark>basil</mark>" in best["snippet"]
+        assert all(hit["session_id"] != theirs for hit in found["results"])  # never Bob's
+        by_words = await search_as(client, alice.headers, q="basil watering tips", mode="keyword")
+        assert by_words["results"] == []
+
+        # Hybrid is the default: both rankings fused, each hit with its parts.
+        both = await search_as(client, alice.headers, q="shade water")
+        assert both["mode"] == "hybrid"
+        top = both["results"][0]
+        assert top["message_id"] == sent["reply"]["id"]
+        assert top["score_parts"]["keyword"] > 0 and top["score_parts"]["semantic"] > 0
+        assert top["score_parts"]["fused"] == top["score"]
+        only_trains = await search_as(client, alice.headers, q="basil", session_id=trains)
+        assert {hit["session_id"] for hit in only_trains["results"]} <= {trains}
+
+        # A replaced history is embedded; an edited message loses its old meaning.
+        await client.put(
+            f"/api/sessions/{trains}",
+            json={"messages": [{"role": "user", "content": "the heron fishes at dawn"}]},
+            headers=alice.headers,
+        )
+        heron = {"q": "heron dawn walk", "mode": "semantic", "session_id": trains}
+        found = await searched_until(client, lambda a: a["results"], alice.headers, **heron)
+        message_id = found["results"][0]["message_id"]
+        edited = await client.patch(
+            f"/api/sessions/{trains}/messages/{message_id}",
+            json={"content": "the crane sleeps"},
+            headers=alice.headers,
+        )
+        assert edited.status_code == 200, edited.text
+        assert (await search_as(client, alice.headers, **heron))["results"] == []
+
+
+async def search_as(client: Client, headers: dict[str, str], **params: Any) -> dict[str, Any]:
+    response = await client.get("/api/search", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def send_as(
+    client: Client, headers: dict[str, str], sid: str, content: str
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/sessions/{sid}/messages", json={"content": content}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())

@@ -8,7 +8,7 @@ import html
 from dataclasses import dataclass
 
 from roost.engine.providers.base import ProviderError
-from roost.errors import InvalidRequest, UpstreamError
+from roost.errors import ApiError, InvalidRequest, UpstreamError
 from roost.services.caller import Caller
 from roost.services.embedder import Embedder
 from roost.services.memory_ranking import words
@@ -97,17 +97,24 @@ class SearchService:
 
     async def _vector_of(self, query: str, *, required: bool) -> list[float] | None:
         """The query's vector. When the model fails, a search by meaning alone fails
-        with it (502); a hybrid one goes on by words."""
+        with it; a hybrid one goes on by words."""
         try:
             vectors = await self.embedder.vectors([query])
         except ProviderError as failure:
             if required:
-                raise UpstreamError(
-                    f"The embedding model failed: {failure}",
-                    provider=failure.provider,
-                    status=failure.status,
-                ) from None
+                message = f"The embedding model failed: {failure}"
+                status = failure.status
+                raise UpstreamError(message, provider=failure.provider, status=status) from None
             return None
+        except ApiError:
+            if required:
+                raise
+            return None
+        if not vectors and required:
+            raise InvalidRequest(
+                f"The embedding model {self.embedder.model} gives no vectors",
+                details={"field": "mode", "reason": "no embedding model"},
+            )
         return vectors[0] if vectors else None
 
 

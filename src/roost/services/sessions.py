@@ -64,8 +64,10 @@ class SessionService:
         projects: ProjectService | None = None,
         notices: Notices | None = None,
         agents: AgentService | None = None,
+        history_replaced: Callable[[str], None] | None = None,
     ) -> None:
         self.database = database
+        self.history_replaced = history_replaced  # the search index embeds the new history
         self.agents = agents  # checks the agent a session names
         self.before_delete = before_delete  # stops the session's turns first
         self.projects = projects
@@ -218,6 +220,8 @@ class SessionService:
                 session.message_count = len(messages)
                 session.last_activity_at = now
         self._tell(caller, "updated", session.id)
+        if messages is not None and self.history_replaced is not None:
+            self.history_replaced(session.id)
         if messages is not None and self.notices is not None:
             notice = {"channel": "hstry", "type": "messages_changed", "session_id": session.id}
             self.notices.publish(caller.user_id, notice)

@@ -1,8 +1,10 @@
 """Keeping vectors current, in the background and never on a turn's path: every memory
 and every message that search finds gets a vector from the configured embedding model.
 At start-up what lacks one is embedded (made before a model was set, or under another
-model); after that, each turn's messages once it ends (its finished answer, not its
-deltas). A memory written through the API or a tool is embedded as it is written."""
+model); after that, a session's messages once one of its turns ends (the finished
+answer, not its deltas) or its history is replaced. A changed text loses its vector
+(migration 0017's triggers) and so is embedded again with its session's next change.
+A memory written through the API or a tool is embedded as it is written."""
 
 import asyncio
 import contextlib
@@ -38,7 +40,7 @@ class VectorIndexer:
         self.database = database
         self.embedder = embedder
         self.index = index
-        self._ended: asyncio.Queue[str] = asyncio.Queue()
+        self._changed: asyncio.Queue[str] = asyncio.Queue()  # session ids
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -49,10 +51,13 @@ class VectorIndexer:
             self._task = asyncio.create_task(self._run(), name="roost-vector-indexer")
 
     async def turn_ended(self, turn: Turn, _user_id: str) -> None:
-        """A turn's end is committed: its messages are embedded soon (the watcher of
-        every turn, so it only takes note)."""
+        """A turn's end is committed: its session's new messages are embedded soon (the
+        watcher of every turn, so it only takes note)."""
+        self.session_changed(turn.session_id)
+
+    def session_changed(self, session_id: str) -> None:
         if self._task is not None:
-            self._ended.put_nowait(turn.id)
+            self._changed.put_nowait(session_id)
 
     async def catch_up(self) -> int:
         """Embed every memory and message that lacks a vector; how many were."""
@@ -80,21 +85,24 @@ class VectorIndexer:
         except Exception:  # the database failed: what is missing waits for the next start
             log.exception("embedding what lacked a vector failed")
         while True:
-            turn_ids = [await self._ended.get()]
-            while not self._ended.empty() and len(turn_ids) < BATCH:
-                turn_ids.append(self._ended.get_nowait())
+            session_ids = {await self._changed.get()}
+            while not self._changed.empty() and len(session_ids) < BATCH:
+                session_ids.add(self._changed.get_nowait())
             try:
-                await self._embed_turns(turn_ids)
+                await self._embed_sessions(sorted(session_ids))
             except Exception:
-                log.exception("embedding a turn's messages failed")
+                log.exception("embedding a session's messages failed")
 
-    async def _embed_turns(self, turn_ids: Sequence[str]) -> None:
-        model = self.embedder.model
-        assert model is not None
-        async with self.database.read() as db:
-            missing = await messages_without(db, model, turn_ids=turn_ids, limit=BATCH * 4)
-        for start in range(0, len(missing), BATCH):
-            await self._embed(message_vectors, missing[start : start + BATCH])
+    async def _embed_sessions(self, session_ids: Sequence[str]) -> None:
+        model, after = self.embedder.model, ""
+        while model:
+            async with self.database.read() as db:
+                missing = await messages_without(
+                    db, model, after=after, limit=BATCH, session_ids=session_ids
+                )
+            if not missing or not await self._embed(message_vectors, missing):
+                return
+            after = missing[-1][0]
 
     async def _embed(self, table: Table, missing: Missing) -> bool:
         """Give these rows their vectors; False when the model failed (tried again at

@@ -205,10 +205,11 @@ async def messages_without(
     *,
     after: str = "",
     limit: int,
-    turn_ids: Sequence[str] | None = None,
+    session_ids: Sequence[str] | None = None,
 ) -> list[tuple[str, str, str]]:
     """(id, owner, content) of what users and assistants said (the messages search
-    finds) with no vector from ``model``: in id order from ``after``, or of these turns."""
+    finds) with no vector from ``model``, in id order from ``after``: of any session's,
+    or of these sessions."""
     vector = message_vectors.c
     query = (
         select(Message.id, Session.owner_id, Message.content)
@@ -216,9 +217,7 @@ async def messages_without(
         .outerjoin(message_vectors, and_(vector.message_id == Message.id, vector.model == model))
         .where(vector.message_id.is_(None), Message.role.in_(SEARCHED_ROLES), Message.content != "")
     )
-    if turn_ids is not None:
-        query = query.where(Message.turn_id.in_(turn_ids))
-    else:
-        query = query.where(Message.id > after)
-    query = query.order_by(Message.id).limit(limit)
+    if session_ids is not None:
+        query = query.where(Message.session_id.in_(session_ids))
+    query = query.where(Message.id > after).order_by(Message.id).limit(limit)
     return [(row[0], row[1], row[2]) for row in (await db.execute(query)).all()]

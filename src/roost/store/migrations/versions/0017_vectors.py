@@ -24,6 +24,26 @@ TABLES = (
     ("message_vectors", "message_id", "messages"),
 )
 
+# A vector no longer says what changed text means: it goes with the change, and the
+# text is embedded again (services/vector_indexing.py).
+SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER {table}_stale AFTER UPDATE OF content ON {parent}
+        WHEN old.content != new.content
+        BEGIN DELETE FROM {table} WHERE {key} = old.id; END"""  # noqa: S608
+    for table, key, parent in TABLES
+]
+POSTGRESQL_TRIGGERS = [
+    statement
+    for table, key, parent in TABLES
+    for statement in (
+        f"""CREATE FUNCTION {table}_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN DELETE FROM {table} WHERE {key} = OLD.id; RETURN NULL; END $$""",  # noqa: S608
+        f"""CREATE TRIGGER {table}_stale AFTER UPDATE OF content ON {parent}
+            FOR EACH ROW WHEN (OLD.content IS DISTINCT FROM NEW.content)
+            EXECUTE FUNCTION {table}_stale()""",
+    )
+]
+
 
 def upgrade() -> None:
     bind = op.get_bind()
@@ -40,6 +60,8 @@ def upgrade() -> None:
             )"""
         )
         op.execute(f"CREATE INDEX ix_{table}_owner_model ON {table} (owner_id, model)")
+    for statement in SQLITE_TRIGGERS if bind.dialect.name == "sqlite" else POSTGRESQL_TRIGGERS:
+        op.execute(statement)
     kept = bind.execute(
         sa.text(
             "SELECT id, owner_id, embedding_model, embedding FROM memories"
@@ -67,10 +89,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The vectors are dropped with their tables: a server of the older schema embeds again.
+    sqlite = op.get_bind().dialect.name == "sqlite"
     op.add_column("memories", sa.Column("embedding", sa.LargeBinary(), nullable=True))
     op.add_column("memories", sa.Column("embedding_model", sa.String(length=200), nullable=True))
-    for table, _key, _parent in TABLES:
+    for table, _key, parent in TABLES:
+        op.execute(f"DROP TRIGGER {table}_stale" + ("" if sqlite else f" ON {parent}"))
         op.execute(f"DROP TABLE {table}")
+        if not sqlite:
+            op.execute(f"DROP FUNCTION {table}_stale()")
 
 
 def _created_pgvector(bind: sa.Connection) -> bool:
