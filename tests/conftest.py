@@ -77,11 +77,14 @@ def run_apart(coroutine: Coroutine[Any, Any, None]) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No settings or provider keys leak in from the machine; no roost.toml is picked up."""
+    """No settings or provider keys leak in from the machine; no roost.toml is picked up;
+    no embedding model unless a test names one (the local model, where installed, would
+    otherwise embed every test's messages)."""
     for key in list(os.environ):
         if (key.startswith("ROOST_") and not key.startswith("ROOST_TEST_")) or key in PROVIDER_KEYS:
             monkeypatch.delenv(key)
     monkeypatch.setenv("ROOST_CONFIG", str(tmp_path / "absent-roost.toml"))
+    monkeypatch.setenv("ROOST_EMBEDDING_MODEL", "none")
 
 
 @pytest.fixture(autouse=True)

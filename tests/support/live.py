@@ -59,7 +59,7 @@ def roost_process(
     """``roost serve`` in a child process with its own home; yields it and its URL."""
     port = port or free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_") or "TEST" in k}
-    clean.update(env, ROOST_CONFIG=str(home / "none.toml"))
+    clean.update({"ROOST_EMBEDDING_MODEL": "none", **env}, ROOST_CONFIG=str(home / "none.toml"))
     process = subprocess.Popen(
         [sys.executable, "-m", "roost", "serve", "--port", str(port), "--home", str(home)],
         env=clean,
