@@ -34,6 +34,7 @@ COUNT_TTL_SECONDS = 5.0
 MAX_CONTENT = 10_000
 MAX_TAGS = 20
 SCOPES = ("session", "project", "user")
+RECALL_CANDIDATES = 50  # best-matching memories a turn's recall considers
 RECALL_INTRO = "What you remember (from earlier sessions and notes) that may bear on this:"
 
 
@@ -145,9 +146,10 @@ class MemoryService:
         asked = await self._vector_of(query)
         model = self.embedder.model
         wanted = max(limit, 50)
+        deep = wanted * (4 if tags else 1)  # tags are checked after
         async with self.database.read() as db:
             repo = MemoryRepo(db, caller)
-            candidates = await repo.containing(scopes, words(query))
+            by_index = await repo.matching(scopes, words(query), limit=deep)
             similar = []
             if asked is not None and model is not None and scopes:
                 by_vector = (
@@ -161,15 +163,15 @@ class MemoryService:
                     by_vector,
                     memory_vectors,
                     asked,
-                    limit=wanted * (4 if tags else 1),
+                    limit=deep,
                     newest_first=Memory.id.desc(),
                 )
                 similar = [(row[0], similarity) for row, similarity in found if similarity > 0]
         if tags:
             needed = set(tags)
-            candidates = [m for m in candidates if needed <= set(m.tags or [])]
+            by_index = [m for m in by_index if needed <= set(m.tags or [])]
             similar = [(m, s) for m, s in similar if needed <= set(m.tags or [])]
-        by_words = rank(query, candidates, limit=wanted)
+        by_words = rank(query, by_index, limit=wanted)
         if asked is None:
             return by_words[:limit]
         return fuse(by_words, similar[:wanted], limit=limit)
@@ -221,12 +223,12 @@ class MemoryService:
             session = await UncheckedSessions(db).get(session_id)
             if session is None:
                 return Recalled(None, 0)
-            candidates = await MemoryRepo(db, owner_id).containing(
-                _scopes_of(session), words(message)
+            found = await MemoryRepo(db, owner_id).matching(
+                _scopes_of(session), words(message), limit=RECALL_CANDIDATES
             )
         chosen: list[str] = []
         left = budget_tokens * 4
-        for hit in rank(message, candidates, limit=50):
+        for hit in rank(message, found, limit=RECALL_CANDIDATES):
             line = f"- {hit.memory.content}"
             if len(line) > left:
                 break

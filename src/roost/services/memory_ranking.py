@@ -1,4 +1,5 @@
-"""Ranking memories against a query: by their words (BM25 over the candidates), and,
+"""Ranking memories against a query: by their words (BM25 over the candidates the word
+index found; BM25's own IDF here, as the index's is nil in a small collection), and,
 with an embedding model, by meaning (cosine of their vectors), the two lists fused by
 reciprocal rank; weighed by each memory's importance. Each hit keeps its score's parts."""
 

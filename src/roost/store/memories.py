@@ -2,15 +2,19 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, column, func, literal_column, or_, select, table
 
 from roost.errors import MemoryNotFound
 from roost.store.models import Memory
 from roost.store.owned import OwnedRepo
 from roost.store.paging import cut
+from roost.store.search_index import fts5_query, tsquery
 
-MAX_CANDIDATES = 1_000  # memories a keyword search scores, newest first
+# The word index of memories (migration 0018), outside the models.
+FTS = table("memories_fts", column("rowid"))
+KEYS = table("memory_search_keys", column("key"), column("memory_id"))
 
 
 @dataclass(frozen=True)
@@ -63,19 +67,45 @@ class MemoryRepo(OwnedRepo[Memory]):
         query = select(func.count()).select_from(Memory).where(Memory.owner_id == self.owner_id)
         return int(await self.db.scalar(query) or 0)
 
-    async def containing(self, scopes: Sequence[Scope], words: Sequence[str]) -> list[Memory]:
-        """The newest memories of these scopes that contain any of the words."""
+    async def matching(
+        self, scopes: Sequence[Scope], words: Sequence[str], *, limit: int
+    ) -> list[Memory]:
+        """The ``limit`` memories of these scopes that best match any of the words, by
+        the word index of migration 0018 (BM25 on SQLite, ``ts_rank_cd`` on PostgreSQL):
+        the few that are then ranked (services/memory_ranking.py) out of however many."""
         if not scopes or not words:
             return []
-        text = func.lower(Memory.content)
-        query = (
-            self.owned()
-            .where(or_(*(scope.where() for scope in scopes)))
-            .where(or_(*(text.contains(word, autoescape=True) for word in words)))
-            .order_by(Memory.id.desc())
-            .limit(MAX_CANDIDATES)
+        # The ids first (the index and a covering one), then the few rows themselves.
+        ids = select(Memory.id).where(
+            Memory.owner_id == self.owner_id, or_(*(scope.where() for scope in scopes))
         )
-        return list((await self.db.execute(query)).scalars().all())
+        if self.db.get_bind().dialect.name == "sqlite":
+            fts: ColumnElement[Any] = literal_column("memories_fts")
+            score: ColumnElement[float] = -func.bm25(fts)
+            ids = (
+                ids.join(KEYS, KEYS.c.memory_id == Memory.id)
+                .join(FTS, FTS.c.rowid == KEYS.c.key)
+                .where(fts.op("MATCH")(fts5_query(list(words), every=False)))
+            )
+        else:
+            simple: ColumnElement[str] = literal_column("'simple'")  # as the index has it
+            asked = func.to_tsquery(simple, tsquery(list(words), every=False))
+            indexed = func.to_tsvector(simple, Memory.content)
+            score = func.ts_rank_cd(indexed, asked)
+            ids = ids.where(indexed.op("@@")(asked))
+        best = (
+            ids.add_columns(score.label("score"))
+            .order_by(literal_column("score").desc(), Memory.id.desc())
+            .limit(limit)
+            .subquery()
+        )
+        query = (
+            select(Memory)
+            .join(best, best.c.id == Memory.id)
+            .order_by(best.c.score.desc(), Memory.id.desc())
+        )
+        rows = (await self.db.execute(query)).all()
+        return [row[0] for row in rows]
 
 
 def _belongs(memory: Memory, scope: Scope) -> bool:

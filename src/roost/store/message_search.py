@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost.store.columns import UtcDateTime
 from roost.store.models import Message, Session
+from roost.store.search_index import fts5_query, tsquery
 from roost.store.vectors import SEARCHED_ROLES, VectorIndex, message_vectors
 
 # Marks around a match in a snippet: control characters no message text carries, so
@@ -80,7 +81,7 @@ async def search(
         params["until"] = where.until
     filters = " AND ".join(conditions)
     if sqlite:
-        params["match"] = " ".join('"' + word.replace('"', '""') + '"' for word in words)
+        params["match"] = fts5_query(words, every=True)
         query = f"""
             SELECT m.id, m.session_id, s.title, m.turn_id, m.role, m.created_at,
                    snippet(messages_fts, 0, '{OPEN}', '{CLOSE}', '…', {SNIPPET_WORDS}),
@@ -95,7 +96,7 @@ async def search(
     else:
         # The snippet is cut here rather than by ts_headline, whose parser drops what
         # reads as an HTML tag from the text.
-        params["terms"] = " & ".join(_pg_term(word) for word in words)
+        params["terms"] = tsquery(words, every=True)
         query = f"""
             SELECT m.id, m.session_id, s.title, m.turn_id, m.role, m.created_at,
                    substr(m.content, 1, {SNIPPET_SOURCE}),
@@ -243,8 +244,3 @@ def snippet(content: str, words: list[str]) -> str:
         end = space if space > start + SNIPPET_CHARS // 2 else end
     cut = pattern.sub(lambda m: OPEN + m.group(0) + CLOSE, content[start:end])
     return ("…" if start else "") + cut + ("…" if end < len(content) else "")
-
-
-def _pg_term(word: str) -> str:
-    """A word as a to_tsquery operand: quoted, so that no character is read as syntax."""
-    return "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"
