@@ -8,6 +8,7 @@
 """
 
 import asyncio
+import functools
 import importlib.util
 import logging
 import os
@@ -79,6 +80,7 @@ def _model(configured: str | None) -> str | None:
     return configured
 
 
+@functools.cache  # one copy of the weights per process, whatever asks for it
 def _load_local() -> Any:
     # The model lies in the package: nothing may be fetched from a hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
