@@ -32,7 +32,7 @@ log = logging.getLogger("roost.store")
 
 def _driver() -> ModuleType:
     try:
-        import sqlean  # type: ignore[import-untyped]
+        import sqlean
     except ImportError:
         return sqlite3
     return sqlean  # type: ignore[no-any-return]
@@ -60,7 +60,7 @@ def _sqlite3_errors() -> Iterator[None]:
 def load_vectors(connection: Any) -> bool:
     """Load ``sqlite-vec`` into a connection; whether it could be."""
     try:
-        import sqlite_vec  # type: ignore[import-untyped]
+        import sqlite_vec
     except ImportError:
         return False
     try:
