@@ -4,17 +4,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, and_, func, select, text
 
 from roost.errors import MemoryNotFound
 from roost.store.models import Memory
 from roost.store.owned import OwnedRepo
 from roost.store.paging import cut
 from roost.store.search_index import fts5_query, tsquery
-
-# The word index of memories (migration 0018), outside the models.
-FTS = table("memories_fts", column("rowid"))
-KEYS = table("memory_search_keys", column("key"), column("memory_id"))
 
 
 @dataclass(frozen=True)
@@ -75,36 +71,40 @@ class MemoryRepo(OwnedRepo[Memory]):
         the few that are then ranked (services/memory_ranking.py) out of however many."""
         if not scopes or not words:
             return []
-        # The ids first (the index and a covering one), then the few rows themselves.
-        ids = select(Memory.id).where(
-            Memory.owner_id == self.owner_id, or_(*(scope.where() for scope in scopes))
-        )
+        params: dict[str, Any] = {"owner": self.owner_id, "limit": limit}
+        where = []
+        for scope in scopes:
+            if scope.kind == "session":
+                where.append("(m.scope = 'session' AND m.session_id = :session_id)")
+                params["session_id"] = scope.session_id
+            elif scope.kind == "project":
+                where.append("(m.scope = 'project' AND m.project_id = :project_id)")
+                params["project_id"] = scope.project_id
+            else:
+                where.append("m.scope = 'user'")
+        in_scopes = " OR ".join(where)
+        # Written out rather than built: this runs before a turn's first token, and the
+        # statement's text is then cached by the driver, not rebuilt each time.
         if self.db.get_bind().dialect.name == "sqlite":
-            fts: ColumnElement[Any] = literal_column("memories_fts")
-            score: ColumnElement[float] = -func.bm25(fts)
-            ids = (
-                ids.join(KEYS, KEYS.c.memory_id == Memory.id)
-                .join(FTS, FTS.c.rowid == KEYS.c.key)
-                .where(fts.op("MATCH")(fts5_query(list(words), every=False)))
-            )
+            params["match"] = fts5_query(list(words), every=False)
+            best = f"""SELECT m.id AS id, -bm25(memories_fts) AS score
+                FROM memories_fts
+                JOIN memory_search_keys k ON k.key = memories_fts.rowid
+                JOIN memories m ON m.id = k.memory_id
+                WHERE memories_fts MATCH :match AND m.owner_id = :owner AND ({in_scopes})"""  # noqa: S608
         else:
-            simple: ColumnElement[str] = literal_column("'simple'")  # as the index has it
-            asked = func.to_tsquery(simple, tsquery(list(words), every=False))
-            indexed = func.to_tsvector(simple, Memory.content)
-            score = func.ts_rank_cd(indexed, asked)
-            ids = ids.where(indexed.op("@@")(asked))
-        best = (
-            ids.add_columns(score.label("score"))
-            .order_by(literal_column("score").desc(), Memory.id.desc())
-            .limit(limit)
-            .subquery()
-        )
-        query = (
-            select(Memory)
-            .join(best, best.c.id == Memory.id)
-            .order_by(best.c.score.desc(), Memory.id.desc())
-        )
-        rows = (await self.db.execute(query)).all()
+            params["terms"] = tsquery(list(words), every=False)
+            best = f"""SELECT m.id AS id,
+                    ts_rank_cd(to_tsvector('simple', m.content), to_tsquery('simple', :terms))
+                    AS score
+                FROM memories m
+                WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', :terms)
+                  AND m.owner_id = :owner AND ({in_scopes})"""  # noqa: S608
+        query = f"""SELECT memories.* FROM (
+                {best} ORDER BY score DESC, m.id DESC LIMIT :limit
+            ) best JOIN memories ON memories.id = best.id
+            ORDER BY best.score DESC, memories.id DESC"""  # noqa: S608 (fixed text)
+        rows = (await self.db.execute(select(Memory).from_statement(text(query)), params)).all()
         return [row[0] for row in rows]
 
 
