@@ -29,6 +29,10 @@ class Scope:
         return Memory.scope == "user"
 
 
+# What a memory row is, to the model (PostgreSQL's has its words besides).
+COLUMNS = ", ".join(f"memories.{column.name}" for column in Memory.__table__.columns)
+
+
 class MemoryRepo(OwnedRepo[Memory]):
     model = Memory
     prefix = "mem"
@@ -95,12 +99,11 @@ class MemoryRepo(OwnedRepo[Memory]):
         else:
             params["terms"] = tsquery(list(words), every=False)
             best = f"""SELECT m.id AS id,
-                    ts_rank_cd(to_tsvector('simple', m.content), to_tsquery('simple', :terms))
-                    AS score
+                    ts_rank_cd(m.search_vector, to_tsquery('simple', :terms)) AS score
                 FROM memories m
-                WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', :terms)
+                WHERE m.search_vector @@ to_tsquery('simple', :terms)
                   AND m.owner_id = :owner AND ({in_scopes})"""  # noqa: S608
-        query = f"""SELECT memories.* FROM (
+        query = f"""SELECT {COLUMNS} FROM (
                 {best} ORDER BY score DESC, m.id DESC LIMIT :limit
             ) best JOIN memories ON memories.id = best.id
             ORDER BY best.score DESC, memories.id DESC"""  # noqa: S608 (fixed text)

@@ -13,6 +13,7 @@ OUTSIDE_MODELS = frozenset(
         "ix_messages_fulltext",
         "memory_search_keys",
         "ix_memories_fulltext",
+        "search_vector",  # memories' words on PostgreSQL, a generated column
         "memory_vectors",
         "message_vectors",
     }

@@ -43,8 +43,12 @@ SQLITE = [
         SELECT k.key, m.content FROM memory_search_keys k JOIN memories m ON m.id = k.memory_id""",
 ]
 
+# Kept in a column rather than computed per row: a turn's recall scans a user's
+# memories by owner when the planner prefers that to the index, and ranks every match.
 POSTGRESQL = [
-    "CREATE INDEX ix_memories_fulltext ON memories USING GIN (to_tsvector('simple', content))",
+    """ALTER TABLE memories ADD COLUMN search_vector tsvector
+        GENERATED ALWAYS AS (to_tsvector('simple', content)) STORED""",
+    "CREATE INDEX ix_memories_fulltext ON memories USING GIN (search_vector)",
 ]
 
 
@@ -61,3 +65,4 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS memory_search_keys")
     else:
         op.execute("DROP INDEX IF EXISTS ix_memories_fulltext")
+        op.execute("ALTER TABLE memories DROP COLUMN search_vector")
