@@ -211,18 +211,16 @@ class MemoryService:
             ]
 
     async def recall_for_turn(
-        self, owner_id: str, session_id: str, message: str, *, budget_tokens: int
+        self, session: Session, message: str, *, budget_tokens: int
     ) -> Recalled:
-        """The memories of the session, its project and the user that best match the
+        """The memories of the session, its project and its owner that best match the
         user's message, as many as fit ``budget_tokens`` (about four characters each)."""
+        owner_id = session.owner_id
         if budget_tokens <= 0 or not words(message):
             return Recalled(None, 0)
         if not await self._counts.get(owner_id, lambda: self._count(owner_id)):
             return Recalled(None, 0)
         async with self.database.read() as db:
-            session = await UncheckedSessions(db).get(session_id)
-            if session is None:
-                return Recalled(None, 0)
             found = await MemoryRepo(db, owner_id).matching(
                 _scopes_of(session), words(message), limit=RECALL_CANDIDATES
             )

@@ -253,10 +253,7 @@ class TurnExecutor:
         if not started.agent.recall_memories:
             return
         recalled = await self.memories.recall_for_turn(
-            started.session.owner_id,
-            started.session.id,
-            asked,
-            budget_tokens=self.settings.memory_context_tokens,
+            started.session, asked, budget_tokens=self.settings.memory_context_tokens
         )
         started.memory_instructions = recalled.instructions
         if recalled.count and announce:
