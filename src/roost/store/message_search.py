@@ -125,16 +125,11 @@ async def search(
     )
     rows = (await db.execute(statement, params)).all()
     return [
-        Found(
-            message_id=row[0],
-            session_id=row[1],
-            session_title=row[2],
-            turn_id=row[3],
-            role=row[4],
-            created_at=row[5],
-            snippet=(row[6] or "") if sqlite else snippet(row[6] or "", words),
-            score=round(float(row[7]), 4),
-            parts={"keyword": round(float(row[7]), 4)},
+        _found(
+            row,
+            (row[6] or "") if sqlite else snippet(row[6] or "", words),
+            "keyword",
+            float(row[7]),
         )
         for row in rows
     ]
@@ -171,19 +166,24 @@ async def similar(
         db, query, message_vectors, vector, limit=limit, newest_first=Message.id.desc()
     )
     return [
-        Found(
-            message_id=row[0],
-            session_id=row[1],
-            session_title=row[2],
-            turn_id=row[3],
-            role=row[4],
-            created_at=row[5],
-            snippet=snippet(row[6][:SNIPPET_SOURCE], words),
-            score=round(similarity, 4),
-            parts={"semantic": round(similarity, 4)},
-        )
+        _found(row, snippet(row[6][:SNIPPET_SOURCE], words), "semantic", similarity)
         for row, similarity in found
     ]
+
+
+def _found(row: Any, shown: str, ranking: str, score: float) -> Found:
+    """A hit from a row of (id, session id, title, turn id, role, created at, …)."""
+    return Found(
+        message_id=row[0],
+        session_id=row[1],
+        session_title=row[2],
+        turn_id=row[3],
+        role=row[4],
+        created_at=row[5],
+        snippet=shown,
+        score=round(score, 4),
+        parts={ranking: round(score, 4)},
+    )
 
 
 def fused(by_words: list[Found], by_meaning: list[Found], *, k: int = 60) -> list[Found]:
