@@ -69,7 +69,8 @@ async def test_a_failed_request_leaves_the_key_free_for_a_retry(client: Client) 
 async def test_a_retry_while_the_first_still_runs_is_told_to_wait(
     client: Client, fake_llm: FakeLLM
 ) -> None:
-    fake_llm.add_replies({"text": "slow answer", "token_delay_ms": 100})
+    # Long enough (about a second) that the retry surely comes while it is still running.
+    fake_llm.add_replies({"text": "a slow answer of ten words, one by one", "token_delay_ms": 100})
     sid = (await client.post("/api/sessions", json={})).json()["id"]
     url, body = f"/api/sessions/{sid}/messages", {"content": "hi"}
     first = asyncio.create_task(client.post(url, json=body, headers=keyed("wait")))
