@@ -8,8 +8,9 @@ A memory written through the API or a tool is embedded as it is written."""
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,8 @@ log = logging.getLogger("roost.embeddings")
 BATCH = 64
 MAX_EMBEDDED_CHARS = 8_000  # of a long message: what an embedding model takes in one go
 Missing = list[tuple[str, str, str]]  # (id, owner, content)
+# (db, model, after=, limit=) -> what lacks a vector from the model, in id order
+Finder = Callable[..., Awaitable[Missing]]
 
 
 class VectorIndexer:
@@ -61,23 +64,8 @@ class VectorIndexer:
 
     async def catch_up(self) -> int:
         """Embed every memory and message that lacks a vector; how many were."""
-        model = self.embedder.model
-        if not model:
-            return 0
-        done = 0
-        for table, find in (
-            (memory_vectors, memories_without),
-            (message_vectors, messages_without),
-        ):
-            after = ""
-            while True:
-                async with self.database.read() as db:
-                    missing = await find(db, model, after=after, limit=BATCH)
-                if not missing or not await self._embed(table, missing):
-                    break
-                done += len(missing)
-                after = missing[-1][0]
-        return done
+        memories = await self._embed_missing(memory_vectors, memories_without)
+        return memories + await self._embed_missing(message_vectors, messages_without)
 
     async def _run(self) -> None:
         try:
@@ -94,15 +82,22 @@ class VectorIndexer:
                 log.exception("embedding a session's messages failed")
 
     async def _embed_sessions(self, session_ids: Sequence[str]) -> None:
-        model, after = self.embedder.model, ""
+        await self._embed_missing(
+            message_vectors, functools.partial(messages_without, session_ids=session_ids)
+        )
+
+    async def _embed_missing(self, table: Table, find: Finder) -> int:
+        """Embed what ``find`` says lacks a vector, a batch at a time in id order, until
+        none is left or the model fails; how many were."""
+        model, after, done = self.embedder.model, "", 0
         while model:
             async with self.database.read() as db:
-                missing = await messages_without(
-                    db, model, after=after, limit=BATCH, session_ids=session_ids
-                )
-            if not missing or not await self._embed(message_vectors, missing):
-                return
+                missing = await find(db, model, after=after, limit=BATCH)
+            if not missing or not await self._embed(table, missing):
+                break
+            done += len(missing)
             after = missing[-1][0]
+        return done
 
     async def _embed(self, table: Table, missing: Missing) -> bool:
         """Give these rows their vectors; False when the model failed (tried again at
