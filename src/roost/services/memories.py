@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roost import ids
@@ -152,15 +151,9 @@ class MemoryService:
             by_index = await repo.matching(scopes, words(query), limit=deep)
             similar = []
             if asked is not None and model is not None and scopes:
-                by_vector = (
-                    repo.owned()
-                    .join(memory_vectors, memory_vectors.c.memory_id == Memory.id)
-                    .where(or_(*(scope.where() for scope in scopes)))
-                    .where(memory_vectors.c.model == model)
-                )
                 found = await self.vectors.nearest(
                     db,
-                    by_vector,
+                    repo.with_vectors(scopes, model),
                     memory_vectors,
                     asked,
                     limit=deep,

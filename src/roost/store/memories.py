@@ -4,13 +4,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 
 from roost.errors import MemoryNotFound
 from roost.store.models import Memory
 from roost.store.owned import OwnedRepo
 from roost.store.paging import cut
 from roost.store.search_index import fts5_query, tsquery
+from roost.store.vectors import memory_vectors
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,14 @@ class MemoryRepo(OwnedRepo[Memory]):
         """The owner's memories, in every scope."""
         query = select(func.count()).select_from(Memory).where(Memory.owner_id == self.owner_id)
         return int(await self.db.scalar(query) or 0)
+
+    def with_vectors(self, scopes: Sequence[Scope], model: str) -> Select[Memory]:
+        """The memories of these scopes joined to their vectors from ``model``."""
+        return (
+            self.owned()
+            .join(memory_vectors, memory_vectors.c.memory_id == Memory.id)
+            .where(or_(*(scope.where() for scope in scopes)), memory_vectors.c.model == model)
+        )
 
     async def matching(
         self, scopes: Sequence[Scope], words: Sequence[str], *, limit: int
