@@ -11,7 +11,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from roost import __version__, wiring
 from roost.api import openapi
-from roost.api.compat import coqui, floyd, minidevin, oqto
+from roost.api.compat import coqui, floyd, minidevin, openai_chat, openai_responses, oqto
 from roost.api.middleware import error_handlers
 from roost.api.middleware.context import RequestContextMiddleware
 from roost.api.middleware.host_guard import LoopbackHostGuard
@@ -161,6 +161,8 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     for prefix in API_PREFIXES[1:]:
         app.include_router(router, prefix=prefix, include_in_schema=False)
     minidevin.install(app)
+    app.include_router(openai_chat.router)
+    app.include_router(openai_responses.router)
     error_handlers.install(app)
     openapi.install(app)
     # Inside CORS, so that a 429 carries the CORS headers a browser needs to read it.

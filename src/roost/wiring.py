@@ -21,6 +21,7 @@ from roost.services.admin_invites import InviteAdmin
 from roost.services.admin_users import UserAdmin
 from roost.services.agents import AgentService
 from roost.services.auth import AuthService
+from roost.services.conversations import ConversationService
 from roost.services.delegation import DelegationOwner, DelegationService
 from roost.services.embedder import Embedder
 from roost.services.evals.runner import EvalRunner
@@ -71,6 +72,7 @@ class Services:
     sessions: SessionService
     messages: MessageService
     turns: TurnService
+    conversations: ConversationService
     turn_inputs: TurnInputService
     tasks: TaskService
     task_artifacts: TaskArtifacts
@@ -196,6 +198,7 @@ def build(settings: Settings, database: Database, redis: Any | None) -> Services
         sessions=sessions,
         messages=MessageService(database),
         turns=turns,
+        conversations=ConversationService(sessions, turns, agents),
         turn_inputs=TurnInputService(database, turns),
         tasks=tasks,
         task_artifacts=TaskArtifacts(database, tasks, task_owner),

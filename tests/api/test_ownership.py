@@ -37,6 +37,8 @@ BODIES: dict[str, Any] = {
     "search": {"query": "x"},
     "{memory_id}": {"content": "x"},
     "{case_id}": {"input": "x"},
+    "completions": {"model": "roost/assistant", "messages": [{"role": "user", "content": "x"}]},
+    "responses": {"model": "roost/assistant", "input": "x"},
 }
 # Routes only admins may use: a member's call is refused before any lookup.
 ADMIN_ONLY = ("/api/admin", "/api/projects/locations/")
@@ -133,6 +135,8 @@ async def belongings(client: httpx.AsyncClient, a: Account) -> dict[str, str]:
         "{path}": f"{project['id']}/logo.png",
         "{session_id}": sid,
         "{turn_id}": sent["turn"]["id"],
+        "{response_id}": sent["turn"]["id"].replace("turn_", "resp_"),
+        "{model}": "roost/A-agent",
         "{message_id}": sent["message"]["id"],
         "{key_id}": key["id"],
         "{skill_id}": skill["id"],
@@ -171,7 +175,7 @@ async def test_user_b_cannot_see_or_touch_user_a_things(world: Any) -> None:
         secrets = ("A-secret", "A-folder", "A-words", "A-key", "A-skill", "A-agent", "A-case")
         named = [value for key, value in ids.items() if key not in ("{number}", "{case_id}")]
         for secret in (*secrets, *named):
-            if secret not in echoed:
+            if not any(secret in value for value in echoed):
                 assert secret not in response.text, (method, path, secret)
         checked += 1
     assert checked > 40

@@ -25,6 +25,15 @@ class TurnNotFound(NotFound):
         super().__init__(f"Turn {turn_id} not found", details={"turn_id": turn_id})
 
 
+class ResponseNotFound(NotFound):
+    """A response of OpenAI's Responses API, which is a turn named as the client named it."""
+
+    code = "RESPONSE_NOT_FOUND"
+
+    def __init__(self, response_id: str) -> None:
+        super().__init__(f"Response {response_id} not found", details={"response_id": response_id})
+
+
 class InputNotFound(NotFound):
     code = "INPUT_REQUEST_NOT_FOUND"
 

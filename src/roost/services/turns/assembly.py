@@ -63,6 +63,7 @@ async def assemble(
         started.defaults.system_prompt,
         agent.preamble if extras.preamble is None else extras.preamble,
         extras.instructions,
+        turn.options.get("instructions"),
         started.skill_instructions,
         started.memory_instructions,
         project.context if project else None,

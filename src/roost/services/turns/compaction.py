@@ -81,6 +81,7 @@ async def fork(
         copy = Session(
             id=ids.new_id("ses"),
             owner_id=owner_id,
+            kind=source.kind,  # a fork of a session kept out of lists stays out of them
             title=title or f"Fork of {source.custom_title or source.title or 'New Chat'}",
             custom_title=title,
             agent=source.agent,

@@ -34,7 +34,7 @@ from roost.store.messages import QUEUED, MessageRepo, UncheckedMessages
 from roost.store.models import Agent, Message, Session, Turn
 from roost.store.paging import Page
 from roost.store.sessions import SessionRepo
-from roost.store.turns import EventRepo, TurnRepo
+from roost.store.turns import EventRepo, TurnRepo, event_of
 
 OnBusy = Literal["reject", "enqueue", "interrupt", "rollback"]
 
@@ -50,6 +50,11 @@ class TurnRequest:
     generate_title: bool = False
     on_busy: OnBusy = "reject"
     tools: bool = True
+    # Added to the system prompt for this turn only (an OpenAI client's system messages).
+    instructions: str | None = None
+    # What a client asked to be kept with the turn and shown back (the Responses API's
+    # metadata and background flag).
+    client: dict[str, Any] | None = None
     # Who the turn runs for, when not the user's chat: {"kind": "task", "id": "task_…"}
     # (see owners.py); the kind is the turn's.
     owner: dict[str, str] | None = None
@@ -178,6 +183,26 @@ class TurnService:
         async with self.database.read() as db:
             session = await SessionRepo(db, caller).get(session_id)
             return await TurnRepo(db).in_session(session, turn_id)
+
+    async def find(self, caller: Caller, turn_id: str) -> Turn:
+        """A turn of the caller's by its id alone; another user's is not found."""
+        async with self.database.read() as db:
+            valid = ids.is_valid("turn", turn_id)
+            turn = await TurnRepo(db).get_unchecked(turn_id) if valid else None
+            if turn is None or await SessionRepo(db, caller).find(turn.session_id) is None:
+                raise TurnNotFound(turn_id)
+            return turn
+
+    async def logged(self, caller: Caller, turn_id: str) -> tuple[Turn, list[Event]]:
+        """A turn of the caller's and the events it has logged so far, without waiting
+        (the turn read first: a ``done`` among the events is newer than its status)."""
+        turn = await self.find(caller, turn_id)
+        logged: list[Event] = []
+        async with self.database.read() as db:
+            events = EventRepo(db)
+            while batch := await events.after(turn.id, logged[-1].seq if logged else 0):
+                logged += [event_of(row, turn.session_id) for row in batch]
+        return turn, logged
 
     async def page(
         self, caller: Caller, session_id: str, *, limit: int, before: str | None
@@ -309,6 +334,10 @@ class TurnService:
                 options |= {"content": request.content or "", "attachments": request.attachments}
             if request.owner is not None:
                 options["owner"] = request.owner
+            if request.instructions:
+                options["instructions"] = request.instructions
+            if request.client:
+                options["client"] = request.client
             busy = list(await TurnRepo(db).active(session.id))
             if busy and (not asked or request.on_busy == "reject"):
                 raise TurnInProgress(busy[0].id, busy[0].session_id)
