@@ -27,32 +27,32 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 KEEP_ALIVE = b": keep-alive\n\n"  # an SSE comment: OpenAI's clients skip it
 
 
-class ModelOut(BaseModel):
+class OpenAIModel(BaseModel):
     id: str
     object: str = "model"
     created: int
     owned_by: str
 
 
-class ModelList(BaseModel):
+class OpenAIModelList(BaseModel):
     object: str = "list"
-    data: list[ModelOut]
+    data: list[OpenAIModel]
 
 
-@router.get("/models", response_model=ModelList)
-async def list_models(caller: Caller, services: Services) -> ModelList:
+@router.get("/models", response_model=OpenAIModelList)
+async def list_models(caller: Caller, services: Services) -> OpenAIModelList:
     """The caller's agents and the server's (the first 200 by name), as models."""
     page = await services.agents.page(caller, limit=200, after=None)
-    return ModelList(data=[_model_of(agent) for agent in page.items])
+    return OpenAIModelList(data=[_model_of(agent) for agent in page.items])
 
 
-@router.get("/models/{model:path}", response_model=ModelOut, responses=errors(404))
-async def get_model(caller: Caller, services: Services, model: str) -> ModelOut:
+@router.get("/models/{model:path}", response_model=OpenAIModel, responses=errors(404))
+async def get_model(caller: Caller, services: Services, model: str) -> OpenAIModel:
     return _model_of(await services.agents.get(caller, agent_of(model)))
 
 
-def _model_of(agent: Agent) -> ModelOut:
-    return ModelOut(
+def _model_of(agent: Agent) -> OpenAIModel:
+    return OpenAIModel(
         id=model_id(agent.name),
         created=int(agent.created_at.timestamp()),
         owned_by="roost" if agent.owner_id is None else "you",
