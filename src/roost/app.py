@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from roost import __version__, wiring
-from roost.api import openapi
+from roost.api import openapi, web_ui
 from roost.api.compat import coqui, floyd, minidevin, openai_chat, openai_responses, oqto
 from roost.api.middleware import error_handlers
 from roost.api.middleware.context import RequestContextMiddleware
@@ -163,6 +163,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     minidevin.install(app)
     app.include_router(openai_chat.router)
     app.include_router(openai_responses.router)
+    web_ui.install(app)
     error_handlers.install(app)
     openapi.install(app)
     # Inside CORS, so that a 429 carries the CORS headers a browser needs to read it.
