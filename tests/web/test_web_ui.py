@@ -3,9 +3,6 @@ server: chat and its stream, stop, a reload mid-answer, an approval, a task and 
 signing in, a second tab, a phone's width. The screenshots in docs/screenshots are taken
 here, so they show the UI as it is."""
 
-import os
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,39 +14,10 @@ from roost.testing import FakeLLM
 from tests.support.accounts import PASSWORD, register
 from tests.support.live import serving
 from tests.support.projects import new_project
+from tests.web.conftest import SCREENSHOTS, open_page, send
 
-playwright = pytest.importorskip("playwright.async_api")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The browser is about the page, not the store: one database is enough.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    if not Path(CHROMIUM).exists():  # noqa: ASYNC240 (a stat, once)
-        if os.environ.get("CI"):
-            raise RuntimeError("Chromium is missing: apt-get install chromium")
-        pytest.skip("Chromium is not installed")
-    async with playwright.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        await launched.close()
-
-
-async def open_page(browser: Any, url: str, **options: Any) -> Any:
-    page = await browser.new_page(**{"viewport": {"width": 1200, "height": 800}, **options})
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    await page.goto(url)
-    await page.wait_for_selector(".sidebar .brand")
-    return page
-
-
-async def send(page: Any, text: str) -> None:
-    await page.fill(".composer-field", text)
-    await page.keyboard.press("Enter")
 
 
 async def answer_text(page: Any) -> str:

@@ -55,20 +55,28 @@ export class Sidebar {
     const query = this.search.value.trim();
     try {
       if (query) return await this.showSearch(query);
-      const grouped = await api("/sessions/grouped", {
-        query: { tz: ZONE, limit: 100, archived: this.filter.archived, folder: this.filter.folder },
-      });
+      const filtered = this.filter.folder || this.filter.archived;
       const folders = await api("/folders", { query: { limit: 100 } }).catch(() => ({ data: [] }));
       const sections = [];
-      if (this.filter.folder || this.filter.archived) {
+      let count = 0;
+      if (filtered) {
+        // A folder's chats, or the archived ones: one list.
         const label = this.filter.folder ? `Folder: ${this.filter.folder}` : "Archived";
+        const query = this.filter.folder ? { folder: this.filter.folder, archived: false } : { archived: true };
+        const listed = await api("/sessions", { query: { ...query, limit: 200 } });
+        count = listed.data.length;
         sections.push(h("button", { type: "button", class: "ghost back", onclick: () => this.show({ archived: false, folder: null }) }, `← ${label}`));
-      }
-      const pinned = grouped.groups.flatMap((group) => group.sessions.filter((session) => session.pinned));
-      if (pinned.length) sections.push(this.section("Pinned", pinned));
-      for (const group of grouped.groups) {
-        const rest = group.sessions.filter((session) => !session.pinned);
-        if (rest.length) sections.push(this.section(group.label, rest));
+        if (count) sections.push(this.section(label, listed.data));
+      } else {
+        const grouped = await api("/sessions/grouped", { query: { tz: ZONE, limit: 100 } });
+        const live = (group) => group.sessions.filter((session) => !session.archived);
+        const pinned = grouped.groups.flatMap((group) => live(group).filter((session) => session.pinned));
+        if (pinned.length) sections.push(this.section("Pinned", pinned));
+        for (const group of grouped.groups) {
+          const rest = live(group).filter((session) => !session.pinned);
+          if (rest.length) sections.push(this.section(group.label, rest));
+          count += live(group).length;
+        }
       }
       if (!this.filter.folder && !this.filter.archived) {
         const names = folders.data || [];
@@ -77,7 +85,7 @@ export class Sidebar {
         }
         sections.push(h("button", { type: "button", class: "ghost archived-link", onclick: () => this.show({ archived: true, folder: null }) }, "Archived chats"));
       }
-      if (!grouped.groups.length) sections.unshift(h("p", { class: "muted" }, "No chats yet."));
+      if (!count) sections.splice(filtered ? 1 : 0, 0, h("p", { class: "muted" }, "No chats here yet."));
       clear(this.list, sections);
       this.markCurrent();
     } catch (error) {
