@@ -301,3 +301,53 @@ def key_revoke(
     """Revoke any user's API key."""
     _with_admin(home, database_url, lambda a: a.users.revoke_key(key_id))
     typer.echo(f"revoked {key_id}")
+
+
+# --- the terminal chat, against a running server (docs/terminal.md) -----------------------
+
+ServerUrl = Annotated[str, typer.Option(envvar="ROOST_URL", help="The server's URL.")]
+DEFAULT_SERVER_URL = "http://127.0.0.1:8787"
+
+
+def _roost_home(home: Path | None) -> Path:
+    return load_settings(home=home).home
+
+
+@app.command()
+def chat(
+    url: ServerUrl = DEFAULT_SERVER_URL,
+    session: Annotated[str | None, typer.Option(help="Open this session (ses_…).")] = None,
+    agent: Annotated[str | None, typer.Option(help="Answer with this agent.")] = None,
+    model: Annotated[str | None, typer.Option(help="Answer with this model.")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="ROOST_TOKEN", help="An access token or API key (ROOST_TOKEN)."),
+    ] = None,
+    home: Home = None,
+) -> None:
+    """Chat with the server's agents in the terminal."""
+    from roost.terminal import entry
+
+    raise typer.Exit(
+        entry.chat(url, _roost_home(home), session=session, agent=agent, model=model, token=token)
+    )
+
+
+@app.command()
+def login(
+    url: ServerUrl = DEFAULT_SERVER_URL,
+    email: Annotated[str | None, typer.Option(help="Your email (asked when left out).")] = None,
+    home: Home = None,
+) -> None:
+    """Log in to a server; the tokens are kept for `roost chat` in the home."""
+    from roost.terminal import entry
+
+    raise typer.Exit(entry.login(url, _roost_home(home), email))
+
+
+@app.command()
+def logout(url: ServerUrl = DEFAULT_SERVER_URL, home: Home = None) -> None:
+    """Forget the login kept for a server, and end it there."""
+    from roost.terminal import entry
+
+    raise typer.Exit(entry.logout(url, _roost_home(home)))

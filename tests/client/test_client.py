@@ -556,6 +556,7 @@ async def check_every_method_calls_a_route(
         agents = await roost.agents.list()
         await roost.agents.get(agents.data[0].id)
         await roost.models.list()
+        assert (await roost.request("GET", f"/api/sessions/{sid}"))["id"] == sid
         await roost.sessions.delete(sid)
     assert used == public_methods(AsyncRoost) == public_methods(Roost)
     for sent in recording.requests:

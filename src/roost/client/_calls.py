@@ -84,6 +84,15 @@ def _input_list(response: httpx.Response) -> list[InputRequest]:
     return _Inputs.model_validate_json(response.content).data
 
 
+def request(method: str, path: str, json: Any, params: dict[str, Any] | None) -> Call[Any]:
+    """Any route, for what the client has no method for yet; the answer as plain JSON."""
+    return Call(method, path, _plain_json, params=params, json=json)
+
+
+def _plain_json(response: httpx.Response) -> Any:
+    return response.json() if response.content else None
+
+
 def health() -> Call[Health]:
     return Call("GET", "/api/health", _as(Health))
 

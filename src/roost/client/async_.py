@@ -230,6 +230,18 @@ class AsyncRoost:
     def base_url(self) -> str:
         return self._http.settings.base_url
 
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """Any route of the API (``path`` from ``/api``), for what has no method here yet:
+        the same credential, retries and errors; the answer as plain JSON."""
+        return await self._http.run(_calls.request(method, path, json, params))
+
     async def health(self) -> Health:
         return await self._http.run(_calls.health())
 

@@ -230,6 +230,18 @@ class Roost:
     def base_url(self) -> str:
         return self._http.settings.base_url
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """Any route of the API (``path`` from ``/api``), for what has no method here yet:
+        the same credential, retries and errors; the answer as plain JSON."""
+        return self._http.run(_calls.request(method, path, json, params))
+
     def health(self) -> Health:
         return self._http.run(_calls.health())
 
