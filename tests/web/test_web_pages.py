@@ -139,3 +139,35 @@ async def test_the_admin_page_in_required_mode(
         await page.fill("#field-note", "For Ada")
         await page.click("button:has-text('Create invite code')")
         await page.wait_for_selector("td:has-text('For Ada')")
+
+
+async def test_project_files_are_referred_to_and_uploaded(
+    browser: Any, live_server: str, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        project = await new_project(client, "Atlas")
+    root = Path(project["path"])
+    (root / "notes.md").write_text("# Notes\n")
+    page = await open_page(browser, live_server)
+    await page.wait_for_selector(
+        "select[aria-label=Project] option:has-text('Atlas')", state="attached"
+    )
+    await page.select_option("select[aria-label=Project]", label="Atlas")
+    await page.click("button:has-text('@ File')")
+    await page.click(".file-picker button:has-text('notes.md')")
+    assert await page.input_value(".composer-field") == "@notes.md "
+    report = tmp_path / "report.csv"
+    report.write_text("a,b\n1,2\n")
+    await page.set_input_files("#attach", str(report))
+    for _ in range(50):
+        if "@report.csv" in await page.input_value(".composer-field"):
+            break
+        await page.wait_for_timeout(100)
+    assert await page.input_value(".composer-field") == "@notes.md @report.csv "
+    assert (root / "report.csv").read_text() == "a,b\n1,2\n"
+    fake_llm.add_replies({"text": "Read them."})
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector(".msg-assistant[data-status='completed']")
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        sessions = (await client.get("/api/sessions")).json()["data"]
+    assert sessions[0]["project_id"] == project["id"]

@@ -54,6 +54,14 @@ export async function api(path, { method = "GET", body, query, raw = false, retr
   return data;
 }
 
+// A multipart upload (the browser sets the boundary); errors as for api().
+export async function upload(path, form) {
+  const response = await fetch("/api" + path, { method: "POST", body: form, credentials: "same-origin" });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
 // Every page of a list, up to `most` items; `direction` names the cursor that pages on
 // ("after" for lists in list order, "before" for messages, newest page first).
 export async function all(path, { query = {}, most = 1000, direction = "after" } = {}) {

@@ -2,7 +2,7 @@
 // page's WebSocket (live.js) in order and are handled one after another, so a reply from
 // another tab, a regenerate or an edit lands where it belongs.
 
-import { api, all } from "./api.js";
+import { api, all, upload } from "./api.js";
 import { h, clear, announce, toast } from "./dom.js";
 import { TurnBlock, userMessage } from "./turn_view.js";
 
@@ -213,7 +213,9 @@ export class ChatView {
 
   async send(content, attachments, choice) {
     if (!this.sessionId) {
-      const session = await api("/sessions", { method: "POST", body: { agent: choice.agent || undefined, model: choice.model || undefined } });
+      const body = { agent: choice.agent || undefined, model: choice.model || undefined };
+      if (this.pendingProject !== undefined) body.project_id = this.pendingProject;
+      const session = await api("/sessions", { method: "POST", body });
       this.app.pendingPrompt = { content, attachments, choice };
       location.hash = `#/chat/${session.id}`;
       return;
@@ -272,6 +274,19 @@ export class ChatView {
     field.focus();
   }
 
+  async setProject(projectId) {
+    this.composer.filesButton.hidden = !projectId;
+    if (!this.sessionId) {
+      this.pendingProject = projectId;
+      return;
+    }
+    try {
+      this.session = await api(`/sessions/${this.sessionId}`, { method: "PATCH", body: { project_id: projectId } });
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  }
+
   async rename() {
     const title = prompt("Rename this chat", this.session.display_title);
     if (!title) return;
@@ -302,25 +317,37 @@ class Composer {
         this.submit();
       }
     });
-    this.files = h("input", { type: "file", accept: "image/png,image/jpeg,image/gif,image/webp", multiple: true, class: "visually-hidden", id: "attach" });
+    this.files = h("input", { type: "file", multiple: true, class: "visually-hidden", id: "attach" });
     this.files.addEventListener("change", () => this.attach());
     this.tray = h("div", { class: "attachments", "aria-live": "polite" });
     this.sendButton = h("button", { type: "submit", class: "primary send" }, "Send");
     this.stopButton = h("button", { type: "button", class: "danger stop", hidden: true, onclick: () => this.chat.stop() }, "Stop");
     this.agent = h("select", { class: "picker", "aria-label": "Agent" });
     this.model = h("select", { class: "picker", "aria-label": "Model" });
-    this.pickers = h("div", { class: "pickers" }, this.agent, this.model);
+    this.project = h("select", { class: "picker", "aria-label": "Project" });
+    this.project.addEventListener("change", () => this.chat.setProject(this.project.value || null));
+    this.pickers = h("div", { class: "pickers" }, this.project, this.agent, this.model);
+    this.browser = h("div", { class: "file-picker", hidden: true, role: "dialog", "aria-label": "Project files" });
+    this.filesButton = h("button", { type: "button", class: "ghost", onclick: () => this.toggleFiles(), "aria-label": "Refer to a project file" }, "@ File");
     this.fillPickers();
     this.element = h(
       "form",
       { class: "composer", onsubmit: (event) => { event.preventDefault(); this.submit(); } },
       this.tray,
-      h("div", { class: "composer-row" }, h("label", { class: "button ghost attach", for: "attach", title: "Attach images" }, "Image"), this.files, this.field, this.sendButton, this.stopButton),
+      this.browser,
+      h("div", { class: "composer-row" }, this.filesButton, h("label", { class: "button ghost attach", for: "attach", title: "Attach images" }, "Image"), this.files, this.field, this.sendButton, this.stopButton),
     );
   }
 
   async fillPickers() {
-    const [agents, models] = await Promise.all([api("/agents", { query: { limit: 200 } }), api("/models").catch(() => ({ data: [] }))]);
+    const [agents, models, projects] = await Promise.all([
+      api("/agents", { query: { limit: 200 } }),
+      api("/models").catch(() => ({ data: [] })),
+      api("/projects", { query: { limit: 200 } }).catch(() => ({ data: [] })),
+    ]);
+    clear(this.project, h("option", { value: "" }, "No project"), projects.data.map((p) => h("option", { value: p.id }, p.name)));
+    this.project.value = this.chat.session?.project_id || "";
+    this.filesButton.hidden = !this.project.value;
     clear(this.agent, agents.data.map((agent) => h("option", { value: agent.name }, agent.name)));
     const session = this.chat.session;
     this.agent.value = session?.agent || "assistant";
@@ -347,6 +374,10 @@ class Composer {
 
   async attach() {
     for (const file of this.files.files) {
+      if (!file.type.startsWith("image/")) {
+        await this.uploadToProject(file);
+        continue;
+      }
       const data = await new Promise((resolve) => {
         const reader = new FileReader();
         reader.onload = () => resolve(String(reader.result).split(",")[1]);
@@ -358,6 +389,52 @@ class Composer {
       this.tray.append(chip);
     }
     this.files.value = "";
+  }
+
+  // Files other than images go into the chat's project, and the message refers to them.
+  async uploadToProject(file) {
+    const projectId = this.project.value;
+    if (!projectId) {
+      toast("Pick a project for this chat to attach files other than images.", "error");
+      return;
+    }
+    const form = new FormData();
+    form.append("file", file);
+    form.append("overwrite", "true");
+    try {
+      const stored = await upload(`/projects/${projectId}/upload`, form);
+      for (const entry of stored.files) this.refer(entry.path || entry.name || file.name);
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  }
+
+  refer(path) {
+    const gap = this.field.value && !this.field.value.endsWith(" ") ? " " : "";
+    this.field.value += `${gap}@${path} `;
+    this.field.focus();
+  }
+
+  async toggleFiles(path = "") {
+    if (!this.browser.hidden && path === "") {
+      this.browser.hidden = true;
+      return;
+    }
+    const projectId = this.project.value;
+    const tree = await api(`/projects/${projectId}/tree`, { query: { path } });
+    const up = path ? path.split("/").slice(0, -1).join("/") : null;
+    clear(
+      this.browser,
+      h("ul", {},
+        up !== null ? h("li", {}, h("button", { type: "button", class: "ghost small", onclick: () => this.toggleFiles(up) }, "..")) : null,
+        tree.entries.map((entry) => h("li", {}, h("button", { type: "button", class: "ghost small", onclick: () => {
+          if (entry.type === "directory") return this.toggleFiles(entry.path);
+          this.browser.hidden = true;
+          this.refer(entry.path);
+        } }, entry.type === "directory" ? `${entry.name}/` : entry.name))),
+      ),
+    );
+    this.browser.hidden = false;
   }
 
   submit() {
