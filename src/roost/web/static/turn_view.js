@@ -77,14 +77,17 @@ export class TurnBlock {
     this.thinking.body.append(content);
   }
 
-  // Markdown is rendered at most once a frame, however fast the tokens come.
+  // Markdown is rendered at most once a frame, however fast the tokens come; a tab in the
+  // background gets no frames, so there a timer renders it.
   schedule(segment) {
     if (this.pending.has(segment)) return;
     this.pending.add(segment);
-    requestAnimationFrame(() => {
-      this.pending.delete(segment);
+    const render = () => {
+      if (!this.pending.delete(segment)) return;
       renderMarkdown(segment.element, segment.source);
-    });
+    };
+    requestAnimationFrame(render);
+    setTimeout(render, 250);
   }
 
   addToolCall({ call_id, tool, args }) {
