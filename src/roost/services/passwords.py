@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,8 +27,13 @@ COMMON = frozenset(
         "changeme123",
     }
 )
-# Verifying against this when an email is unknown keeps the two answers equally slow.
-_DUMMY_HASH = HASHER.hash("roost-dummy-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this when an email is unknown keeps the two answers equally slow;
+    made at first use, not at import (a hash costs every process that imports this ~0.1 s)."""
+    return HASHER.hash("roost-dummy-password")
 
 
 async def hash_password(password: str) -> str:
@@ -37,7 +43,7 @@ async def hash_password(password: str) -> str:
 async def verify_password(stored: str | None, password: str) -> bool:
     def check() -> bool:
         try:
-            return HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+            return HASHER.verify(stored or _dummy_hash(), password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 
