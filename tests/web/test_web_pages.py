@@ -113,13 +113,24 @@ async def test_the_pages_show_what_the_api_holds(
     await table.wait_for()
     assert await table.locator("th").all_inner_texts() == ["Case", "alpha", "beta"]
     assert await table.locator("tbody td").all_inner_texts() == ["One?", "pass", "fail"]
+    disagreement = page.locator("table:has(caption:has-text('Where they disagree')) tbody td")
+    assert await disagreement.all_inner_texts() == ["c1", "alpha", "beta"]
     await page.screenshot(path=str(SCREENSHOTS / "evaluation.png"))
     await page.goto(live_server + "/#/settings")
     await page.fill("#set-model", "fake-large")
     await page.click("button:has-text('Save')")
     await page.wait_for_selector(".toast:has-text('Saved')")
+    await page.fill("#field-job-name", "morning")
+    await page.fill("#field-job-cron", "0 9 * * 1-5")
+    await page.fill("#field-job-prompt", "What is new?")
+    await page.click("button:has-text('Add schedule')")
+    await page.wait_for_selector("td:has-text('morning')")
+    assert await page.locator("td:has-text('0 9 * * 1-5')").count() == 1
+    await page.wait_for_selector("table:has(caption:has-text('Providers')) td:has-text('yes')")
     async with httpx.AsyncClient(base_url=live_server) as client:
         assert (await client.get("/api/settings")).json()["model"] == "fake-large"
+        job = (await client.get("/api/scheduler/jobs/morning")).json()
+    assert job["schedule"] == "0 9 * * 1-5" and job["prompt"] == "What is new?"
     assert page.errors == []
 
 

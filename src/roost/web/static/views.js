@@ -158,7 +158,8 @@ class EvaluationsPage extends Page {
       ["Case", (c) => c.input],
       ...names.map((name) => [name, (c) => h("span", { class: c.passed[name] ? "pass" : "fail" }, c.passed[name] ? "pass" : "fail")]),
     ];
-    clear(this.body, h("a", { href: `#/evals/${this.testsetId}`, class: "back" }, "← Runs"), h("p", {}, `Status: ${report.status}`), table("Side by side", columns, report.cases));
+    const disagreements = table("Where they disagree", [["Case", (d) => d.case_id], ["Passed in", (d) => d.passed_in.join(", ")], ["Failed in", (d) => d.failed_in.join(", ")]], report.disagreements || []);
+    clear(this.body, h("a", { href: `#/evals/${this.testsetId}`, class: "back" }, "← Runs"), h("p", {}, `Status: ${report.status}`), table("Side by side", columns, report.cases), disagreements);
   }
 }
 
@@ -187,36 +188,57 @@ class SettingsPage extends Page {
   }
 
   async load() {
-    const [settings, skills, servers, jobs] = await Promise.all([
+    const [settings, providers, skills, servers, jobs] = await Promise.all([
       api("/settings"),
+      api("/providers").catch(() => ({ providers: [] })),
       api("/skills", { query: { limit: 200 } }).catch(() => ({ data: [] })),
       api("/mcp/servers", { query: { limit: 200 } }).catch(() => ({ data: [] })),
       api("/scheduler/jobs", { query: { limit: 200 } }).catch(() => ({ data: [] })),
     ]);
+    const admin = Boolean(this.app.me?.is_admin);
+    clear(
+      this.body,
+      this.modelForm(settings),
+      table("Providers", [["Provider", (p) => p.name || p.id], ["Configured", (p) => (p.configured ? "yes" : "no")], ["Models", (p) => String(p.models_count ?? "")], ["Address", (p) => p.base_url || ""]], providers.providers || []),
+      table("Skills", [["Name", (s) => s.name], ["Active", (s) => h("button", { type: "button", class: "ghost", "aria-pressed": String(Boolean(s.active)), onclick: () => this.guarded(async () => { await api(`/skills/${s.id}/${s.active ? "deactivate" : "activate"}`, { method: "POST", body: {} }); await this.load(); }) }, s.active ? "On" : "Off")]], skills.data),
+      table("MCP servers", [["Name", (s) => s.name], ["Transport", (s) => s.transport || ""], ["Status", (s) => s.status || ""]], servers.data),
+      admin
+        ? form([["mcp-name", "Server name", "text", true], ["mcp-command", "Command (stdio)"], ["mcp-url", "URL (streamable HTTP)"]], "Add MCP server", async (values) => {
+            const body = { name: values["mcp-name"] };
+            if (values["mcp-url"]) Object.assign(body, { transport: "http", url: values["mcp-url"] });
+            else Object.assign(body, { transport: "stdio", command: values["mcp-command"] });
+            await api("/mcp/servers", { method: "POST", body });
+            await this.load();
+          })
+        : null,
+      table("Schedules", [["Name", (j) => j.name], ["When", (j) => j.schedule || (j.interval_seconds ? `every ${j.interval_seconds} s` : "")], ["Next", (j) => (j.next_run_at ? shortTime(j.next_run_at) : "")], ["Last", (j) => j.last_status || ""], ["", (j) => h("button", { type: "button", class: "ghost", onclick: () => this.guarded(async () => { await api(`/scheduler/jobs/${encodeURIComponent(j.name)}/run`, { method: "POST", body: {} }); toast(`${j.name} started`); await this.load(); }) }, "Run now")]], jobs.data || []),
+      form([["job-name", "Schedule name", "text", true], ["job-cron", "Cron (e.g. 0 9 * * 1-5)", "text", true], ["job-prompt", "Prompt", "textarea", true]], "Add schedule", async (values) => {
+        const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+        await api("/scheduler/jobs", { method: "POST", body: { name: values["job-name"], schedule: values["job-cron"], prompt: values["job-prompt"], timezone } });
+        await this.load();
+      }),
+    );
+  }
+
+  modelForm(settings) {
     const provider = h("input", { id: "set-provider", value: settings.provider || "" });
     const model = h("input", { id: "set-model", value: settings.model || "" });
     const key = h("input", { id: "set-key", type: "password", autocomplete: "off", placeholder: settings.has_api_key ? settings.api_key_preview : "" });
     const prompt = h("textarea", { id: "set-prompt", rows: 3 });
     prompt.value = settings.system_prompt || "";
-    clear(
-      this.body,
-      h("form", { class: "panel", "aria-label": "Model and key", onsubmit: (event) => { event.preventDefault(); this.guarded(async () => {
-        const body = { provider: provider.value, model: model.value, system_prompt: prompt.value };
-        if (key.value) body.api_key = key.value;
-        await api("/settings", { method: "PATCH", body });
-        toast("Saved");
-        await this.load();
-      }); } },
-        h("h2", {}, "Model and key"),
-        h("div", { class: "field" }, h("label", { for: "set-provider" }, "Provider"), provider),
-        h("div", { class: "field" }, h("label", { for: "set-model" }, "Default model"), model),
-        h("div", { class: "field" }, h("label", { for: "set-key" }, "API key"), key),
-        h("div", { class: "field" }, h("label", { for: "set-prompt" }, "Your system prompt"), prompt),
-        h("button", { type: "submit", class: "primary" }, "Save"),
-      ),
-      table("Skills", [["Name", (s) => s.name], ["Active", (s) => h("button", { type: "button", class: "ghost", onclick: () => this.guarded(async () => { await api(`/skills/${s.id}/${s.active ? "deactivate" : "activate"}`, { method: "POST", body: {} }); await this.load(); }) }, s.active ? "On" : "Off")]], skills.data),
-      table("MCP servers", [["Name", (s) => s.name], ["Status", (s) => s.status || ""], ["Tools", (s) => String(s.tool_count ?? (s.tools || []).length)]], servers.data),
-      table("Schedules", [["Name", (j) => j.name], ["When", (j) => j.cron || (j.interval_seconds ? `every ${j.interval_seconds} s` : "")], ["Next", (j) => (j.next_run_at ? shortTime(j.next_run_at) : "")]], jobs.data || jobs.jobs || []),
+    return h("form", { class: "panel", "aria-label": "Model and key", onsubmit: (event) => { event.preventDefault(); this.guarded(async () => {
+      const body = { provider: provider.value, model: model.value, system_prompt: prompt.value };
+      if (key.value) body.api_key = key.value;
+      await api("/settings", { method: "PATCH", body });
+      toast("Saved");
+      await this.load();
+    }); } },
+      h("h2", {}, "Model and key"),
+      h("div", { class: "field" }, h("label", { for: "set-provider" }, "Provider"), provider),
+      h("div", { class: "field" }, h("label", { for: "set-model" }, "Default model"), model),
+      h("div", { class: "field" }, h("label", { for: "set-key" }, "API key"), key),
+      h("div", { class: "field" }, h("label", { for: "set-prompt" }, "Your system prompt"), prompt),
+      h("button", { type: "submit", class: "primary" }, "Save"),
     );
   }
 }
