@@ -33,6 +33,7 @@ from roost.client import (
 from roost.client._retry import RetryPolicy
 from roost.client._sse import Decoder, Frame, event_of
 from roost.testing import FakeLLM
+from tests.support.proxy import CuttingProxy
 from tests.support.turns import ask
 
 ROOT = Path(__file__).parents[2]
@@ -115,54 +116,6 @@ async def test_the_async_client_sends_streams_and_lists(
     assert [m.content for m in messages.data] == ["three", "Three."] and messages.has_more
     assert agent.id == agents.data[0].id
     assert "fake-small" in {m.name for m in listed_models} | {m.id for m in listed_models}
-
-
-class CuttingProxy:
-    """A TCP proxy in front of the server that cuts the first event stream it carries
-    after ``cut_after`` bytes of its answer (mid-frame, as a real network does), and
-    keeps the requests it forwarded."""
-
-    def __init__(self, target: str, cut_after: int) -> None:
-        self.port = httpx.URL(target).port
-        self.cut_after = cut_after
-        self.cuts = 0
-        self.requests: list[bytes] = []
-        self._writers: list[asyncio.StreamWriter] = []
-
-    async def __aenter__(self) -> str:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-
-    async def __aexit__(self, *_exc: object) -> None:
-        self._server.close()
-        for writer in self._writers:
-            writer.close()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
-        self._writers += [writer, up_writer]
-
-        async def forward() -> None:
-            while data := await reader.read(65536):
-                self.requests.append(data)
-                up_writer.write(data)
-            up_writer.close()
-
-        async def back() -> None:
-            streaming, sent = False, 0
-            while data := await up_reader.read(65536):
-                if not self.cuts and (streaming or b"text/event-stream" in data):
-                    streaming = True
-                    if sent + len(data) >= self.cut_after:
-                        writer.write(data[: self.cut_after - sent])
-                        self.cuts += 1
-                        break
-                    sent += len(data)
-                writer.write(data)
-            writer.close()
-            up_writer.close()
-
-        await asyncio.gather(forward(), back(), return_exceptions=True)
 
 
 @pytest.mark.parametrize("flavour", ["sync", "async"])

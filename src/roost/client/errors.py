@@ -101,6 +101,40 @@ def error_class(status: int) -> type[RoostError]:
     return ServerError if status >= 500 else RoostError
 
 
+# The status each code has over HTTP (api.md's errors table), for the error frames of
+# the WebSocket, which carry none: those a frame can bring, and the rules of the rest.
+_CODE_STATUS = {
+    "UNAUTHORIZED": 401,
+    "FORBIDDEN": 403,
+    "VALIDATION_ERROR": 422,
+    "RATE_LIMITED": 429,
+    "INTERNAL_ERROR": 500,
+    "UPSTREAM_ERROR": 502,
+    "PROVIDER_NOT_CONFIGURED": 503,
+}
+_CONFLICTS = ("_IN_PROGRESS", "_NOT_PENDING", "_EXISTS", "_IN_USE")
+
+
+def status_of_code(code: str) -> int:
+    """The HTTP status of an error code: 400 for a request refused otherwise."""
+    if code in _CODE_STATUS:
+        return _CODE_STATUS[code]
+    if code.endswith("_NOT_FOUND"):
+        return 404
+    return 409 if code.endswith(_CONFLICTS) else 400
+
+
+def error_from_frame(error: Any) -> RoostError:
+    """The exception for a WebSocket error frame's ``error`` (``{code, message,
+    details}``), with the status its code has over HTTP."""
+    body = error if isinstance(error, dict) else {}
+    code = str(body.get("code") or "INVALID_REQUEST")
+    message = str(body.get("message") or code)
+    details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    status = status_of_code(code)
+    return error_class(status)(status, code, message, details)
+
+
 def error_from_response(response: httpx.Response) -> RoostError:
     """The exception for an error answer whose body has been read.
 

@@ -1,40 +1,52 @@
 """A turn's events as an iterator that survives dropped connections.
 
 Every event of a turn is stored before it is sent, with a ``seq`` that counts from 1
-without gaps and is the SSE ``id``. So when a connection drops before the ``done``
-event, the stream asks again for the events after the last seq it has seen
-(``Last-Event-ID``) and the caller gets each event exactly once, in order. Events seen
-twice (a replayed start) are skipped by their seq.
+without gaps. So when a connection drops before the ``done`` event, the stream asks
+again for the events after the last seq it has seen and the caller gets each event
+exactly once, in order. Events seen twice (a replayed start) are skipped by their seq.
+
+The streams here keep that account; where the events come from is a *source*: a
+generator that opens one connection for a position in the log (after ``last_seq``),
+yields what each frame it reads carries (an event, or None for a frame that says only
+that the connection is alive) and raises :class:`Dropped` when the connection breaks.
+``_sse`` reads them over Server-Sent Events, ``_ws`` over the WebSocket.
 """
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from contextlib import aclosing, closing
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
-import httpx
-
-from roost.client import _calls
-from roost.client._http import AsyncHTTP, Call, SyncHTTP
-from roost.client._retry import TRANSIENT_ERRORS, RetryPolicy
-from roost.client._sse import Decoder, Frame, event_of
+from roost.client._retry import RetryPolicy
 from roost.client.errors import APIConnectionError
 from roost.client.models import Event
 
-TURN_HEADER = "X-Turn-ID"
+# How a stream reads a turn's events: Server-Sent Events, or the WebSocket ``/api/ws``.
+Via = Literal["sse", "websocket"]
 
 
-class _Position:
+def by_websocket(via: Via) -> bool:
+    """Whether ``via`` names the WebSocket (it must name one of the two ways)."""
+    if via not in ("sse", "websocket"):
+        raise ValueError(f"via must be 'sse' or 'websocket', not {via!r}")
+    return via == "websocket"
+
+
+class Dropped(Exception):
+    """A source's connection broke off (or never opened): the stream reconnects."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class Position:
     """Where a reader is in a turn's log, and what it has read."""
 
     def __init__(
-        self,
-        policy: RetryPolicy,
-        session_id: str,
-        turn_id: str | None,
-        after: int,
-        start: Call[None] | None,
+        self, policy: RetryPolicy, session_id: str, turn_id: str | None, after: int
     ) -> None:
         self.session_id = session_id
         self.turn_id = turn_id
@@ -42,7 +54,6 @@ class _Position:
         self.reconnects = 0
         self.done: Event | None = None
         self._policy = policy
-        self._start = start
         self._text: list[str] = []
 
     @property
@@ -56,22 +67,12 @@ class _Position:
         value = self.done.payload.get("status") if self.done else None
         return value if isinstance(value, str) else None
 
-    def _call(self) -> Call[None]:
-        if self.turn_id is not None:
-            return _calls.follow(self.session_id, self.turn_id, self.last_seq)
-        # No turn known yet (cut off before the answer's headers): the start again,
-        # under the same Idempotency-Key, which the server answers with the same turn.
-        assert self._start is not None
-        return self._start
-
-    def _learn(self, response: httpx.Response) -> None:
-        self.turn_id = response.headers.get(TURN_HEADER) or self.turn_id
-
-    def _accept(self, frame: Frame) -> Event | None:
-        """The frame's event, if it is one not read before."""
-        event = event_of(frame)
+    def _accept(self, event: Event | None) -> Event | None:
+        """The event, if it is one of this turn not read before."""
         if event is None or event.seq <= self.last_seq:
             return None
+        if self.turn_id is not None and event.turn_id != self.turn_id:
+            return None  # another turn of the session (a WebSocket follows them all)
         self.turn_id, self.last_seq = event.turn_id, event.seq
         if event.type == "text":
             self._text.append(event.text)
@@ -93,21 +94,25 @@ class _Position:
         return self._policy.backoff(failures - 1)
 
 
-class TurnStream(_Position):
+Source = Callable[[Position], Generator[Event | None, None, None]]
+AsyncSource = Callable[[Position], AsyncGenerator[Event | None, None]]
+
+
+class TurnStream(Position):
     """Iterate to get the turn's events until ``done``; ``with`` closes the connection
     when leaving early."""
 
     def __init__(
         self,
-        http: SyncHTTP,
+        source: Source,
+        policy: RetryPolicy,
         session_id: str,
         *,
         turn_id: str | None = None,
         after: int = 0,
-        start: Call[None] | None = None,
     ) -> None:
-        super().__init__(http.policy, session_id, turn_id, after, start)
-        self._http = http
+        super().__init__(policy, session_id, turn_id, after)
+        self._source = source
         self._events: Generator[Event, None, None] | None = None
 
     def __iter__(self) -> Iterator[Event]:
@@ -142,39 +147,36 @@ class TurnStream(_Position):
             cause: Exception | None = None
             heard = False  # anything, a heartbeat too: the server serves this stream
             try:
-                with self._http.open(self._call()) as response:
-                    self._learn(response)
-                    decoder = Decoder()
-                    for line in response.iter_lines():
-                        frame = decoder.feed(line)
-                        heard = heard or frame is not None
-                        event = self._accept(frame) if frame is not None else None
+                with closing(self._source(self)) as frames:
+                    for frame in frames:
+                        heard = True
+                        event = self._accept(frame)
                         if event is None:
                             continue
                         yield event
                         if self.done is not None:
                             return
-            except TRANSIENT_ERRORS as error:
-                cause = error
+            except Dropped as dropped:
+                cause = dropped.cause
             failures = 1 if heard else failures + 1
             time.sleep(self._lost(failures, cause))
 
 
-class AsyncTurnStream(_Position):
+class AsyncTurnStream(Position):
     """``async for`` to get the turn's events until ``done``; ``async with`` closes the
     connection when leaving early."""
 
     def __init__(
         self,
-        http: AsyncHTTP,
+        source: AsyncSource,
+        policy: RetryPolicy,
         session_id: str,
         *,
         turn_id: str | None = None,
         after: int = 0,
-        start: Call[None] | None = None,
     ) -> None:
-        super().__init__(http.policy, session_id, turn_id, after, start)
-        self._http = http
+        super().__init__(policy, session_id, turn_id, after)
+        self._source = source
         self._events: AsyncGenerator[Event, None] | None = None
 
     def __aiter__(self) -> AsyncIterator[Event]:
@@ -209,19 +211,16 @@ class AsyncTurnStream(_Position):
             cause: Exception | None = None
             heard = False  # anything, a heartbeat too: the server serves this stream
             try:
-                async with self._http.open(self._call()) as response:
-                    self._learn(response)
-                    decoder = Decoder()
-                    async for line in response.aiter_lines():
-                        frame = decoder.feed(line)
-                        heard = heard or frame is not None
-                        event = self._accept(frame) if frame is not None else None
+                async with aclosing(self._source(self)) as frames:
+                    async for frame in frames:
+                        heard = True
+                        event = self._accept(frame)
                         if event is None:
                             continue
                         yield event
                         if self.done is not None:
                             return
-            except TRANSIENT_ERRORS as error:
-                cause = error
+            except Dropped as dropped:
+                cause = dropped.cause
             failures = 1 if heard else failures + 1
             await asyncio.sleep(self._lost(failures, cause))

@@ -7,7 +7,7 @@ from typing import Any, Self, Unpack
 
 import httpx
 
-from roost.client import _calls
+from roost.client import _calls, _sse, _ws
 from roost.client._calls import TurnOptions
 from roost.client._http import DEFAULT_TIMEOUT, Settings, SyncHTTP
 from roost.client.models import (
@@ -23,7 +23,7 @@ from roost.client.models import (
     Turn,
     TurnResult,
 )
-from roost.client.streams import TurnStream
+from roost.client.streams import TurnStream, Via, by_websocket
 
 
 class Sessions:
@@ -126,18 +126,28 @@ class Turns:
         content: str,
         *,
         idempotency_key: str | None = None,
+        via: Via = "sse",
         **options: Unpack[TurnOptions],
     ) -> TurnStream:
         """Start a turn and iterate over its events, resuming after a dropped connection.
-        The request is sent when iteration starts."""
+        The request is sent when iteration starts. ``via="websocket"``: the turn is
+        started over HTTP and its events read over ``/api/ws``."""
         body = _calls.turn_body(content, options)
-        start = _calls.start_stream(session_id, body, idempotency_key or _calls.new_key())
-        return TurnStream(self._http, session_id, start=start)
+        key = idempotency_key or _calls.new_key()
+        if by_websocket(via):
+            source = _ws.source(self._http, _calls.start(session_id, body, key))
+        else:
+            source = _sse.source(self._http, _calls.start_stream(session_id, body, key))
+        return TurnStream(source, self._http.policy, session_id)
 
-    def events(self, session_id: str, turn_id: str, *, after: int | None = None) -> TurnStream:
+    def events(
+        self, session_id: str, turn_id: str, *, after: int | None = None, via: Via = "sse"
+    ) -> TurnStream:
         """A turn's events after seq ``after`` (all of them without it), then live ones
-        until ``done``; a finished turn's log is replayed."""
-        return TurnStream(self._http, session_id, turn_id=turn_id, after=after or 0)
+        until ``done``; a finished turn's log is replayed. ``via``: as for ``stream``."""
+        ws = by_websocket(via)
+        source = _ws.source(self._http) if ws else _sse.source(self._http)
+        return TurnStream(source, self._http.policy, session_id, turn_id=turn_id, after=after or 0)
 
     def get(self, session_id: str, turn_id: str) -> Turn:
         return self._http.run(_calls.get_turn(session_id, turn_id))
