@@ -5,7 +5,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.apps import ONE_DATABASE
 from tests.support.bodies import body_for
+
+pytestmark = ONE_DATABASE
 
 Client = httpx.AsyncClient
 

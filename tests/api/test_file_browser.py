@@ -9,9 +9,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from tests.support.apps import ONE_DATABASE
 from tests.support.projects import code, exists, is_dir, new_project, read, write
 
-pytestmark = pytest.mark.located
+pytestmark = [pytest.mark.located, ONE_DATABASE]
 
 Client = httpx.AsyncClient
 SECRET = "the secret"

@@ -10,6 +10,9 @@ import pytest
 
 from roost.engine.tools.registry import Tool, ToolContext
 from roost.testing import FakeLLM
+from tests.support.apps import ONE_DATABASE
+
+pytestmark = ONE_DATABASE
 
 
 async def api_key(live_server: str) -> str:
@@ -168,7 +171,6 @@ async def test_a_provider_failure_is_an_error_the_sdk_raises(
         ([{"role": "user", "content": "Hi"}], {"n": 2}, 422),
     ],
 )
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # input checks only
 async def test_what_cannot_be_honoured_is_refused(
     live_server: str, messages: list[Any], extra: dict[str, Any], expected: int
 ) -> None:

@@ -9,9 +9,10 @@ import pytest
 from roost.app import create_app
 from roost.config import Settings
 from tests.support.admin import Team
+from tests.support.apps import ONE_DATABASE
 from tests.support.projects import code, exists, is_dir, new_project
 
-pytestmark = pytest.mark.located
+pytestmark = [pytest.mark.located, ONE_DATABASE]
 
 
 async def test_the_configured_location_is_made_listed_and_active(team: Team, work: Path) -> None:

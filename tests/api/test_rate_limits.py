@@ -24,7 +24,10 @@ from roost.config import Settings
 from roost.services.tokens import AccessClaims, TokenSigner
 from tests.conftest import service_url
 from tests.support.accounts import Account, account
+from tests.support.apps import ONE_DATABASE
 from tests.support.live import serving
+
+pytestmark = ONE_DATABASE
 
 
 class Clock:

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from roost.app import create_app
 from roost.config import Settings
@@ -20,3 +21,8 @@ async def running(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://roost.test") as client:
             yield app, client
+
+
+# For tests of what no store decides (input checks, the document, counters, files, the
+# browser): SQLite alone, so the suite's time goes to what differs between databases.
+ONE_DATABASE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -5,12 +5,12 @@ import asyncio
 from typing import Any
 
 import httpx
-import pytest
 
 from roost.testing import FakeLLM
+from tests.support.apps import ONE_DATABASE
 from tests.web.conftest import open_page, send
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = ONE_DATABASE
 
 
 class Wire:

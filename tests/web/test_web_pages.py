@@ -5,15 +5,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from roost.testing import FakeLLM
 from tests.support.accounts import PASSWORD, register
+from tests.support.apps import ONE_DATABASE
 from tests.support.live import serving
 from tests.support.projects import new_project
 from tests.web.conftest import SCREENSHOTS, open_page, send
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = ONE_DATABASE
 
 
 async def answers(page: Any) -> list[str]:
@@ -182,3 +182,31 @@ async def test_project_files_are_referred_to_and_uploaded(
     async with httpx.AsyncClient(base_url=live_server) as client:
         sessions = (await client.get("/api/sessions")).json()["data"]
     assert sessions[0]["project_id"] == project["id"]
+
+
+async def test_agents_are_edited_and_an_evaluation_is_started_against_them(
+    browser: Any, live_server: str, fake_llm: FakeLLM
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        await client.post("/api/agents", json={"name": "terse", "preamble": "alpha"})
+        cases = [{"id": "c1", "input": "One?", "assertions": [{"type": "equals", "value": "1"}]}]
+        made = await client.post("/api/testsets", json={"name": "Sums", "cases": cases})
+    fake_llm.add_replies({"text": "1", "match": "Say digits."})
+    page = await open_page(browser, live_server + "/#/agents")
+    row = page.locator("tr:has(td:text-is('terse'))")
+    await row.locator("button:has-text('Edit')").click()
+    await page.fill("#edit-preamble", "Say digits.")
+    await page.click("form[aria-label='Edit terse'] button:has-text('Save')")
+    await page.wait_for_selector("tr:has(td:text-is('terse')) td:text-is('2')")  # version 2
+    await page.goto(live_server + f"/#/evals/{made.json()['id']}")
+    await page.check("label.choice:has-text('terse') input")
+    await page.click("button:has-text('Start run')")
+    table = page.locator("table:has(caption:has-text('Side by side'))")
+    await page.wait_for_selector("p:has-text('Status: completed')", timeout=20000)
+    assert await table.locator("th").all_inner_texts() == ["Case", "terse"]
+    assert await table.locator("tbody td").all_inner_texts() == ["One?", "pass"]
+    await page.goto(live_server + "/#/agents")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.locator("tr:has(td:text-is('terse')) button:has-text('Delete')").click()
+    await page.wait_for_selector("td:text-is('terse')", state="detached")
+    assert page.errors == []

@@ -7,17 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from roost.engine.tools.registry import Tool, ToolContext
 from roost.testing import FakeLLM
 from tests.support.accounts import PASSWORD, register
+from tests.support.apps import ONE_DATABASE
 from tests.support.live import serving
 from tests.support.projects import new_project
 from tests.web.conftest import SCREENSHOTS, open_page, send
 
-# The browser is about the page, not the store: one database is enough.
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = ONE_DATABASE
 
 
 async def answer_text(page: Any) -> str:

@@ -121,7 +121,8 @@ export class TurnBlock {
       h("div", { class: "tool-label" }, success ? "Result" : "Error"),
       h("pre", { class: "tool-result" }, success ? shown : error || shown),
     ]);
-    this.inputs.get(call_id)?.settle(success ? "Allowed" : "Declined");
+    const asked = this.inputs.get(call_id);
+    if (asked && !asked.element.classList.contains("settled")) asked.settle(success ? "Allowed" : "Declined");
     this.cut();
   }
 

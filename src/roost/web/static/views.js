@@ -115,6 +115,7 @@ class AgentsPage extends Page {
 
   async load() {
     const agents = await api("/agents", { query: { limit: 200 } });
+    this.editor = h("div");
     clear(
       this.body,
       form([["name", "Name", "text", true], ["description", "Description"], ["model", "Model (provider/model)"], ["preamble", "Instructions", "textarea"]], "Create agent", async (values) => {
@@ -122,12 +123,55 @@ class AgentsPage extends Page {
         await api("/agents", { method: "POST", body });
         await this.load();
       }),
-      table("Agents", [["Name", (a) => a.name], ["Description", (a) => a.description || ""], ["Model", (a) => a.model || "default"], ["Version", (a) => String(a.version)], ["Shared", (a) => (a.shared ? "server" : "yours")]], agents.data),
+      this.editor,
+      table("Agents", [
+        ["Name", (a) => a.name],
+        ["Description", (a) => a.description || ""],
+        ["Model", (a) => a.model || "default"],
+        ["Version", (a) => String(a.version)],
+        ["", (a) => (a.shared ? "server's" : [
+          h("button", { type: "button", class: "ghost small", onclick: () => this.edit(a) }, "Edit"),
+          h("button", { type: "button", class: "ghost small danger", onclick: () => this.remove(a) }, "Delete"),
+        ])],
+      ], agents.data),
     );
+  }
+
+  // A new version of the agent with the fields changed.
+  edit(agent) {
+    const fields = {
+      description: h("input", { id: "edit-description", value: agent.description || "" }),
+      model: h("input", { id: "edit-model", value: agent.model || "" }),
+      preamble: h("textarea", { id: "edit-preamble", rows: 4 }),
+    };
+    fields.preamble.value = agent.preamble || "";
+    clear(this.editor, h("form", { class: "panel", "aria-label": `Edit ${agent.name}`, onsubmit: (event) => { event.preventDefault(); this.guarded(async () => {
+      const body = Object.fromEntries(Object.entries(fields).map(([name, input]) => [name, input.value || null]));
+      await api(`/agents/${agent.id}`, { method: "PATCH", body });
+      toast(`${agent.name} saved as a new version`);
+      await this.load();
+    }); } },
+      h("h2", {}, `Edit ${agent.name}`),
+      Object.entries(fields).map(([name, input]) => h("div", { class: "field" }, h("label", { for: input.id }, name[0].toUpperCase() + name.slice(1)), input)),
+      h("div", { class: "input-buttons" }, h("button", { type: "submit", class: "primary" }, "Save"), h("button", { type: "button", onclick: () => this.editor.replaceChildren() }, "Cancel")),
+    ));
+    fields.description.focus();
+  }
+
+  async remove(agent) {
+    if (!confirm(`Delete the agent “${agent.name}” and its versions?`)) return;
+    await this.guarded(async () => {
+      await api(`/agents/${agent.id}`, { method: "DELETE" });
+      await this.load();
+    });
   }
 }
 
 class EvaluationsPage extends Page {
+  close() {
+    clearTimeout(this.timer);
+  }
+
   constructor(testsetId, runId) {
     super("Evaluations");
     this.testsetId = testsetId;
@@ -142,10 +186,24 @@ class EvaluationsPage extends Page {
   }
 
   async runs() {
-    const runs = await api(`/testsets/${this.testsetId}/runs`, { query: { limit: 100 } });
+    const [runs, agents] = await Promise.all([
+      api(`/testsets/${this.testsetId}/runs`, { query: { limit: 100 } }),
+      api("/agents", { query: { limit: 200 } }),
+    ]);
+    const choices = agents.data.map((agent) => h("label", { class: "choice" }, h("input", { type: "checkbox", value: agent.id, dataset: { name: agent.name } }), ` ${agent.name}`));
+    const start = h("form", { class: "panel", "aria-label": "Start a run", onsubmit: (event) => { event.preventDefault(); this.guarded(async () => {
+      const picked = [...start.querySelectorAll("input:checked")].map((box) => ({ name: box.dataset.name, agent_id: box.value }));
+      const run = await api(`/testsets/${this.testsetId}/runs`, { method: "POST", body: { configurations: picked } });
+      location.hash = `#/evals/${this.testsetId}/${run.id}`;
+    }); } },
+      h("h2", {}, "Run against agents"),
+      h("fieldset", {}, h("legend", {}, "Configurations"), choices),
+      h("button", { type: "submit", class: "primary" }, "Start run"),
+    );
     clear(
       this.body,
       h("a", { href: "#/evals", class: "back" }, "← Test sets"),
+      start,
       table("Runs", [["Run", (r) => h("a", { href: `#/evals/${this.testsetId}/${r.id}` }, shortTime(r.created_at))], ["Status", (r) => r.status], ["Progress", (r) => `${r.done}/${r.total}`]], runs.data),
     );
   }
@@ -153,6 +211,10 @@ class EvaluationsPage extends Page {
   // The side-by-side table: each case against each configuration.
   async report() {
     const report = await api(`/testsets/${this.testsetId}/runs/${this.runId}/report`);
+    if (report.status === "queued" || report.status === "running") {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.guarded(() => this.report()), 1000);  // until it ends
+    }
     const names = report.configurations.map((c) => (typeof c === "string" ? c : c.name));
     const columns = [
       ["Case", (c) => c.input],
@@ -201,7 +263,7 @@ class SettingsPage extends Page {
       this.modelForm(settings),
       table("Providers", [["Provider", (p) => p.name || p.id], ["Configured", (p) => (p.configured ? "yes" : "no")], ["Models", (p) => String(p.models_count ?? "")], ["Address", (p) => p.base_url || ""]], providers.providers || []),
       table("Skills", [["Name", (s) => s.name], ["Active", (s) => h("button", { type: "button", class: "ghost", "aria-pressed": String(Boolean(s.active)), onclick: () => this.guarded(async () => { await api(`/skills/${s.id}/${s.active ? "deactivate" : "activate"}`, { method: "POST", body: {} }); await this.load(); }) }, s.active ? "On" : "Off")]], skills.data),
-      table("MCP servers", [["Name", (s) => s.name], ["Transport", (s) => s.transport || ""], ["Status", (s) => s.status || ""]], servers.data),
+      table("MCP servers", [["Name", (s) => s.name], ["Transport", (s) => s.transport || ""], ["Status", (s) => s.status || ""], ["", (s) => (admin ? h("button", { type: "button", class: "ghost small danger", onclick: () => this.guarded(async () => { if (!confirm(`Remove the MCP server ${s.name}?`)) return; await api(`/mcp/servers/${s.id}`, { method: "DELETE" }); await this.load(); }) }, "Remove") : "")]], servers.data),
       admin
         ? form([["mcp-name", "Server name", "text", true], ["mcp-command", "Command (stdio)"], ["mcp-url", "URL (streamable HTTP)"]], "Add MCP server", async (values) => {
             const body = { name: values["mcp-name"] };
@@ -211,7 +273,10 @@ class SettingsPage extends Page {
             await this.load();
           })
         : null,
-      table("Schedules", [["Name", (j) => j.name], ["When", (j) => j.schedule || (j.interval_seconds ? `every ${j.interval_seconds} s` : "")], ["Next", (j) => (j.next_run_at ? shortTime(j.next_run_at) : "")], ["Last", (j) => j.last_status || ""], ["", (j) => h("button", { type: "button", class: "ghost", onclick: () => this.guarded(async () => { await api(`/scheduler/jobs/${encodeURIComponent(j.name)}/run`, { method: "POST", body: {} }); toast(`${j.name} started`); await this.load(); }) }, "Run now")]], jobs.data || []),
+      table("Schedules", [["Name", (j) => j.name], ["When", (j) => j.schedule || (j.interval_seconds ? `every ${j.interval_seconds} s` : "")], ["Next", (j) => (j.next_run_at ? shortTime(j.next_run_at) : "")], ["Last", (j) => j.last_status || ""], ["", (j) => [
+        h("button", { type: "button", class: "ghost small", onclick: () => this.guarded(async () => { await api(`/scheduler/jobs/${encodeURIComponent(j.name)}/run`, { method: "POST", body: {} }); toast(`${j.name} started`); await this.load(); }) }, "Run now"),
+        h("button", { type: "button", class: "ghost small danger", onclick: () => this.guarded(async () => { if (!confirm(`Delete the schedule ${j.name}?`)) return; await api(`/scheduler/jobs/${encodeURIComponent(j.name)}`, { method: "DELETE" }); await this.load(); }) }, "Delete"),
+      ]]], jobs.data || []),
       form([["job-name", "Schedule name", "text", true], ["job-cron", "Cron (e.g. 0 9 * * 1-5)", "text", true], ["job-prompt", "Prompt", "textarea", true]], "Add schedule", async (values) => {
         const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
         await api("/scheduler/jobs", { method: "POST", body: { name: values["job-name"], schedule: values["job-cron"], prompt: values["job-prompt"], timezone } });
