@@ -49,6 +49,12 @@ async def test_a_question_is_answered_and_the_answer_continued(
     assert any("Paint boldly." in prompt for prompt in prompts)  # the agent picked answers
     await page.click(".msg-actions button:has-text('Continue')")
     await page.wait_for_selector(".msg-assistant .md:has-text('the door too.')")
+    await page.wait_for_selector(".msg-assistant[data-status='completed']")
+    assert await page.locator(".msg-assistant").count() == 1  # one message, continued
+    assert (
+        "Blue it is, and the door too."
+        in await page.locator(".msg-assistant .md").last.inner_text()
+    )
     async with httpx.AsyncClient(base_url=live_server) as client:
         sid = (await client.get("/api/sessions")).json()["data"][0]["id"]
         turns = (await client.get(f"/api/sessions/{sid}/turns")).json()["data"]

@@ -181,7 +181,14 @@ export class ChatView {
     this.list.querySelector(".empty")?.remove();
     this.running = event.turn_id;
     this.composer.setRunning(true);
-    this.newBlock(event.turn_id);
+    const last = [...this.blocks.values()].at(-1);
+    if (event.kind === "continue" && last) {
+      // The continuation goes on in the same message: the same block, its text reopened.
+      this.blocks.set(event.turn_id, last);
+      last.resume();
+    } else {
+      this.newBlock(event.turn_id);
+    }
     this.scrollDown(true);
   }
 

@@ -52,8 +52,16 @@ export class TurnBlock {
 
   cut() {
     // The next text or thinking starts a new segment (a new model call).
+    this.lastText = this.text || this.lastText;
     this.text = null;
     this.thinking = null;
+  }
+
+  // A continued answer: its text goes on where it stopped.
+  resume() {
+    delete this.element.dataset.status;
+    this.actions.replaceChildren();
+    this.text = this.text || this.lastText || null;
   }
 
   addText(content) {
