@@ -3,9 +3,10 @@
 included) talks to it unchanged. Each request is a turn of a session of its own (see
 services/conversations.py), named in the ``X-Session-ID`` and ``X-Turn-ID`` headers."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import APIRouter
@@ -85,11 +86,7 @@ async def create_chat_completion(
         return StreamingResponse(
             chunks, media_type="text/event-stream", headers=SSE_HEADERS | headers
         )
-    async for batch in events:
-        completion.feed_all(batch)
-        if completion.ended or completion.waiting:
-            break
-    await events.aclose()
+    await settle(completion, events)
     await raise_failure(services, caller, turn.id, completion.ended)
     finish = await finish_reason(services, turn.id, completion.ended)
     return JSONResponse(completion.body(finish), headers=headers)
@@ -208,17 +205,37 @@ async def finish_reason(services: wiring.Services, turn_id: str, ended: str | No
     return "length" if reply is not None and reply.status == "truncated" else "stop"
 
 
+class Fold(Protocol):
+    """What a waiting client gathers a turn into (a completion, a response)."""
+
+    ended: str | None
+    waiting: list[dict[str, Any]]
+
+    def feed(self, event: Event) -> list[dict[str, Any]]: ...
+
+
+async def settle(fold: Fold, events: AsyncGenerator[list[Event], None]) -> None:
+    """Feed the turn's events until it ends or waits on the user (who must answer
+    elsewhere), then stop following it."""
+    async with aclosing(events):
+        async for batch in events:
+            for event in batch:
+                fold.feed(event)
+            if fold.ended or fold.waiting:
+                return
+
+
 async def raise_failure(
     services: wiring.Services, caller: CallerIdentity, turn_id: str, ended: str | None
 ) -> None:
-    """A waiting client hears a provider's failure as the HTTP answer, as on the native
-    routes: 502 ``UPSTREAM_ERROR`` in Roost's envelope, which OpenAI's SDK raises."""
+    """A waiting client hears a failed turn's error as the HTTP answer, as on the native
+    routes (a provider's is 502 ``UPSTREAM_ERROR``), in Roost's envelope, which OpenAI's
+    SDK raises."""
     if ended not in ("failed", "interrupted"):
         return
     turn = await services.turns.find(caller, turn_id)
-    failure = restored(turn.error) if turn.error else None
-    if isinstance(failure, UpstreamError):
-        failure.details["turn_id"] = turn.id
-        raise failure
-    if failure is not None:
+    if turn.error:
+        failure = restored(turn.error)
+        if isinstance(failure, UpstreamError):
+            failure.details["turn_id"] = turn.id
         raise failure

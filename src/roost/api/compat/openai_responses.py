@@ -12,7 +12,7 @@ import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from roost.api.compat.openai_chat import KEEP_ALIVE, raise_failure
+from roost.api.compat.openai_chat import KEEP_ALIVE, raise_failure, settle
 from roost.api.compat.openai_shapes import ResponseCreate
 from roost.api.compat.response_fold import ResponseFold, turn_id_of
 from roost.api.deps import Caller, Services
@@ -50,13 +50,7 @@ async def create_response(caller: Caller, services: Services, body: ResponseCrea
         return _stream(fold, services.turns.follow(turn.session_id, turn.id), after=-1)
     if body.background:
         return _json(fold.snapshot(), turn)
-    events = services.turns.follow(turn.session_id, turn.id)
-    async for batch in events:
-        for event in batch:
-            fold.feed(event)
-        if fold.ended or fold.waiting:
-            break
-    await events.aclose()
+    await settle(fold, services.turns.follow(turn.session_id, turn.id))
     await raise_failure(services, caller, turn.id, fold.ended)
     return _json(fold.snapshot(), turn)
 
