@@ -1,38 +1,17 @@
 """OpenAI's chat completions and models at /v1, driven by the official `openai` SDK over
 a real server."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
-from roost.engine.tools.registry import Tool, ToolContext
 from roost.testing import FakeLLM
 from tests.support.apps import ONE_DATABASE
+from tests.support.openai_sdk import register_lookup, sent_messages
 
 pytestmark = ONE_DATABASE
-
-
-async def api_key(live_server: str) -> str:
-    """A key of the local owner's: the SDK will not go without one."""
-    async with httpx.AsyncClient(base_url=live_server) as client:
-        created = await client.post("/api/auth/api-keys", json={"name": "openai sdk"})
-    key: str = created.json()["key"]
-    return key
-
-
-@pytest.fixture
-async def sdk(live_server: str) -> AsyncIterator[openai.AsyncOpenAI]:
-    key = await api_key(live_server)
-    async with openai.AsyncOpenAI(base_url=f"{live_server}/v1", api_key=key, max_retries=0) as c:
-        yield c
-
-
-def sent_messages(fake_llm: FakeLLM) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = fake_llm.stats().last_requests[-1].body["messages"]
-    return messages
 
 
 async def test_every_agent_is_a_model(sdk: openai.AsyncOpenAI) -> None:
@@ -99,16 +78,6 @@ async def test_a_streamed_completion_sends_chunks_then_usage_then_done(
     assert not chunks[-1].choices and chunks[-1].usage is not None
     assert chunks[-1].usage.total_tokens > 0
     assert len({c.id for c in chunks}) == 1
-
-
-def register_lookup(app: Any) -> None:
-    """A tool of the server's that says it is sunny."""
-
-    async def lookup(_args: dict[str, Any], _context: ToolContext) -> dict[str, str]:
-        return {"weather": "sunny"}
-
-    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
-    app.state.services.tools.register(Tool("lookup", "Looks up", schema, lookup, source="test"))
 
 
 async def test_the_agent_runs_its_tools_on_the_server(

@@ -2,7 +2,6 @@
 `openai` SDK over a real server."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -10,15 +9,8 @@ import openai
 import pytest
 
 from roost.testing import FakeLLM
-from tests.api.test_openai_chat import api_key, register_lookup, sent_messages
 from tests.support.accounts import account
-
-
-@pytest.fixture
-async def sdk(live_server: str) -> AsyncIterator[openai.AsyncOpenAI]:
-    key = await api_key(live_server)
-    async with openai.AsyncOpenAI(base_url=f"{live_server}/v1", api_key=key, max_retries=0) as c:
-        yield c
+from tests.support.openai_sdk import register_lookup, sent_messages
 
 
 async def settled(sdk: openai.AsyncOpenAI, response_id: str) -> Any:
